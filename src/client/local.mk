@@ -1,0 +1,1 @@
+# src/client: build fragment (see top-level Makefile.am)

@@ -1,0 +1,1 @@
+# src/fs: build fragment (see top-level Makefile.am)

@@ -1,0 +1,1 @@
+# src/nfs4: build fragment (see top-level Makefile.am)

@@ -1,0 +1,1 @@
+# src/pmem: build fragment (see top-level Makefile.am)

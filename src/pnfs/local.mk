@@ -1,0 +1,1 @@
+# src/pnfs: build fragment (see top-level Makefile.am)

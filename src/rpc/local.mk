@@ -1,0 +1,1 @@
+# src/rpc: build fragment (see top-level Makefile.am)

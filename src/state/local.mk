@@ -1,0 +1,1 @@
+# src/state: build fragment (see top-level Makefile.am)

@@ -1,0 +1,1 @@
+# src/xdr: build fragment (see top-level Makefile.am)

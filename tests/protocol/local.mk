@@ -1,0 +1,1 @@
+# tests/protocol: build fragment (see top-level Makefile.am)

@@ -1,0 +1,5 @@
+# tests/unit: one program per module.
+check_PROGRAMS += tests/unit/test_lock
+tests_unit_test_lock_SOURCES = tests/unit/test_lock.c
+tests_unit_test_lock_LDADD = src/common/libcommon.a $(PTHREAD_LIBS)
+TESTS += tests/unit/test_lock

@@ -1,0 +1,1 @@
+# tools: pmemnfs-mkfs, pmemnfs-fsck, pmemnfsctl
