@@ -1,4 +1,4 @@
-# tests/unit: one program per module.
+# tests/unit/common.mk: unit tests of src/common.
 check_PROGRAMS += tests/unit/test_lock
 tests_unit_test_lock_SOURCES = tests/unit/test_lock.c
 tests_unit_test_lock_LDADD = src/common/libcommon.a $(PTHREAD_LIBS)

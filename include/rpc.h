@@ -1,0 +1,191 @@
+/*
+ * rpc.h - ONC RPC over TCP (RFC 5531): record marking, call decoding,
+ * AUTH_NONE/AUTH_SYS credentials, program dispatch onto a worker pool, and
+ * calls the server itself sends on a client's connection (the NFSv4.1 back
+ * channel), matched to their replies by xid.
+ *
+ * Locking: the rpc layer's own locks (per-connection, per-server) are
+ * internal and never held across a call into a program's dispatch function
+ * or a callback completion.  Dispatch functions run on worker threads and
+ * may block, but only for a short bound (see rpc_worker_may_block()).
+ * Completions of server-sent calls run on worker threads, never on an event
+ * loop thread, so they may take locks of higher layers.
+ * Ownership: struct rpc_conn is reference counted (rpc_conn_get/put); the
+ * rpc layer owns struct rpc_call and frees it after the reply is sent.
+ */
+#ifndef PMEMNFS_RPC_H
+#define PMEMNFS_RPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <rpc/rpc.h>	/* libtirpc: XDR, struct rpc_msg */
+
+#include "common.h"
+
+struct rpc_server;
+struct rpc_conn;
+
+/* --- record marking (RFC 5531 §11), shared by server and client ------- */
+
+#define RPC_LAST_FRAG		0x80000000u
+#define RPC_FRAG_LEN_MASK	0x7fffffffu
+
+/*
+ * Incremental decoder of one record from a byte stream.  Feed it what the
+ * socket produced; it reassembles fragments into one contiguous record and
+ * refuses any record larger than max_record (-EMSGSIZE), so memory per
+ * connection stays bounded.
+ */
+struct rpc_record_reader {
+	uint32_t max_record;
+	uint8_t	hdr[4];		/* partial fragment header */
+	uint32_t hdr_have;
+	uint32_t frag_left;	/* bytes of the current fragment still to come */
+	bool	last_frag;
+	bool	in_frag;
+	uint8_t	*buf;		/* record assembled so far */
+	uint32_t len, cap;
+};
+
+void rpc_record_reader_init(struct rpc_record_reader *r, uint32_t max_record);
+void rpc_record_reader_reset(struct rpc_record_reader *r);
+void rpc_record_reader_free(struct rpc_record_reader *r);
+/*
+ * Consume up to n bytes of data.  *used is set to bytes consumed.  Returns 1
+ * when a whole record is ready (take it with rpc_record_reader_take()), 0 when
+ * more input is needed, -EMSGSIZE for a record over the limit, -ENOMEM.
+ */
+int rpc_record_reader_feed(struct rpc_record_reader *r, const uint8_t *data,
+			   size_t n, size_t *used) MUST_CHECK;
+/* Hand over the completed record (caller frees *buf with free()). */
+void rpc_record_reader_take(struct rpc_record_reader *r, uint8_t **buf,
+			    uint32_t *len);
+/* Write a single-fragment record header for a body of len bytes. */
+void rpc_record_mark(uint8_t hdr[4], uint32_t len, bool last);
+
+/* --- credentials ------------------------------------------------------- */
+
+#define RPC_AUTH_SYS_MAX_MACHINE	255	/* RFC 5531 appendix A */
+#define RPC_AUTH_SYS_MAX_GIDS		16
+
+struct rpc_cred {
+	uint32_t flavor;		/* AUTH_NONE, AUTH_SYS, RPCSEC_GSS */
+	uint32_t uid, gid;
+	uint32_t ngids;
+	uint32_t gids[RPC_AUTH_SYS_MAX_GIDS];
+	char	machine[RPC_AUTH_SYS_MAX_MACHINE + 1];
+};
+
+/* --- incoming calls ---------------------------------------------------- */
+
+struct rpc_call {
+	struct rpc_conn	*conn;		/* holds a reference while the call lives */
+	uint32_t	xid, prog, vers, proc;
+	struct rpc_cred	cred;
+	XDR		*args;		/* decoding stream positioned at the call body */
+	XDR		*res;		/* encoding stream for the reply body */
+	uint64_t	arrival_ns;	/* clock_now_ns() when the record was read */
+	void		*private;	/* for the dispatching program */
+};
+
+enum rpc_disp {
+	RPC_DISP_REPLY = 0,	/* res holds an accepted SUCCESS reply body */
+	RPC_DISP_GARBAGE,	/* reply GARBAGE_ARGS */
+	RPC_DISP_SYSTEM_ERR,	/* reply SYSTEM_ERR */
+	RPC_DISP_DROP,		/* send nothing (e.g. a retransmission in progress) */
+};
+
+struct rpc_program {
+	const char	*name;
+	uint32_t	prog;
+	uint32_t	vers_low, vers_high;	/* PROG_MISMATCH outside */
+	uint32_t	nprocs;			/* PROC_UNAVAIL for proc >= nprocs */
+	/* AUTH_ERROR(AUTH_TOOWEAK) for flavors not in this mask (1 << flavor). */
+	uint32_t	flavors_ok;
+	enum rpc_disp	(*dispatch)(struct rpc_call *call);
+};
+
+/*
+ * Limits that protect the server from its clients.  Defaults are set by
+ * rpc_server_config_defaults(); every one can be overridden by the config.
+ */
+struct rpc_server_config {
+	uint32_t max_record;		/* bytes; larger records close the conn */
+	uint32_t max_reply;		/* bytes; largest reply body */
+	uint32_t max_connections;
+	uint32_t max_inflight_per_conn;	/* calls read but not yet replied */
+	uint64_t max_conn_memory;	/* bytes buffered per connection */
+	uint32_t nworkers;		/* worker threads running dispatch */
+	uint32_t nblocking_workers;	/* how many of them may block at once */
+	uint32_t idle_timeout_sec;	/* close connections idle this long; 0 never */
+};
+
+void rpc_server_config_defaults(struct rpc_server_config *cfg);
+
+int rpc_server_create(const struct rpc_server_config *cfg,
+		      struct rpc_server **out) MUST_CHECK;
+/* Register before rpc_server_run(); at most a handful of programs. */
+int rpc_server_register(struct rpc_server *srv,
+			const struct rpc_program *prog) MUST_CHECK;
+/*
+ * Listen on addr:port (IPv4 or IPv6 literal, or NULL for all).  port 0
+ * picks a free port; the bound port is returned in *bound_port.
+ */
+int rpc_server_listen(struct rpc_server *srv, const char *addr, uint16_t port,
+		      uint16_t *bound_port) MUST_CHECK;
+/* Run the event loop(s) and workers until rpc_server_stop(). */
+int rpc_server_run(struct rpc_server *srv) MUST_CHECK;
+/* Async-signal-safe: make rpc_server_run() return. */
+void rpc_server_stop(struct rpc_server *srv);
+void rpc_server_destroy(struct rpc_server *srv);
+
+/*
+ * A dispatch function that wants to block (waiting for a recall, say) asks
+ * first.  Only cfg->nblocking_workers workers may block at once, so the
+ * requests that end a wait (LAYOUTRETURN, DELEGRETURN, callback replies)
+ * always find a free worker.  false: do not block, answer NFS4ERR_DELAY.
+ * Every true must be paired with rpc_worker_unblock().
+ */
+bool rpc_worker_may_block(void) MUST_CHECK;
+void rpc_worker_unblock(void);
+
+/* --- connections ------------------------------------------------------- */
+
+void rpc_conn_get(struct rpc_conn *conn);
+void rpc_conn_put(struct rpc_conn *conn);
+/* Peer address, for export rules and logging. */
+const struct sockaddr_storage *rpc_conn_peer(const struct rpc_conn *conn);
+bool rpc_conn_is_closed(const struct rpc_conn *conn);
+/*
+ * Run fn(conn, ctx) once when the connection closes (peer or server).
+ * Runs on a worker thread.  Returns an id for rpc_conn_cancel_close_hook().
+ */
+int rpc_conn_add_close_hook(struct rpc_conn *conn,
+			    void (*fn)(struct rpc_conn *, void *), void *ctx,
+			    uint64_t *id) MUST_CHECK;
+void rpc_conn_cancel_close_hook(struct rpc_conn *conn, uint64_t id);
+
+/* --- calls the server sends (back channel) ------------------------------ */
+
+/*
+ * done() runs exactly once, on a worker thread: err 0 with reply positioned
+ * at the accepted reply body, or err < 0 (-ETIMEDOUT: no reply in time;
+ * -ECONNRESET: the connection closed; -EPROTO: the reply was not an
+ * accepted SUCCESS, with *rpc_stat describing it) and reply NULL.
+ */
+typedef void (*rpc_callback_done_fn)(void *ctx, int err, XDR *reply);
+
+/*
+ * Send a call on conn (the client's own connection).  encode() writes the
+ * call body.  Returns 0 when queued (done() will run), or a negative errno
+ * when nothing was sent (done() will not run).
+ */
+int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers,
+		  uint32_t proc, const struct rpc_cred *cred,
+		  bool (*encode)(XDR *xdrs, void *arg), void *arg,
+		  uint64_t timeout_ns, rpc_callback_done_fn done,
+		  void *ctx) MUST_CHECK;
+
+#endif

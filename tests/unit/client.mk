@@ -1,0 +1,1 @@
+# tests/unit/client.mk: unit tests of src/client (see top-level Makefile.am)

@@ -1,0 +1,1 @@
+# tests/unit/fs.mk: unit tests of src/fs (see top-level Makefile.am)

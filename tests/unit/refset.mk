@@ -1,0 +1,1 @@
+# tests/unit/refset.mk: unit tests of src/refset (see top-level Makefile.am)

@@ -1,0 +1,1 @@
+# tests/unit/state.mk: unit tests of src/state (see top-level Makefile.am)

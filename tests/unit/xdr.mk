@@ -1,0 +1,1 @@
+# tests/unit/xdr.mk: unit tests of src/xdr (see top-level Makefile.am)
