@@ -1,1 +1,0 @@
-# bench: build fragment (see top-level Makefile.am)

@@ -1,0 +1,1 @@
+/* src/common/conf.c: not written yet */

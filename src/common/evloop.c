@@ -1,0 +1,1 @@
+/* src/common/evloop.c: not written yet */

@@ -1,0 +1,1 @@
+/* src/common/workq.c: not written yet */

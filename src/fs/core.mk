@@ -1,0 +1,1 @@
+# src/fs/core.mk: appends to src_fs_libfs_a_SOURCES

@@ -1,1 +1,0 @@
-# tools: pmemnfs-mkfs, pmemnfs-fsck, pmemnfsctl
