@@ -15,8 +15,13 @@
 #define unlikely(x)	__builtin_expect(!!(x), 0)
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+/* <sys/param.h> (pulled in by libtirpc's headers) has the same definitions. */
+#ifndef MIN
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
+#endif
+#ifndef MAX
 #define MAX(a, b)	((a) > (b) ? (a) : (b))
+#endif
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define ROUND_UP(x, a)	((((x) + (a) - 1) / (a)) * (a))
