@@ -1,1 +1,5 @@
-# src/rpc: build fragment (see top-level Makefile.am)
+# src/rpc: ONC RPC over TCP - record marking, call decode/dispatch, replies,
+# back-channel calls (see include/rpc.h and docs/rpc.md).
+noinst_LIBRARIES += src/rpc/librpc.a
+src_rpc_librpc_a_SOURCES = \
+	src/rpc/record.c
