@@ -1,1 +1,195 @@
-/* src/common/workq.c: not written yet */
+/*
+ * workq.c - worker pool: one FIFO queue under one mutex, N threads.
+ *
+ * One queue (not one per worker) keeps the oldest request first: a client
+ * pipelining many calls cannot push another client's call behind its own.
+ * The mutex is held only to link/unlink an item, so contention stays low at
+ * the worker counts a 2-64 core machine runs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "common/workq.h"
+
+struct workq {
+	const char		*name;
+	struct mutex		lock;		/* protects all below */
+	struct condvar		more;		/* queue non-empty or stopping */
+	struct condvar		idle;		/* queue empty and none running */
+	struct workq_item	*head, *tail;
+	uint32_t		nrunning;	/* items being run */
+	uint32_t		nblocked;	/* workers inside may_block..unblock */
+	uint32_t		nblocking;	/* budget */
+	uint32_t		nworkers;
+	bool			stopping;
+	pthread_t		*threads;
+};
+
+/* The queue the calling thread works for; NULL on non-worker threads. */
+static __thread struct workq *cur_wq;
+/* Whether this worker currently holds a block budget slot. */
+static __thread bool cur_blocked;
+
+static void *
+worker_main(void *arg)
+{
+	struct workq *wq = arg;
+
+	cur_wq = wq;
+	mutex_lock(&wq->lock);
+	for (;;) {
+		struct workq_item *it;
+
+		while (!wq->head && !wq->stopping)
+			condvar_wait(&wq->more, &wq->lock);
+		if (!wq->head)
+			break;		/* stopping and nothing left */
+		it = wq->head;
+		wq->head = it->next;
+		if (!wq->head)
+			wq->tail = NULL;
+		wq->nrunning++;
+		mutex_unlock(&wq->lock);
+
+		it->fn(it);
+		/* An item must give back its budget before returning. */
+		VERIFY(!cur_blocked);
+		lock_assert_none_held();
+
+		mutex_lock(&wq->lock);
+		wq->nrunning--;
+		if (!wq->head && !wq->nrunning)
+			condvar_broadcast(&wq->idle);
+	}
+	mutex_unlock(&wq->lock);
+	return NULL;
+}
+
+int
+workq_create(const char *name, uint32_t nworkers, uint32_t nblocking,
+	     struct workq **out)
+{
+	struct workq *wq;
+	int err;
+
+	if (nworkers < 2 || nblocking >= nworkers)
+		return -EINVAL;
+	wq = calloc(1, sizeof(*wq));
+	if (!wq)
+		return -ENOMEM;
+	wq->threads = calloc(nworkers, sizeof(*wq->threads));
+	if (!wq->threads) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	wq->name = name;
+	wq->nblocking = nblocking;
+	mutex_init(&wq->lock, "workq");
+	condvar_init(&wq->more);
+	condvar_init(&wq->idle);
+	for (uint32_t i = 0; i < nworkers; i++) {
+		err = pthread_create(&wq->threads[i], NULL, worker_main, wq);
+		if (err) {
+			err = -err;
+			goto out_stop;
+		}
+		wq->nworkers++;
+	}
+	*out = wq;
+	return 0;
+
+out_stop:
+	workq_destroy(wq);
+	return err;
+out_free:
+	free(wq);
+	return err;
+}
+
+void
+workq_queue(struct workq *wq, struct workq_item *item)
+{
+	mutex_lock(&wq->lock);
+	VERIFY(!wq->stopping);
+	item->next = NULL;
+	if (wq->tail)
+		wq->tail->next = item;
+	else
+		wq->head = item;
+	wq->tail = item;
+	condvar_signal(&wq->more);
+	mutex_unlock(&wq->lock);
+}
+
+void
+workq_drain(struct workq *wq)
+{
+	VERIFY(cur_wq != wq);
+	mutex_lock(&wq->lock);
+	while (wq->head || wq->nrunning)
+		condvar_wait(&wq->idle, &wq->lock);
+	mutex_unlock(&wq->lock);
+}
+
+void
+workq_destroy(struct workq *wq)
+{
+	if (!wq)
+		return;
+	VERIFY(cur_wq != wq);
+	mutex_lock(&wq->lock);
+	wq->stopping = true;
+	condvar_broadcast(&wq->more);
+	mutex_unlock(&wq->lock);
+	for (uint32_t i = 0; i < wq->nworkers; i++)
+		pthread_join(wq->threads[i], NULL);
+	VERIFY(!wq->head && !wq->nrunning);
+	condvar_destroy(&wq->idle);
+	condvar_destroy(&wq->more);
+	mutex_destroy(&wq->lock);
+	free(wq->threads);
+	free(wq);
+}
+
+bool
+workq_may_block(void)
+{
+	struct workq *wq = cur_wq;
+	bool ok;
+
+	if (!wq)
+		return true;
+	VERIFY(!cur_blocked);	/* nested asks would leak budget */
+	mutex_lock(&wq->lock);
+	ok = wq->nblocked < wq->nblocking;
+	if (ok)
+		wq->nblocked++;
+	mutex_unlock(&wq->lock);
+	cur_blocked = ok;
+	return ok;
+}
+
+void
+workq_unblock(void)
+{
+	struct workq *wq = cur_wq;
+
+	if (!wq)
+		return;
+	VERIFY(cur_blocked);
+	mutex_lock(&wq->lock);
+	wq->nblocked--;
+	mutex_unlock(&wq->lock);
+	cur_blocked = false;
+}
+
+bool
+workq_on_worker(const struct workq *wq)
+{
+	return cur_wq == wq;
+}

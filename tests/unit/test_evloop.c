@@ -1,0 +1,202 @@
+/*
+ * test_evloop.c - the event loop: fd readiness, timer order and cancel,
+ * posting from another thread, stop from a signal handler.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "common/evloop.h"
+#include "../testlib.h"
+
+/* Upper bound for anything a test waits for; far above the real latency. */
+#define TEST_DEADLINE_NS	(5 * NSEC_PER_SEC)
+
+static struct evloop *loop;
+
+struct pipe_ctx {
+	int	fds[2];
+	int	reads;
+	char	last;
+};
+
+static void
+on_readable(struct evloop *l, int fd, uint32_t events, void *ctx)
+{
+	struct pipe_ctx *p = ctx;
+	char c;
+
+	CHECK(events & EVLOOP_READ);
+	if (read(fd, &c, 1) == 1) {
+		p->reads++;
+		p->last = c;
+	}
+	if (p->reads == 2)
+		evloop_stop(l);
+}
+
+/* Stop backstop: a test that hangs fails instead. */
+static bool deadline_hit;
+static void
+on_deadline(struct evloop *l, struct evloop_timer *t)
+{
+	deadline_hit = true;
+	evloop_stop(l);
+}
+
+static void
+test_fd_readable(void)
+{
+	struct pipe_ctx p = { .reads = 0 };
+	struct evloop_timer backstop = { .fn = on_deadline };
+
+	REQUIRE(pipe(p.fds) == 0);
+	REQUIRE(evloop_fd_add(loop, p.fds[0], EVLOOP_READ, on_readable, &p) == 0);
+	CHECK_EQ(evloop_fd_add(loop, p.fds[0], EVLOOP_READ, on_readable, &p),
+		 -EEXIST);
+	REQUIRE(write(p.fds[1], "ab", 2) == 2);
+	deadline_hit = false;
+	REQUIRE(evloop_timer_arm(loop, &backstop,
+				 clock_now_ns() + TEST_DEADLINE_NS) == 0);
+	CHECK_EQ(evloop_run(loop), 0);
+	CHECK(!deadline_hit);
+	CHECK_EQ(p.reads, 2);
+	CHECK_EQ(p.last, 'b');
+	evloop_timer_cancel(loop, &backstop);
+	evloop_fd_del(loop, p.fds[0]);
+	close(p.fds[0]);
+	close(p.fds[1]);
+}
+
+/* Timers fire in deadline order; a cancelled one never fires. */
+static int fired[8], nfired;
+struct tctx {
+	struct evloop_timer t;
+	int id;
+};
+
+static void
+on_timer(struct evloop *l, struct evloop_timer *t)
+{
+	struct tctx *c = container_of(t, struct tctx, t);
+
+	fired[nfired++] = c->id;
+	if (c->id == 99)
+		evloop_stop(l);
+}
+
+static void
+test_timers(void)
+{
+	struct tctx t[6];
+	uint64_t now = clock_now_ns();
+	/* deadlines in ms, deliberately out of order */
+	const int ms[6] = { 30, 10, 50, 20, 40, 60 };
+
+	nfired = 0;
+	for (int i = 0; i < 6; i++) {
+		t[i] = (struct tctx){ .t = { .fn = on_timer }, .id = ms[i] };
+		REQUIRE(evloop_timer_arm(loop, &t[i].t,
+					 now + (uint64_t)ms[i] * NSEC_PER_MSEC) == 0);
+	}
+	evloop_timer_cancel(loop, &t[2].t);	/* 50 */
+	evloop_timer_cancel(loop, &t[2].t);	/* harmless twice */
+	t[5].id = 99;				/* 60 stops the loop */
+	CHECK_EQ(evloop_run(loop), 0);
+	CHECK_EQ(nfired, 5);
+	CHECK_EQ(fired[0], 10);
+	CHECK_EQ(fired[1], 20);
+	CHECK_EQ(fired[2], 30);
+	CHECK_EQ(fired[3], 40);
+	CHECK_EQ(fired[4], 99);
+	CHECK(clock_now_ns() - now >= 60 * NSEC_PER_MSEC);
+}
+
+/* Work posted from other threads runs on the loop thread, every item. */
+#define POSTERS		4
+#define POSTS_EACH	1000
+static atomic_int posted_runs;
+static atomic_bool wrong_thread;
+struct post_item {
+	struct evloop_work w;
+};
+static struct post_item items[POSTERS][POSTS_EACH];
+
+static void
+on_post(struct evloop *l, struct evloop_work *w)
+{
+	if (!evloop_in_loop_thread(l))
+		atomic_store(&wrong_thread, true);
+	if (atomic_fetch_add(&posted_runs, 1) + 1 == POSTERS * POSTS_EACH)
+		evloop_stop(l);
+}
+
+static void *
+poster(void *arg)
+{
+	struct post_item *mine = arg;
+
+	for (int i = 0; i < POSTS_EACH; i++) {
+		mine[i].w.fn = on_post;
+		evloop_post(loop, &mine[i].w);
+	}
+	return NULL;
+}
+
+static void
+test_post(void)
+{
+	pthread_t th[POSTERS];
+	struct evloop_timer backstop = { .fn = on_deadline };
+
+	deadline_hit = false;
+	REQUIRE(evloop_timer_arm(loop, &backstop,
+				 clock_now_ns() + TEST_DEADLINE_NS) == 0);
+	for (int i = 0; i < POSTERS; i++)
+		REQUIRE(pthread_create(&th[i], NULL, poster, items[i]) == 0);
+	CHECK_EQ(evloop_run(loop), 0);
+	for (int i = 0; i < POSTERS; i++)
+		pthread_join(th[i], NULL);
+	CHECK(!deadline_hit);
+	CHECK_EQ(atomic_load(&posted_runs), POSTERS * POSTS_EACH);
+	CHECK(!atomic_load(&wrong_thread));
+	evloop_timer_cancel(loop, &backstop);
+}
+
+static void
+on_alarm(int sig)
+{
+	evloop_stop(loop);
+}
+
+/* A signal handler stops a loop that has nothing else to do. */
+static void
+test_stop_from_signal(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	uint64_t t0 = clock_now_ns();
+
+	sigemptyset(&sa.sa_mask);
+	REQUIRE(sigaction(SIGALRM, &sa, NULL) == 0);
+	alarm(1);
+	CHECK_EQ(evloop_run(loop), 0);
+	CHECK(clock_now_ns() - t0 < TEST_DEADLINE_NS);
+	signal(SIGALRM, SIG_DFL);
+}
+
+int
+main(void)
+{
+	REQUIRE(evloop_create(&loop) == 0);
+	TEST_RUN(test_fd_readable);
+	TEST_RUN(test_timers);
+	TEST_RUN(test_post);
+	TEST_RUN(test_stop_from_signal);
+	evloop_destroy(loop);
+	TEST_EXIT();
+}
