@@ -101,9 +101,11 @@ struct fs_layoutref_ops {
 };
 
 /*
- * One external reference.  The holder allocates it (usually embedded) and
- * passes it to fs_layoutref_add() / fs_pin_range(), which fill it in; the
- * fields are read-only for the holder while the reference is in a set.
+ * One external reference.  The holder allocates it (usually embedded),
+ * zero-initialized or previously removed, and passes it to
+ * fs_layoutref_add() / fs_pin_range(), which fill it in; the fields are
+ * read-only for the holder while the reference is in a set (off, len,
+ * kind and owner may be read; state only under the set's mutex).
  */
 struct fs_layoutref {
 	uint64_t			off;	/* file range start (bytes) */
@@ -117,6 +119,8 @@ struct fs_layoutref {
 	uint64_t			break_deadline_ns; /* + recall timeout */
 	struct fs_inode			*ip;	/* the set's inode */
 	struct fs_layoutref		*prev, *next;	/* sorted by off */
+	struct fs_refset_call		*call;	/* queued for an op call */
+	unsigned			call_slot;
 };
 
 /*

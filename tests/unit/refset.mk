@@ -1,1 +1,9 @@
-# tests/unit/refset.mk: unit tests of src/refset (see top-level Makefile.am)
+# tests/unit/refset.mk: unit tests of the inode locks, the reference set
+# and fs_break_layouts() (src/fs/ilock.c, refset.c, break.c).
+REFSET_TEST_LIBS = src/fs/libfs.a src/common/libcommon.a $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_ilock
+tests_unit_test_ilock_SOURCES = tests/unit/test_ilock.c \
+	tests/unit/test_refset_util.h
+tests_unit_test_ilock_LDADD = $(REFSET_TEST_LIBS)
+TESTS += tests/unit/test_ilock
