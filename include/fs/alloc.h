@@ -28,15 +28,15 @@
 #include "common/compiler.h"
 #include "common/lock.h"
 
-struct fs_alloc_ext;
+struct fs_alloc_avl;
 
 struct fs_alloc {
 	struct mutex		lock;
 	uint64_t		nblocks;	/* blocks managed: 0..nblocks-1 */
 	uint64_t		nfree;		/* free blocks */
 	uint64_t		next;		/* free extents */
-	struct fs_alloc_ext	*by_start;	/* tree root, ordered by start */
-	struct fs_alloc_ext	*by_size;	/* tree root, ordered by (len, start) */
+	struct fs_alloc_avl	*by_start;	/* tree root, ordered by start */
+	struct fs_alloc_avl	*by_size;	/* tree root, ordered by (len, start) */
 };
 
 /*

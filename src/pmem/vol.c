@@ -1,0 +1,369 @@
+/*
+ * vol.c - mapping a volume, opening and closing it, persistence, the
+ * forced shutdown, and the geometry accessors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "vol_impl.h"
+
+/*
+ * Map the whole of path.  Regular files and DAX character devices go
+ * through pmem_map_file(), which uses MAP_SYNC where the kernel offers it;
+ * pmem_is_pmem() (which honours PMEM_IS_PMEM_FORCE) then picks flush+drain
+ * or msync.  Read-only opens of files and every block device use a plain
+ * shared mmap() with msync.  Returns 0 or a negative errno (logged).
+ */
+int
+vol_map(const char *path, bool rdonly, uint8_t **base, size_t *len,
+	bool *is_pmem, bool *own_map)
+{
+	struct stat st;
+	uint64_t size;
+	void *addr;
+	int fd, err;
+
+	if (stat(path, &st) < 0) {
+		err = -errno;
+		log_error("%s: %s", path, strerror(errno));
+		return err;
+	}
+	if (S_ISCHR(st.st_mode) || (S_ISREG(st.st_mode) && !rdonly)) {
+		addr = pmem_map_file(path, 0, 0, 0, len, NULL);
+		if (addr == NULL) {
+			err = errno ? -errno : -EIO;
+			log_error("%s: cannot map: %s", path, pmem_errormsg());
+			return err;
+		}
+		*base = addr;
+		*is_pmem = pmem_is_pmem(addr, *len) != 0;
+		*own_map = false;
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		log_error("%s: not a regular file or a device", path);
+		return -ENODEV;
+	}
+	fd = open(path, (rdonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_error("%s: cannot open: %s", path, strerror(errno));
+		return err;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
+			err = -errno;
+			log_error("%s: cannot get the device size: %s", path,
+				  strerror(errno));
+			goto out_close;
+		}
+	} else {
+		size = (uint64_t)st.st_size;
+	}
+	if (size == 0 || size > SIZE_MAX) {
+		log_error("%s: size %" PRIu64 " cannot be mapped", path, size);
+		err = -EINVAL;
+		goto out_close;
+	}
+	addr = mmap(NULL, (size_t)size, rdonly ? PROT_READ : PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, 0);
+	if (addr == MAP_FAILED) {
+		err = -errno;
+		log_error("%s: cannot map: %s", path, strerror(errno));
+		goto out_close;
+	}
+	close(fd);	/* the mapping keeps the file */
+	*base = addr;
+	*len = (size_t)size;
+	*is_pmem = false;
+	*own_map = true;
+	return 0;
+out_close:
+	close(fd);
+	return err;
+}
+
+void
+vol_unmap(uint8_t *base, size_t len, bool own_map)
+{
+	if (own_map)
+		munmap(base, len);
+	else
+		pmem_unmap(base, len);
+}
+
+/*
+ * The one place that makes bytes of the mapping durable.  On pmem,
+ * pmem_persist() is flush (CLWB/CLFLUSHOPT) + drain (SFENCE): when it
+ * returns, every store to [addr, addr + len) made before the call is in
+ * the persistence domain.  On anything else msync() gives the same
+ * guarantee for the pages covering the range.  A failed msync means we no
+ * longer know what is on the media: shut down.  Locks: none.
+ */
+void
+vol_persist_point(struct vol *v, const void *addr, size_t len, const char *tag)
+{
+	VERIFY(!v->rdonly);
+	ASSERT((const uint8_t *)addr >= v->base &&
+	       (const uint8_t *)addr + len <= v->base + v->map_len);
+	vol_inject_point(tag, (void *)addr, len);
+	if (len == 0)
+		return;
+	if (v->is_pmem) {
+		pmem_persist(addr, len);
+	} else if (pmem_msync(addr, len) != 0) {
+		log_error("%s: msync failed at offset %td: %s", v->path,
+			  (const uint8_t *)addr - v->base, strerror(errno));
+		vol_shutdown(v, "cannot persist");
+	}
+}
+
+/* See vol.h. */
+void
+vol_persist(struct vol *v, const void *addr, size_t len, const char *tag)
+{
+	vol_persist_point(v, addr, len, tag);
+}
+
+/* See vol.h. */
+void
+vol_memcpy_persist(struct vol *v, void *dst, const void *src, size_t len,
+		   const char *tag)
+{
+	VERIFY(!v->rdonly);
+	if (v->is_pmem)
+		pmem_memcpy_nodrain(dst, src, len);
+	else
+		memcpy(dst, src, len);
+	vol_persist_point(v, dst, len, tag);
+}
+
+/*
+ * Store one dynamic superblock word.  The word is 8-byte aligned, so the
+ * store is atomic on the media: after a crash it holds the old or the new
+ * value, never a mix.
+ */
+static void
+sb_store_word(uint64_t *word, uint64_t val)
+{
+	__atomic_store_n(word, val, __ATOMIC_RELEASE);
+}
+
+/* See vol.h. */
+int
+vol_open(const char *path, unsigned flags, struct vol **out)
+{
+	struct vol *v;
+	const struct vol_ckpt_hdr *ch;
+	uint32_t epoch;
+	int err;
+
+	*out = NULL;
+	if (flags & ~VOL_OPEN_RDONLY)
+		return -EINVAL;
+	err = vol_inject_env();
+	if (err)
+		return err;
+	v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	v->path = strdup(path);
+	if (v->path == NULL) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	v->rdonly = flags & VOL_OPEN_RDONLY;
+	err = vol_map(path, v->rdonly, &v->base, &v->map_len, &v->is_pmem,
+		      &v->own_map);
+	if (err)
+		goto out_free_path;
+	v->sb = (struct vol_sb_disk *)v->base;
+	err = vol_sb_validate(path, v->sb, v->map_len);
+	if (err)
+		goto out_unmap;
+
+	v->block_size = v->sb->block_size;
+	v->vol_size = v->sb->vol_size;
+	v->ckpt_off[0] = v->sb->ckpt_off[0];
+	v->ckpt_off[1] = v->sb->ckpt_off[1];
+	v->ckpt_size = v->sb->ckpt_size;
+	v->log_off = v->sb->log_off;
+	v->log_size = v->sb->log_size;
+	v->data_off = v->sb->data_off;
+	v->data_blocks = v->sb->data_blocks;
+	memcpy(v->uuid, v->sb->uuid, VOL_UUID_LEN);
+	v->seed = vol_crc32c(0, v->uuid, VOL_UUID_LEN);
+	err = vol_epoch_decode(v->seed, v->sb->epoch_word, &epoch);
+	VERIFY(err == 0);	/* vol_sb_validate() checked it */
+	v->epoch = epoch;
+	v->was_clean = v->sb->clean_word == VOL_SB_CLEAN;
+	v->boot = v->sb->boot_count;
+
+	err = vol_ckpt_hdr_check(v, &ch);
+	if (err)
+		goto out_unmap;
+	v->first_lsn = ch->first_lsn;
+
+	mutex_init(&v->lock, "vol");
+	condvar_init(&v->durable_cv);
+	if (!v->rdonly) {
+		/*
+		 * Boot count and dirty flag share a cache line; one persist
+		 * covers both.  Either may reach the media first; both are
+		 * durable before vol_open() returns and thus before the first
+		 * change, so a crash in between changed nothing and "clean"
+		 * is still the truth.
+		 */
+		v->boot++;
+		sb_store_word(&v->sb->boot_count, v->boot);
+		sb_store_word(&v->sb->clean_word, VOL_SB_DIRTY);
+		vol_persist_point(v, &v->sb->boot_count, 2 * sizeof(uint64_t),
+				  "sb.open");
+	}
+	vol_log_scan(v);
+	log_info("%s: opened%s, epoch %" PRIu64 ", %" PRIu64 " log records, "
+		 "boot %" PRIu64 "%s", path, v->rdonly ? " read-only" : "",
+		 v->epoch, v->nrecords, v->boot,
+		 v->was_clean ? "" : " (was not shut down cleanly)");
+	*out = v;
+	return 0;
+out_unmap:
+	vol_unmap(v->base, v->map_len, v->own_map);
+out_free_path:
+	free(v->path);
+out_free:
+	free(v);
+	return err;
+}
+
+/* See vol.h. */
+void
+vol_close(struct vol *v)
+{
+	if (v == NULL)
+		return;
+	if (!v->rdonly && !vol_is_shutdown(v)) {
+		VERIFY(v->inflight == 0);
+		/* Every change is durable already; this store says so. */
+		sb_store_word(&v->sb->clean_word, VOL_SB_CLEAN);
+		vol_persist_point(v, &v->sb->clean_word, sizeof(uint64_t),
+				  "sb.close");
+	}
+	condvar_destroy(&v->durable_cv);
+	mutex_destroy(&v->lock);
+	vol_unmap(v->base, v->map_len, v->own_map);
+	free(v->path);
+	free(v);
+}
+
+/* See vol.h. */
+void
+vol_shutdown(struct vol *v, const char *reason)
+{
+	bool was = atomic_exchange(&v->shutdown, true);
+
+	if (!was)
+		log_error("%s: shutting down the volume: %s; no further "
+			  "changes are written", v->path, reason);
+	/* Wake appenders waiting on a predecessor so they can fail too. */
+	mutex_lock(&v->lock);
+	condvar_broadcast(&v->durable_cv);
+	mutex_unlock(&v->lock);
+}
+
+bool
+vol_is_shutdown(const struct vol *v)
+{
+	return atomic_load(&((struct vol *)v)->shutdown);
+}
+
+uint32_t
+vol_block_size(const struct vol *v)
+{
+	return v->block_size;
+}
+
+uint64_t
+vol_data_blocks(const struct vol *v)
+{
+	return v->data_blocks;
+}
+
+uint64_t
+vol_size(const struct vol *v)
+{
+	return v->vol_size;
+}
+
+const uint8_t *
+vol_uuid(const struct vol *v)
+{
+	return v->uuid;
+}
+
+const char *
+vol_path(const struct vol *v)
+{
+	return v->path;
+}
+
+bool
+vol_is_pmem(const struct vol *v)
+{
+	return v->is_pmem;
+}
+
+bool
+vol_was_clean(const struct vol *v)
+{
+	return v->was_clean;
+}
+
+bool
+vol_is_rdonly(const struct vol *v)
+{
+	return v->rdonly;
+}
+
+uint64_t
+vol_boot_count(const struct vol *v)
+{
+	return v->boot;
+}
+
+/* See vol.h. */
+void *
+vol_block_ptr(struct vol *v, uint64_t blockno)
+{
+	VERIFY(blockno < v->data_blocks);
+	return v->base + v->data_off + blockno * v->block_size;
+}
+
+/* See vol.h. */
+uint64_t
+vol_block_offset(const struct vol *v, uint64_t blockno)
+{
+	VERIFY(blockno <= v->data_blocks);	/* == : the end of the area */
+	return v->data_off + blockno * v->block_size;
+}
+
+/* See vol.h. */
+void
+vol_signature(const struct vol *v, uint64_t *offset, const uint8_t **bytes,
+	      uint32_t *len)
+{
+	*offset = VOL_SIG_OFF;
+	*bytes = v->sb->sig;
+	*len = VOL_SIG_LEN;
+}
