@@ -7,3 +7,9 @@ tests_unit_test_ilock_SOURCES = tests/unit/test_ilock.c \
 	tests/unit/test_refset_util.h
 tests_unit_test_ilock_LDADD = $(REFSET_TEST_LIBS)
 TESTS += tests/unit/test_ilock
+
+check_PROGRAMS += tests/unit/test_refset
+tests_unit_test_refset_SOURCES = tests/unit/test_refset.c \
+	tests/unit/test_refset_util.h
+tests_unit_test_refset_LDADD = $(REFSET_TEST_LIBS)
+TESTS += tests/unit/test_refset
