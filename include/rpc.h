@@ -90,6 +90,25 @@ struct rpc_call {
 	void		*private;	/* for the dispatching program */
 };
 
+/*
+ * The reply body stream call->res grows as it is written (it starts small
+ * and doubles), up to the server's max_reply; encoding past that fails like
+ * a full xdrmem stream.  Positions count from the start of the reply body.
+ * These three let the NFSv4.1 reply cache save and roll back what was
+ * encoded; replaying saved bytes is XDR_PUTBYTES()/xdr_opaque() on res.
+ * Worker thread running the call only; no locks.
+ */
+/* Bytes of reply body encoded so far. */
+uint32_t rpc_call_res_pos(struct rpc_call *call);
+/* Copy body bytes [from, from + len) to dst; -ERANGE if not all encoded. */
+int rpc_call_res_copy(struct rpc_call *call, uint32_t from, uint32_t len,
+		      void *dst) MUST_CHECK;
+/*
+ * Forget everything encoded after pos (e.g. a partly encoded op result,
+ * for NFS4ERR_REP_TOO_BIG).  -ERANGE if pos is beyond what was encoded.
+ */
+int rpc_call_res_truncate(struct rpc_call *call, uint32_t pos) MUST_CHECK;
+
 enum rpc_disp {
 	RPC_DISP_REPLY = 0,	/* res holds an accepted SUCCESS reply body */
 	RPC_DISP_GARBAGE,	/* reply GARBAGE_ARGS */

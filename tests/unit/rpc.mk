@@ -12,3 +12,9 @@ tests_unit_test_evloop_LDADD = src/common/libcommon.a $(PTHREAD_LIBS)
 tests_unit_test_workq_SOURCES = tests/unit/test_workq.c
 tests_unit_test_workq_LDADD = src/common/libcommon.a $(PTHREAD_LIBS)
 TESTS += tests/unit/test_evloop tests/unit/test_workq
+
+check_PROGRAMS += tests/unit/test_rpc_server
+tests_unit_test_rpc_server_SOURCES = tests/unit/test_rpc_server.c
+tests_unit_test_rpc_server_LDADD = src/rpc/librpc.a src/common/libcommon.a \
+	$(TIRPC_LIBS) $(PTHREAD_LIBS)
+TESTS += tests/unit/test_rpc_server

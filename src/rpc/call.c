@@ -1,0 +1,326 @@
+/*
+ * call.c - one incoming call on a worker: decode the RPC header and the
+ * credential (RFC 5531 §9, appendix A), pick the program, run its dispatch
+ * function, and hand the encoded reply to the connection.
+ *
+ * Checks run in the order RFC 5531 §9 lists the rejections: RPC version,
+ * then authentication, then program, version and procedure.
+ */
+#include "config.h"
+
+#include "rpc_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct call_priv {
+	struct rpc_call		call;
+	struct workq_item	item;
+	XDR			args_x, res_x;
+	struct rpc_xbuf		res;
+	uint8_t			*rec;
+	uint32_t		reclen;
+};
+
+/* The only RPC version there is (RFC 5531 §8). */
+#define RPC_VERSION		2
+
+static struct call_priv *
+priv_of(struct rpc_call *call)
+{
+	return container_of(call, struct call_priv, call);
+}
+
+/*
+ * Decode an AUTH_SYS body (RFC 5531 appendix A) that must fill exactly len
+ * bytes.  A machine name over 255 bytes or more than 16 gids is a bad
+ * credential, as is a truncated body or trailing garbage.
+ */
+static bool
+decode_auth_sys(const uint8_t *body, uint32_t len, struct rpc_cred *cred)
+{
+	XDR x;
+	uint32_t stamp, mlen;
+	bool ok = false;
+
+	xdrmem_create(&x, (char *)(uintptr_t)body, len, XDR_DECODE);
+	if (!xdr_uint32_t(&x, &stamp) || !xdr_uint32_t(&x, &mlen) ||
+	    mlen > RPC_AUTH_SYS_MAX_MACHINE ||
+	    !xdr_opaque(&x, cred->machine, mlen))
+		goto out;
+	cred->machine[mlen] = '\0';
+	if (!xdr_uint32_t(&x, &cred->uid) || !xdr_uint32_t(&x, &cred->gid) ||
+	    !xdr_uint32_t(&x, &cred->ngids) ||
+	    cred->ngids > RPC_AUTH_SYS_MAX_GIDS)
+		goto out;
+	for (uint32_t i = 0; i < cred->ngids; i++)
+		if (!xdr_uint32_t(&x, &cred->gids[i]))
+			goto out;
+	ok = xdr_getpos(&x) == len;
+out:
+	xdr_destroy(&x);
+	return ok;
+}
+
+/* Decode credential and verifier; AUTH_OK or the auth_stat to reject with. */
+static enum auth_stat
+decode_auth(XDR *x, struct rpc_cred *cred)
+{
+	uint8_t body[MAX_AUTH_BYTES];
+	uint32_t flavor, len, vflavor, vlen;
+
+	if (!xdr_uint32_t(x, &flavor) || !xdr_uint32_t(x, &len) ||
+	    len > MAX_AUTH_BYTES || !xdr_opaque(x, (char *)body, len))
+		return AUTH_BADCRED;
+	if (!xdr_uint32_t(x, &vflavor) || !xdr_uint32_t(x, &vlen) ||
+	    vlen > MAX_AUTH_BYTES ||
+	    !xdr_setpos(x, xdr_getpos(x) + ROUND_UP(vlen, 4)))
+		return AUTH_BADVERF;
+	cred->flavor = flavor;
+	switch (flavor) {
+	case AUTH_NONE:
+		break;
+	case AUTH_SYS:
+		if (!decode_auth_sys(body, len, cred))
+			return AUTH_BADCRED;
+		break;
+	default:
+		/* RPCSEC_GSS and the rest are not implemented here. */
+		return AUTH_BADCRED;
+	}
+	/* AUTH_NONE and AUTH_SYS calls carry an AUTH_NONE verifier. */
+	if (vflavor != AUTH_NONE)
+		return AUTH_BADVERF;
+	return AUTH_OK;
+}
+
+/* Accepted reply header in the room in front of the body. */
+static void
+put_accepted(struct call_priv *cp, uint32_t accept_stat)
+{
+	uint8_t *p = cp->res.buf + 4;
+
+	rpc_put32(p, cp->call.xid);
+	rpc_put32(p + 4, RPC_MSG_REPLY);
+	rpc_put32(p + 8, MSG_ACCEPTED);
+	rpc_put32(p + 12, AUTH_NONE);	/* verifier flavor */
+	rpc_put32(p + 16, 0);		/* verifier length */
+	rpc_put32(p + 20, accept_stat);
+}
+
+/* An accepted reply with no body, or a mismatch range. */
+static void
+reply_accepted_error(struct call_priv *cp, uint32_t stat, uint32_t low,
+		     uint32_t high)
+{
+	put_accepted(cp, stat);
+	cp->res.len = RPC_REPLY_HDR;
+	if (stat == PROG_MISMATCH) {
+		rpc_put32(cp->res.buf + RPC_REPLY_HDR, low);
+		rpc_put32(cp->res.buf + RPC_REPLY_HDR + 4, high);
+		cp->res.len += 8;
+	}
+}
+
+/* A denied reply: RPC_MISMATCH (low, high) or AUTH_ERROR (stat in low). */
+static void
+reply_denied(struct call_priv *cp, uint32_t why, uint32_t low, uint32_t high)
+{
+	uint8_t *p = cp->res.buf + 4;
+
+	rpc_put32(p, cp->call.xid);
+	rpc_put32(p + 4, RPC_MSG_REPLY);
+	rpc_put32(p + 8, MSG_DENIED);
+	rpc_put32(p + 12, why);
+	rpc_put32(p + 16, low);
+	cp->res.len = 4 + 20;
+	if (why == RPC_MISMATCH) {
+		rpc_put32(p + 20, high);
+		cp->res.len += 4;
+	}
+}
+
+/*
+ * Find the program for prog/vers.  NULL with *low and *high set to the
+ * versions served (PROG_MISMATCH), or NULL with *low > *high (PROG_UNAVAIL).
+ */
+static const struct rpc_program *
+find_program(struct rpc_server *srv, uint32_t prog, uint32_t vers,
+	     uint32_t *low, uint32_t *high)
+{
+	*low = UINT32_MAX;
+	*high = 0;
+	for (uint32_t i = 0; i < srv->nprogs; i++) {
+		const struct rpc_program *p = srv->progs[i];
+
+		if (p->prog != prog)
+			continue;
+		if (vers >= p->vers_low && vers <= p->vers_high)
+			return p;
+		*low = MIN(*low, p->vers_low);
+		*high = MAX(*high, p->vers_high);
+	}
+	return NULL;
+}
+
+static void
+call_free(struct call_priv *cp)
+{
+	struct rpc_conn *conn = cp->call.conn;
+
+	xdr_destroy(&cp->args_x);
+	rpc_xbuf_free(&cp->res);
+	free(cp->rec);
+	free(cp);
+	rpc_conn_put(conn);
+}
+
+/* Worker: decode, dispatch, reply.  Frees the call. */
+static void
+call_run(struct workq_item *it)
+{
+	struct call_priv *cp = container_of(it, struct call_priv, item);
+	struct rpc_call *call = &cp->call;
+	struct rpc_conn *conn = call->conn;
+	struct rpc_server *srv = conn->srv;
+	const struct rpc_program *prog;
+	uint32_t rpcvers, low, high;
+	enum auth_stat astat;
+	enum rpc_disp disp;
+	uint8_t *out;
+	uint32_t outlen;
+
+	xdrmem_create(&cp->args_x, (char *)cp->rec, cp->reclen, XDR_DECODE);
+	call->args = &cp->args_x;
+	call->xid = rpc_get32(cp->rec);
+	if (!xdr_setpos(&cp->args_x, 8) ||
+	    !xdr_uint32_t(&cp->args_x, &rpcvers) ||
+	    !xdr_uint32_t(&cp->args_x, &call->prog) ||
+	    !xdr_uint32_t(&cp->args_x, &call->vers) ||
+	    !xdr_uint32_t(&cp->args_x, &call->proc)) {
+		log_warn("rpc: call xid %#x: header truncated; dropped",
+			 call->xid);
+		goto out_drop;
+	}
+	if (rpc_xbuf_init(&cp->res, &cp->res_x, RPC_REPLY_HDR,
+			  RPC_REPLY_HDR + srv->cfg.max_reply) < 0) {
+		log_warn("rpc: call xid %#x: no memory for the reply; dropped",
+			 call->xid);
+		goto out_drop;
+	}
+	call->res = &cp->res_x;
+
+	if (rpcvers != RPC_VERSION) {
+		reply_denied(cp, RPC_MISMATCH, RPC_VERSION, RPC_VERSION);
+		goto out_send;
+	}
+	astat = decode_auth(&cp->args_x, &call->cred);
+	if (astat != AUTH_OK) {
+		reply_denied(cp, AUTH_ERROR, astat, 0);
+		goto out_send;
+	}
+	prog = find_program(srv, call->prog, call->vers, &low, &high);
+	if (!prog) {
+		if (low > high)
+			reply_accepted_error(cp, PROG_UNAVAIL, 0, 0);
+		else
+			reply_accepted_error(cp, PROG_MISMATCH, low, high);
+		goto out_send;
+	}
+	if (call->cred.flavor >= 32 ||
+	    !(prog->flavors_ok & (1u << call->cred.flavor))) {
+		reply_denied(cp, AUTH_ERROR, AUTH_TOOWEAK, 0);
+		goto out_send;
+	}
+	if (call->proc >= prog->nprocs) {
+		reply_accepted_error(cp, PROC_UNAVAIL, 0, 0);
+		goto out_send;
+	}
+
+	disp = prog->dispatch(call);
+	lock_assert_none_held();
+	switch (disp) {
+	case RPC_DISP_REPLY:
+		put_accepted(cp, SUCCESS);
+		break;
+	case RPC_DISP_GARBAGE:
+		reply_accepted_error(cp, GARBAGE_ARGS, 0, 0);
+		break;
+	case RPC_DISP_SYSTEM_ERR:
+		reply_accepted_error(cp, SYSTEM_ERR, 0, 0);
+		break;
+	case RPC_DISP_DROP:
+	default:
+		goto out_drop;
+	}
+out_send:
+	out = cp->res.buf;
+	outlen = cp->res.len;
+	rpc_record_mark(out, outlen - 4, true);
+	cp->res.buf = NULL;
+	rpc_conn_queue_out(conn, out, outlen, true);
+	call_free(cp);
+	return;
+out_drop:
+	rpc_conn_queue_out(conn, NULL, 0, true);
+	call_free(cp);
+}
+
+/*
+ * Loop thread: queue the call in rec (a whole CALL record, now ours) for a
+ * worker.  The call holds a reference on conn.  Returns 0 or -ENOMEM (rec
+ * is freed then too).
+ */
+int
+rpc_call_start(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
+{
+	struct call_priv *cp = calloc(1, sizeof(*cp));
+
+	if (!cp) {
+		free(rec);
+		return -ENOMEM;
+	}
+	cp->rec = rec;
+	cp->reclen = len;
+	cp->call.arrival_ns = clock_now_ns();
+	rpc_conn_get(conn);
+	cp->call.conn = conn;
+	cp->item.fn = call_run;
+	workq_queue(conn->srv->wq, &cp->item);
+	return 0;
+}
+
+/* --- reply stream helpers for the reply cache ----------------------- */
+
+uint32_t
+rpc_call_res_pos(struct rpc_call *call)
+{
+	struct call_priv *cp = priv_of(call);
+
+	return cp->res.len - cp->res.base;
+}
+
+int
+rpc_call_res_copy(struct rpc_call *call, uint32_t from, uint32_t len,
+		  void *dst)
+{
+	struct call_priv *cp = priv_of(call);
+	uint32_t have = cp->res.len - cp->res.base;
+
+	if (from > have || len > have - from)
+		return -ERANGE;
+	memcpy(dst, cp->res.buf + cp->res.base + from, len);
+	return 0;
+}
+
+int
+rpc_call_res_truncate(struct rpc_call *call, uint32_t pos)
+{
+	struct call_priv *cp = priv_of(call);
+
+	if (pos > cp->res.len - cp->res.base)
+		return -ERANGE;
+	cp->res.len = cp->res.base + pos;
+	return 0;
+}

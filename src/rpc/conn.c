@@ -1,0 +1,677 @@
+/*
+ * conn.c - one TCP connection: reading records, queueing and writing
+ * replies, flow control, closing, and the close hooks.
+ *
+ * The event loop owns the socket: only the loop thread reads, writes and
+ * closes it.  Workers hand finished replies over through conn->q_head under
+ * conn->lock and post conn->wake to the loop, so a slow reader only ever
+ * delays its own replies: the loop writes what the socket takes, keeps the
+ * rest, and asks epoll for writability.
+ *
+ * Flow control: reading stops while a connection has max_inflight_per_conn
+ * calls in progress or more than max_conn_memory bytes of replies unwritten,
+ * and resumes when replies drain.  Bytes already read past the record that
+ * hit the limit are stashed (at most one read's worth) and consumed first.
+ */
+#include "config.h"
+
+#include "rpc_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+/* Reads per readiness event: level-triggered epoll brings us back, and
+ * other connections get a turn in between. */
+#define RPC_READS_PER_EVENT	4
+/* iovecs per writev(). */
+#define RPC_WRITE_IOV		64
+
+static void conn_wake(struct evloop *loop, struct evloop_work *w);
+static void conn_event(struct evloop *loop, int fd, uint32_t events,
+		       void *ctx);
+static void conn_idle(struct evloop *loop, struct evloop_timer *t);
+
+static const char *
+peer_str(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void *a;
+	uint16_t port;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET6) {
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		port = ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	} else {
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+		port = ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	}
+	if (!inet_ntop(ss->ss_family, a, ip, sizeof(ip)))
+		snprintf(ip, sizeof(ip), "?");
+	snprintf(buf, len, "%s port %u", ip, port);
+	return buf;
+}
+
+/* Take a reference.  Any thread; the caller already holds one. */
+void
+rpc_conn_get(struct rpc_conn *conn)
+{
+	unsigned old = atomic_fetch_add(&conn->refs, 1);
+
+	VERIFY(old > 0);
+}
+
+static void
+outbuf_free_list(struct rpc_outbuf *o)
+{
+	while (o) {
+		struct rpc_outbuf *next = o->next;
+
+		free(o->data);
+		free(o);
+		o = next;
+	}
+}
+
+/*
+ * Drop a reference; the last one frees the connection, which by then is
+ * closed (the server's reference is dropped only by rpc_conn_close()).
+ * Any thread, no conn lock held.
+ */
+void
+rpc_conn_put(struct rpc_conn *conn)
+{
+	unsigned old = atomic_fetch_sub(&conn->refs, 1);
+
+	VERIFY(old > 0);
+	if (old > 1)
+		return;
+	VERIFY(atomic_load(&conn->closed));
+	ASSERT(!conn->pending && !conn->hooks && conn->fd < 0);
+	outbuf_free_list(conn->q_head);
+	outbuf_free_list(conn->out_head);
+	rpc_record_reader_free(&conn->rr);
+	free(conn->stash);
+	mutex_destroy(&conn->lock);
+	free(conn);
+}
+
+const struct sockaddr_storage *
+rpc_conn_peer(const struct rpc_conn *conn)
+{
+	return &conn->peer;
+}
+
+bool
+rpc_conn_is_closed(const struct rpc_conn *conn)
+{
+	return atomic_load(&conn->closed);
+}
+
+/* Loop thread: epoll interest follows read_paused and unwritten output. */
+static void
+conn_update_events(struct rpc_conn *conn)
+{
+	uint32_t want = (conn->read_paused ? 0 : EVLOOP_READ) |
+			(conn->out_head ? EVLOOP_WRITE : 0);
+
+	if (want == conn->events)
+		return;
+	if (evloop_fd_mod(conn->srv->loop, conn->fd, want) < 0) {
+		rpc_conn_close(conn, "epoll_ctl failed");
+		return;
+	}
+	conn->events = want;
+}
+
+/* Loop thread: too much in flight or buffered to read another call? */
+static bool
+conn_over_limits(struct rpc_conn *conn)
+{
+	const struct rpc_server_config *cfg = &conn->srv->cfg;
+	bool over;
+
+	mutex_lock(&conn->lock);
+	over = conn->inflight >= cfg->max_inflight_per_conn ||
+	       conn->out_bytes > cfg->max_conn_memory;
+	mutex_unlock(&conn->lock);
+	return over;
+}
+
+/*
+ * Loop thread: route one complete record.  A CALL goes to a worker; a
+ * REPLY to the back-channel call it answers.  Takes ownership of rec.
+ */
+static void
+conn_handle_record(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
+{
+	char pbuf[80];
+	uint32_t xid, mtype;
+
+	if (len < 8) {
+		log_warn("rpc: %u-byte record from %s has no RPC header; "
+			 "dropped", len, peer_str(&conn->peer, pbuf,
+						  sizeof(pbuf)));
+		free(rec);
+		return;
+	}
+	xid = rpc_get32(rec);
+	mtype = rpc_get32(rec + 4);
+	if (mtype == RPC_MSG_CALL) {
+		mutex_lock(&conn->lock);
+		conn->inflight++;
+		mutex_unlock(&conn->lock);
+		if (rpc_call_start(conn, rec, len) < 0) {
+			mutex_lock(&conn->lock);
+			conn->inflight--;
+			mutex_unlock(&conn->lock);
+			log_warn("rpc: out of memory for a call from %s; "
+				 "dropped", peer_str(&conn->peer, pbuf,
+						     sizeof(pbuf)));
+		}
+	} else if (mtype == RPC_MSG_REPLY) {
+		rpc_pending_reply(conn, xid, rec, len);
+	} else {
+		log_warn("rpc: message type %u from %s; dropped", mtype,
+			 peer_str(&conn->peer, pbuf, sizeof(pbuf)));
+		free(rec);
+	}
+}
+
+/*
+ * Loop thread: feed bytes to the record reader and route every complete
+ * record, until the input is used up or the connection hits its limits (the
+ * rest is stashed and reading paused) or closes.
+ */
+static void
+conn_consume(struct rpc_conn *conn, const uint8_t *data, size_t n)
+{
+	char pbuf[80];
+	size_t off = 0, used;
+	uint8_t *rec;
+	uint32_t len;
+	int ret;
+
+	while (!atomic_load(&conn->closed)) {
+		if (conn_over_limits(conn)) {
+			if (off < n) {
+				conn->stash = malloc(n - off);
+				if (!conn->stash) {
+					rpc_conn_close(conn, "out of memory");
+					return;
+				}
+				memcpy(conn->stash, data + off, n - off);
+				conn->stash_len = n - off;
+			}
+			conn->read_paused = true;
+			conn_update_events(conn);
+			return;
+		}
+		ret = rpc_record_reader_feed(&conn->rr, data + off, n - off,
+					     &used);
+		off += used;
+		if (ret == -EMSGSIZE) {
+			log_warn("rpc: record from %s exceeds max_record %u "
+				 "bytes; closing the connection",
+				 peer_str(&conn->peer, pbuf, sizeof(pbuf)),
+				 conn->srv->cfg.max_record);
+			rpc_conn_close(conn, "record too large");
+			return;
+		}
+		if (ret < 0) {
+			rpc_conn_close(conn, "out of memory");
+			return;
+		}
+		if (ret == 0)
+			return;
+		rpc_record_reader_take(&conn->rr, &rec, &len);
+		conn_handle_record(conn, rec, len);
+	}
+}
+
+/* Loop thread: resume reading if the limits allow, stash first. */
+static void
+conn_maybe_resume(struct rpc_conn *conn)
+{
+	uint8_t *stash;
+	size_t len;
+
+	if (!conn->read_paused || atomic_load(&conn->closed) ||
+	    conn_over_limits(conn))
+		return;
+	conn->read_paused = false;
+	stash = conn->stash;
+	len = conn->stash_len;
+	conn->stash = NULL;
+	conn->stash_len = 0;
+	if (stash) {
+		conn_consume(conn, stash, len);
+		free(stash);
+	}
+	if (!atomic_load(&conn->closed))
+		conn_update_events(conn);
+}
+
+static void
+conn_read(struct rpc_conn *conn)
+{
+	struct rpc_server *srv = conn->srv;
+
+	for (int i = 0; i < RPC_READS_PER_EVENT; i++) {
+		ssize_t n;
+
+		if (conn->read_paused || atomic_load(&conn->closed))
+			return;
+		n = read(conn->fd, srv->rbuf, RPC_READ_CHUNK);
+		if (n > 0) {
+			conn->last_active_ns = clock_now_ns();
+			conn_consume(conn, srv->rbuf, (size_t)n);
+			if (n < RPC_READ_CHUNK)
+				return;
+			continue;
+		}
+		if (n == 0) {
+			rpc_conn_close(conn, conn->rr.len || conn->rr.hdr_have ||
+					     conn->rr.in_frag ?
+					     "peer closed mid-record" :
+					     "peer closed");
+			return;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			rpc_conn_close(conn, strerror(errno));
+		return;
+	}
+}
+
+/* Loop thread: write what the socket takes without blocking. */
+static void
+conn_flush(struct rpc_conn *conn)
+{
+	struct iovec iov[RPC_WRITE_IOV];
+	uint64_t written = 0;
+
+	while (conn->out_head && !atomic_load(&conn->closed)) {
+		struct rpc_outbuf *o = conn->out_head;
+		int niov = 0;
+		ssize_t n;
+
+		for (; o && niov < RPC_WRITE_IOV; o = o->next, niov++) {
+			iov[niov].iov_base = o->data + o->off;
+			iov[niov].iov_len = o->len - o->off;
+		}
+		n = writev(conn->fd, iov, niov);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				rpc_conn_close(conn, strerror(errno));
+			break;
+		}
+		written += (uint64_t)n;
+		while (n > 0) {
+			o = conn->out_head;
+			if ((size_t)n < o->len - o->off) {
+				o->off += (uint32_t)n;
+				break;
+			}
+			n -= o->len - o->off;
+			conn->out_head = o->next;
+			if (!conn->out_head)
+				conn->out_tail = NULL;
+			free(o->data);
+			free(o);
+		}
+	}
+	if (written) {
+		mutex_lock(&conn->lock);
+		conn->out_bytes -= written;
+		mutex_unlock(&conn->lock);
+	}
+	if (atomic_load(&conn->closed))
+		return;
+	conn_update_events(conn);
+	conn_maybe_resume(conn);
+}
+
+static void
+conn_event(struct evloop *loop, int fd, uint32_t events, void *ctx)
+{
+	struct rpc_conn *conn = ctx;
+
+	/* Closing drops the server's reference; keep ours until we return. */
+	rpc_conn_get(conn);
+	if (events & EVLOOP_WRITE)
+		conn_flush(conn);
+	if (events & EVLOOP_READ)
+		conn_read(conn);
+	else if ((events & EVLOOP_ERROR) && !atomic_load(&conn->closed))
+		rpc_conn_close(conn, "socket error");
+	rpc_conn_put(conn);
+}
+
+/*
+ * Loop thread: take what workers queued, write it, arm timers of new
+ * back-channel calls, maybe resume reading.  Drops the reference the poster
+ * took.
+ */
+static void
+conn_wake(struct evloop *loop, struct evloop_work *w)
+{
+	struct rpc_conn *conn = container_of(w, struct rpc_conn, wake);
+	struct rpc_outbuf *q;
+
+	mutex_lock(&conn->lock);
+	conn->wake_posted = false;
+	q = conn->q_head;
+	conn->q_head = conn->q_tail = NULL;
+	mutex_unlock(&conn->lock);
+	if (atomic_load(&conn->closed)) {
+		outbuf_free_list(q);
+		goto out_put;
+	}
+	if (q) {
+		if (conn->out_tail)
+			conn->out_tail->next = q;
+		else
+			conn->out_head = q;
+		while (q->next)
+			q = q->next;
+		conn->out_tail = q;
+	}
+	rpc_pending_arm_timers(conn);
+	conn_flush(conn);
+out_put:
+	rpc_conn_put(conn);
+}
+
+/*
+ * Ask the loop to look at conn (new output, fewer calls in flight, new
+ * back-channel calls).  Caller holds conn->lock; at most one wakeup is
+ * outstanding per connection, and it carries a reference.
+ */
+void
+rpc_conn_kick_locked(struct rpc_conn *conn)
+{
+	mutex_assert_held(&conn->lock);
+	if (conn->wake_posted || atomic_load(&conn->closed))
+		return;
+	conn->wake_posted = true;
+	rpc_conn_get(conn);
+	evloop_post(conn->srv->loop, &conn->wake);
+}
+
+/*
+ * Any thread, no conn lock held: queue len bytes (a whole record-marked
+ * message, data is malloc'ed and now ours) for the loop to write.  was_call
+ * marks the reply (or the decision to send none, data NULL) to a call this
+ * connection sent, which ends that call's inflight slot.  On a closed
+ * connection the data is dropped.
+ */
+void
+rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
+		   bool was_call)
+{
+	struct rpc_outbuf *o = NULL;
+
+	if (data) {
+		o = malloc(sizeof(*o));
+		if (!o) {
+			log_warn("rpc: out of memory queueing a reply; "
+				 "dropped");
+			free(data);
+			data = NULL;
+		} else {
+			*o = (struct rpc_outbuf){ NULL, data, len, 0 };
+		}
+	}
+	mutex_lock(&conn->lock);
+	if (was_call) {
+		VERIFY(conn->inflight > 0);
+		conn->inflight--;
+	}
+	if (atomic_load(&conn->closed)) {
+		mutex_unlock(&conn->lock);
+		if (o) {
+			free(o->data);
+			free(o);
+		}
+		return;
+	}
+	if (o) {
+		if (conn->q_tail)
+			conn->q_tail->next = o;
+		else
+			conn->q_head = o;
+		conn->q_tail = o;
+		conn->out_bytes += len;
+	}
+	rpc_conn_kick_locked(conn);
+	mutex_unlock(&conn->lock);
+}
+
+static void
+conn_run_hooks(struct workq_item *it)
+{
+	struct rpc_conn *conn = container_of(it, struct rpc_conn, hooks_item);
+	struct rpc_close_hook *h;
+
+	/* Closed: nobody adds hooks now; cancel may still remove some. */
+	for (;;) {
+		mutex_lock(&conn->lock);
+		h = conn->hooks;
+		if (h)
+			conn->hooks = h->next;
+		mutex_unlock(&conn->lock);
+		if (!h)
+			break;
+		h->fn(conn, h->ctx);
+		free(h);
+	}
+	rpc_conn_put(conn);
+}
+
+/*
+ * Loop thread (or the loop has stopped): close conn now.  Unwritten output
+ * is dropped, back-channel calls waiting for a reply complete with
+ * -ECONNRESET and close hooks run, both on workers.  Calls still being
+ * dispatched finish and their replies are dropped.  Drops the server's
+ * reference.  Idempotent.
+ */
+void
+rpc_conn_close(struct rpc_conn *conn, const char *why)
+{
+	struct rpc_server *srv = conn->srv;
+	struct rpc_pending *pend;
+	struct rpc_outbuf *q;
+	bool hooks;
+	char pbuf[80];
+
+	mutex_lock(&conn->lock);
+	if (atomic_load(&conn->closed)) {
+		mutex_unlock(&conn->lock);
+		return;
+	}
+	atomic_store(&conn->closed, true);
+	pend = conn->pending;
+	conn->pending = NULL;
+	q = conn->q_head;
+	conn->q_head = conn->q_tail = NULL;
+	conn->out_bytes = 0;
+	hooks = conn->hooks != NULL;
+	mutex_unlock(&conn->lock);
+
+	log_info("rpc: closing connection from %s: %s",
+		 peer_str(&conn->peer, pbuf, sizeof(pbuf)), why);
+	evloop_fd_del(srv->loop, conn->fd);
+	close(conn->fd);
+	conn->fd = -1;
+	evloop_timer_cancel(srv->loop, &conn->idle_timer);
+	outbuf_free_list(q);
+	outbuf_free_list(conn->out_head);
+	conn->out_head = conn->out_tail = NULL;
+	rpc_record_reader_free(&conn->rr);
+	free(conn->stash);
+	conn->stash = NULL;
+	conn->stash_len = 0;
+
+	if (conn->prev)
+		conn->prev->next = conn->next;
+	else
+		srv->conns = conn->next;
+	if (conn->next)
+		conn->next->prev = conn->prev;
+	conn->prev = conn->next = NULL;
+	srv->nconns--;
+
+	rpc_pending_fail_all(pend);
+	if (hooks) {
+		rpc_conn_get(conn);
+		conn->hooks_item.fn = conn_run_hooks;
+		workq_queue(srv->wq, &conn->hooks_item);
+	}
+	rpc_conn_put(conn);
+}
+
+/*
+ * Loop thread: adopt an accepted socket (non-blocking already).  Over
+ * max_connections the socket is closed with a log line.  Returns 0 or a
+ * negative errno (the socket is closed in every case but 0).
+ */
+int
+rpc_conn_accept(struct rpc_server *srv, int fd,
+		const struct sockaddr_storage *peer)
+{
+	struct rpc_conn *conn;
+	char pbuf[80];
+	int err;
+
+	if (srv->nconns >= srv->cfg.max_connections) {
+		log_warn("rpc: connection from %s refused: max_connections "
+			 "(%u) reached", peer_str(peer, pbuf, sizeof(pbuf)),
+			 srv->cfg.max_connections);
+		close(fd);
+		return -EMFILE;
+	}
+	conn = calloc(1, sizeof(*conn));
+	if (!conn) {
+		close(fd);
+		return -ENOMEM;
+	}
+	conn->srv = srv;
+	conn->fd = fd;
+	atomic_init(&conn->refs, 1);
+	atomic_init(&conn->closed, false);
+	conn->peer = *peer;
+	rpc_record_reader_init(&conn->rr, srv->cfg.max_record);
+	mutex_init(&conn->lock, "rpc_conn");
+	conn->wake.fn = conn_wake;
+	conn->idle_timer.fn = conn_idle;
+	conn->last_active_ns = clock_now_ns();
+	conn->events = EVLOOP_READ;
+	err = evloop_fd_add(srv->loop, fd, EVLOOP_READ, conn_event, conn);
+	if (err)
+		goto out_free;
+	if (srv->cfg.idle_timeout_sec) {
+		err = evloop_timer_arm(srv->loop, &conn->idle_timer,
+				       conn->last_active_ns +
+				       srv->cfg.idle_timeout_sec * NSEC_PER_SEC);
+		if (err)
+			goto out_del;
+	}
+	conn->next = srv->conns;
+	if (srv->conns)
+		srv->conns->prev = conn;
+	srv->conns = conn;
+	srv->nconns++;
+	log_debug("rpc: connection from %s", peer_str(peer, pbuf,
+						       sizeof(pbuf)));
+	return 0;
+
+out_del:
+	evloop_fd_del(srv->loop, fd);
+out_free:
+	mutex_destroy(&conn->lock);
+	free(conn);
+	close(fd);
+	return err;
+}
+
+/* Loop thread: close a connection idle for idle_timeout_sec, else re-arm. */
+static void
+conn_idle(struct evloop *loop, struct evloop_timer *t)
+{
+	struct rpc_conn *conn = container_of(t, struct rpc_conn, idle_timer);
+	uint64_t limit = conn->srv->cfg.idle_timeout_sec * NSEC_PER_SEC;
+	uint64_t now = clock_now_ns();
+	bool busy;
+
+	mutex_lock(&conn->lock);
+	busy = conn->inflight || conn->pending || conn->out_bytes;
+	mutex_unlock(&conn->lock);
+	if (!busy && now - conn->last_active_ns >= limit) {
+		rpc_conn_close(conn, "idle");
+		return;
+	}
+	if (busy)
+		conn->last_active_ns = now;
+	if (evloop_timer_arm(loop, t, conn->last_active_ns + limit) < 0)
+		log_warn("rpc: cannot re-arm an idle timer; connection "
+			 "stays open");
+}
+
+/*
+ * Register fn(conn, ctx) to run once on a worker when conn closes.
+ * Any thread.  Returns 0 and *id, -ENOTCONN if already closed, -ENOMEM.
+ */
+int
+rpc_conn_add_close_hook(struct rpc_conn *conn,
+			void (*fn)(struct rpc_conn *, void *), void *ctx,
+			uint64_t *id)
+{
+	struct rpc_close_hook *h = malloc(sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	h->fn = fn;
+	h->ctx = ctx;
+	mutex_lock(&conn->lock);
+	if (atomic_load(&conn->closed)) {
+		mutex_unlock(&conn->lock);
+		free(h);
+		return -ENOTCONN;
+	}
+	h->id = ++conn->next_hook_id;
+	h->next = conn->hooks;
+	conn->hooks = h;
+	*id = h->id;
+	mutex_unlock(&conn->lock);
+	return 0;
+}
+
+/*
+ * Remove a close hook that has not started yet.  Any thread.  A hook that
+ * already started is not waited for: its ctx must stay valid until it
+ * returns (hold a reference in ctx).
+ */
+void
+rpc_conn_cancel_close_hook(struct rpc_conn *conn, uint64_t id)
+{
+	struct rpc_close_hook **pp, *h = NULL;
+
+	mutex_lock(&conn->lock);
+	for (pp = &conn->hooks; *pp; pp = &(*pp)->next) {
+		if ((*pp)->id == id) {
+			h = *pp;
+			*pp = h->next;
+			break;
+		}
+	}
+	mutex_unlock(&conn->lock);
+	free(h);
+}

@@ -1,0 +1,172 @@
+/*
+ * rpc_int.h - private structures of src/rpc, shared by its files only.
+ *
+ * Locking: struct rpc_conn's lock protects the fields marked "lock" below;
+ * fields marked "loop" are touched only by the event-loop thread (or after
+ * the loop stopped); fields marked "const" are set before the connection is
+ * published.  conn->lock is a leaf: nothing else is taken while holding it,
+ * except the event loop's post lock and the work queue's lock (both leaves).
+ * Ownership: a connection is freed by the last rpc_conn_put(); the server's
+ * list holds one reference until the connection is closed, and every call,
+ * pending back-channel call, posted wakeup and queued close-hook run holds
+ * one more.
+ */
+#ifndef PMEMNFS_RPC_INT_H
+#define PMEMNFS_RPC_INT_H
+
+#include <stdatomic.h>
+
+#include "rpc.h"
+#include "common/evloop.h"
+#include "common/workq.h"
+
+/* A few programs (NFS, the admin program, tests); a table scan is fine. */
+#define RPC_MAX_PROGRAMS	8
+/* IPv4 + IPv6 per address, a handful of addresses. */
+#define RPC_MAX_LISTENERS	8
+/* The loop's socket read buffer; also the most a paused connection stashes. */
+#define RPC_READ_CHUNK		(64 * 1024)
+/* Record-mark + accepted-reply header in front of every reply body. */
+#define RPC_REPLY_HDR		(4 + 6 * 4)
+
+enum {
+	RPC_MSG_CALL = 0,
+	RPC_MSG_REPLY = 1,
+};
+
+/* --- growable encoding buffer behind an XDR stream (xbuf.c) ----------- */
+
+/*
+ * Bytes [0, base) are header room the owner fills in directly; XDR
+ * positions count from base.  Encoding past limit fails like a full
+ * xdrmem stream, so a dispatch function sees an ordinary XDR error.
+ */
+struct rpc_xbuf {
+	uint8_t		*buf;
+	uint32_t	len;	/* bytes used, including the header room */
+	uint32_t	cap;
+	uint32_t	base;
+	uint32_t	limit;	/* largest len */
+};
+
+int rpc_xbuf_init(struct rpc_xbuf *xb, XDR *xdrs, uint32_t base,
+		  uint32_t limit) MUST_CHECK;
+void rpc_xbuf_free(struct rpc_xbuf *xb);
+
+/* --- connections (conn.c) --------------------------------------------- */
+
+/* One chunk of bytes waiting to be written. */
+struct rpc_outbuf {
+	struct rpc_outbuf	*next;
+	uint8_t			*data;	/* malloc'ed; freed when written */
+	uint32_t		len, off;
+};
+
+struct rpc_close_hook {
+	struct rpc_close_hook	*next;
+	uint64_t		id;
+	void			(*fn)(struct rpc_conn *, void *);
+	void			*ctx;
+};
+
+/* A call the server sent on a connection, waiting for its reply. */
+struct rpc_pending {
+	struct rpc_pending	*next;		/* conn->pending (lock) */
+	struct rpc_conn		*conn;		/* holds a reference */
+	uint32_t		xid;
+	bool			timer_armed;	/* loop */
+	uint64_t		deadline_ns;
+	struct evloop_timer	timer;		/* loop */
+	rpc_callback_done_fn	done;
+	void			*ctx;
+	int			err;		/* result for the completion */
+	uint8_t			*rec;		/* the reply record, or NULL */
+	uint32_t		reclen;
+	struct workq_item	item;
+};
+
+struct rpc_conn {
+	struct rpc_server	*srv;		/* const */
+	int			fd;		/* loop; -1 once closed */
+	atomic_uint		refs;
+	atomic_bool		closed;		/* written under lock */
+	struct sockaddr_storage	peer;		/* const */
+	struct rpc_conn		*prev, *next;	/* srv->conns (loop) */
+
+	/* loop */
+	struct rpc_record_reader rr;
+	uint8_t			*stash;		/* input read while paused */
+	size_t			stash_len;
+	struct rpc_outbuf	*out_head, *out_tail;
+	uint32_t		events;
+	bool			read_paused;
+	uint64_t		last_active_ns;
+	struct evloop_timer	idle_timer;
+
+	struct mutex		lock;
+	struct rpc_outbuf	*q_head, *q_tail;	/* lock: to the loop */
+	uint64_t		out_bytes;	/* lock: queued + unwritten */
+	uint32_t		inflight;	/* lock: calls not yet replied */
+	bool			wake_posted;	/* lock */
+	struct rpc_pending	*pending;	/* lock */
+	struct rpc_close_hook	*hooks;		/* lock */
+	uint64_t		next_hook_id;	/* lock */
+
+	struct evloop_work	wake;		/* posted with a reference */
+	struct workq_item	hooks_item;	/* runs close hooks */
+};
+
+struct rpc_listener {
+	struct rpc_server	*srv;
+	int			fd;
+};
+
+struct rpc_server {
+	struct rpc_server_config cfg;
+	struct evloop		*loop;
+	struct workq		*wq;
+	const struct rpc_program *progs[RPC_MAX_PROGRAMS];
+	uint32_t		nprogs;
+	struct rpc_listener	listeners[RPC_MAX_LISTENERS];
+	uint32_t		nlisteners;
+	struct rpc_conn		*conns;		/* loop */
+	uint32_t		nconns;		/* loop */
+	uint8_t			*rbuf;		/* loop: socket read buffer */
+	atomic_uint		next_xid;	/* back-channel xids */
+	atomic_bool		running;
+};
+
+/* conn.c */
+int rpc_conn_accept(struct rpc_server *srv, int fd,
+		    const struct sockaddr_storage *peer) MUST_CHECK;
+void rpc_conn_close(struct rpc_conn *conn, const char *why);
+void rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
+			bool was_call);
+void rpc_conn_kick_locked(struct rpc_conn *conn);
+
+/* call.c: runs on a worker; owns rec. */
+int rpc_call_start(struct rpc_conn *conn, uint8_t *rec, uint32_t len) MUST_CHECK;
+
+/* callback.c */
+void rpc_pending_reply(struct rpc_conn *conn, uint32_t xid, uint8_t *rec,
+		       uint32_t len);
+void rpc_pending_arm_timers(struct rpc_conn *conn);
+void rpc_pending_fail_all(struct rpc_pending *list);
+
+static inline uint32_t
+rpc_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+rpc_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif

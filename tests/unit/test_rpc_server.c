@@ -1,0 +1,1190 @@
+/*
+ * test_rpc_server.c - the RPC server over real sockets on 127.0.0.1 and
+ * ::1: call decoding and every rejection RFC 5531 §9 defines, AUTH_SYS
+ * limits (appendix A), pipelining, flow control, the worker block budget,
+ * back-channel calls answered / timed out / cut off, stray replies,
+ * connection limits and close hooks.
+ *
+ * The server runs in-process with a test program; the client side is raw
+ * sockets and hand-built records, so the test does not trust our own
+ * client code to check the server.
+ */
+#include "config.h"
+
+#include <rpc/rpc.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "rpc.h"
+#include "../testlib.h"
+
+#define TEST_PROG		0x20000099u
+#define TEST_PROG_SYSONLY	0x2000009au
+#define TEST_CB_PROG		0x40000099u
+/* Every wait in this test ends by this bound; real latencies are ms. */
+#define TEST_DEADLINE_MS	5000
+#define TEST_MAX_RECORD		(64 * 1024)
+#define TEST_MAX_REPLY		(32 * 1024)
+
+enum { P_NULL, P_ECHO, P_BLOCK, P_CALLBACK, P_NPROCS };
+
+static struct rpc_server *srv;
+static pthread_t srv_thread;
+static uint16_t port4, port6;
+static bool have_ipv6;
+
+/* --- state shared with the dispatch functions ----------------------- */
+
+static struct mutex tlock;
+static struct condvar tcv;
+static int nblocked;		/* proc 2 callers waiting at the gate */
+static bool gate_open;
+static int close_hooks_run;
+static int last_cb_err = 1;	/* 1: no back-channel result yet */
+static atomic_int dispatch_errors;	/* checks that failed inside dispatch */
+
+static void
+wait_until(bool (*cond)(void))
+{
+	uint64_t deadline = clock_now_ns() + TEST_DEADLINE_MS * NSEC_PER_MSEC;
+
+	mutex_lock(&tlock);
+	while (!cond())
+		if (condvar_wait_until(&tcv, &tlock, deadline) == -ETIMEDOUT)
+			break;
+	mutex_unlock(&tlock);
+}
+
+static void
+close_hook(struct rpc_conn *conn, void *ctx)
+{
+	mutex_lock(&tlock);
+	close_hooks_run++;
+	condvar_broadcast(&tcv);
+	mutex_unlock(&tlock);
+}
+
+static enum rpc_disp
+proc_null(struct rpc_call *call)
+{
+	uint64_t id;
+
+	/* Version 2 NULL also registers a close hook. */
+	if (call->vers == 2 &&
+	    rpc_conn_add_close_hook(call->conn, close_hook, NULL, &id) < 0)
+		return RPC_DISP_SYSTEM_ERR;
+	return RPC_DISP_REPLY;
+}
+
+/* Echo the opaque, then the caller's flavor, uid and gid count. */
+static enum rpc_disp
+proc_echo(struct rpc_call *call)
+{
+	char *data = NULL;
+	u_int len = 0;
+	uint32_t junk = 0xdeadbeef, tail[3], pos;
+	uint8_t copy[8];
+	enum rpc_disp d = RPC_DISP_SYSTEM_ERR;
+
+	if (!xdr_bytes(call->args, &data, &len, TEST_MAX_RECORD))
+		return RPC_DISP_GARBAGE;
+	/* Encode something, roll it back: only the real result must remain. */
+	if (rpc_call_res_pos(call) != 0 || !xdr_uint32_t(call->res, &junk) ||
+	    rpc_call_res_pos(call) != 4 || rpc_call_res_truncate(call, 0) < 0 ||
+	    rpc_call_res_truncate(call, 4) != -ERANGE)
+		atomic_fetch_add(&dispatch_errors, 1);
+	if (!xdr_bytes(call->res, &data, &len, ~0u))
+		goto out;	/* past max_reply: SYSTEM_ERR */
+	pos = rpc_call_res_pos(call);
+	if (pos != 4 + ROUND_UP(len, 4) || rpc_call_res_copy(call, 0, 4, copy) ||
+	    copy[0] != (len >> 24 & 0xff) || copy[3] != (len & 0xff) ||
+	    rpc_call_res_copy(call, pos - 2, 4, copy) != -ERANGE)
+		atomic_fetch_add(&dispatch_errors, 1);
+	tail[0] = call->cred.flavor;
+	tail[1] = call->cred.uid;
+	tail[2] = call->cred.ngids;
+	for (int i = 0; i < 3; i++)
+		if (!xdr_uint32_t(call->res, &tail[i]))
+			goto out;
+	d = RPC_DISP_REPLY;
+out:
+	free(data);
+	return d;
+}
+
+static bool
+gate_cond(void)
+{
+	return gate_open;
+}
+
+/* Block at the gate if the budget allows: reply 0; else reply 1 at once. */
+static enum rpc_disp
+proc_block(struct rpc_call *call)
+{
+	uint32_t r = 1;
+
+	if (rpc_worker_may_block()) {
+		mutex_lock(&tlock);
+		nblocked++;
+		condvar_broadcast(&tcv);
+		mutex_unlock(&tlock);
+		wait_until(gate_cond);
+		mutex_lock(&tlock);
+		nblocked--;
+		mutex_unlock(&tlock);
+		rpc_worker_unblock();
+		r = 0;
+	}
+	return xdr_uint32_t(call->res, &r) ? RPC_DISP_REPLY :
+	       RPC_DISP_SYSTEM_ERR;
+}
+
+struct cb_wait {
+	bool	done;
+	int	err;
+	char	*body;
+	u_int	len;
+};
+
+static bool
+cb_encode(XDR *x, void *arg)
+{
+	struct { char *p; u_int len; } *a = arg;
+
+	return xdr_bytes(x, &a->p, &a->len, ~0u);
+}
+
+static void
+cb_done(void *ctx, int err, XDR *reply)
+{
+	struct cb_wait *w = ctx;
+
+	mutex_lock(&tlock);
+	if (w->done)
+		atomic_fetch_add(&dispatch_errors, 1);	/* not exactly once */
+	w->err = err;
+	if (!err && !xdr_bytes(reply, &w->body, &w->len, 4096))
+		w->err = -EBADMSG;
+	if (err && reply)
+		atomic_fetch_add(&dispatch_errors, 1);
+	w->done = true;
+	last_cb_err = w->err;
+	condvar_broadcast(&tcv);
+	mutex_unlock(&tlock);
+}
+
+/*
+ * Args: timeout in ms, opaque payload.  Sends the payload to the caller's
+ * connection as a back-channel call and replies with (err, reply opaque).
+ */
+static enum rpc_disp
+proc_callback(struct rpc_call *call)
+{
+	struct { char *p; u_int len; } a = { NULL, 0 };
+	struct cb_wait *w;
+	uint32_t tmo;
+	int32_t err;
+	uint64_t deadline;
+	enum rpc_disp d = RPC_DISP_SYSTEM_ERR;
+	struct rpc_cred cred = { .flavor = AUTH_SYS, .uid = 7, .gid = 8,
+				 .ngids = 1, .gids = { 9 }, .machine = "srv" };
+
+	if (!xdr_uint32_t(call->args, &tmo) ||
+	    !xdr_bytes(call->args, &a.p, &a.len, 4096)) {
+		free(a.p);
+		return RPC_DISP_GARBAGE;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !rpc_worker_may_block())
+		goto out;
+	err = rpc_conn_call(call->conn, TEST_CB_PROG, 1, 1, &cred, cb_encode,
+			    &a, tmo * NSEC_PER_MSEC, cb_done, w);
+	if (err == 0) {
+		deadline = clock_now_ns() + 2 * TEST_DEADLINE_MS * NSEC_PER_MSEC;
+		mutex_lock(&tlock);
+		while (!w->done &&
+		       condvar_wait_until(&tcv, &tlock, deadline) != -ETIMEDOUT)
+			;
+		err = w->done ? w->err : -EDEADLK;
+		mutex_unlock(&tlock);
+	}
+	rpc_worker_unblock();
+	if (xdr_int32_t(call->res, &err) &&
+	    xdr_bytes(call->res, &w->body, &w->len, 4096))
+		d = RPC_DISP_REPLY;
+out:
+	if (w)
+		free(w->body);
+	free(w);
+	free(a.p);
+	return d;
+}
+
+static enum rpc_disp
+test_dispatch(struct rpc_call *call)
+{
+	switch (call->proc) {
+	case P_NULL:		return proc_null(call);
+	case P_ECHO:		return proc_echo(call);
+	case P_BLOCK:		return proc_block(call);
+	case P_CALLBACK:	return proc_callback(call);
+	}
+	return RPC_DISP_SYSTEM_ERR;
+}
+
+static const struct rpc_program test_prog = {
+	.name = "test", .prog = TEST_PROG, .vers_low = 1, .vers_high = 2,
+	.nprocs = P_NPROCS,
+	.flavors_ok = 1u << AUTH_NONE | 1u << AUTH_SYS,
+	.dispatch = test_dispatch,
+};
+
+static const struct rpc_program test_prog_sysonly = {
+	.name = "sysonly", .prog = TEST_PROG_SYSONLY, .vers_low = 1,
+	.vers_high = 1, .nprocs = 1, .flavors_ok = 1u << AUTH_SYS,
+	.dispatch = test_dispatch,
+};
+
+/* --- raw client ------------------------------------------------------- */
+
+static int
+connect_to(int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_loopback;
+		s6->sin6_port = htons(port);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		s4->sin_port = htons(port);
+		len = sizeof(*s4);
+	}
+	fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(fd >= 0);
+	REQUIRE(connect(fd, (struct sockaddr *)&ss, len) == 0);
+	return fd;
+}
+
+static void
+write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		REQUIRE(n > 0);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Send body as one record split into nfrag fragments. */
+static void
+send_record(int fd, const void *body, uint32_t len, uint32_t nfrag)
+{
+	const uint8_t *p = body;
+	uint32_t per = nfrag > 1 ? len / nfrag : len;
+	uint8_t hdr[4];
+
+	for (uint32_t i = 0; i < nfrag; i++) {
+		uint32_t l = i + 1 == nfrag ? len - per * i : per;
+
+		rpc_record_mark(hdr, l, i + 1 == nfrag);
+		write_all(fd, hdr, 4);
+		write_all(fd, p + per * i, l);
+	}
+}
+
+/*
+ * Read one record within the deadline.  Returns its length (*out malloc'ed),
+ * -1 on EOF or error, -2 on timeout.
+ */
+static int
+recv_record_ms(int fd, uint8_t **out, int timeout_ms)
+{
+	static __thread struct rpc_record_reader rr;
+	static __thread uint8_t buf[1];
+	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
+	uint32_t len;
+	size_t used;
+
+	rpc_record_reader_init(&rr, 1 << 20);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = clock_now_ns();
+		ssize_t n;
+		int r;
+
+		if (now >= deadline) {
+			rpc_record_reader_free(&rr);
+			return -2;
+		}
+		if (poll(&pfd, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) <= 0)
+			continue;
+		/* One byte at a time: never read into the next record. */
+		n = read(fd, buf, 1);
+		if (n <= 0) {
+			rpc_record_reader_free(&rr);
+			return -1;
+		}
+		r = rpc_record_reader_feed(&rr, buf, 1, &used);
+		REQUIRE(r >= 0);
+		if (r == 1) {
+			rpc_record_reader_take(&rr, out, &len);
+			return (int)len;
+		}
+	}
+}
+
+static int
+recv_record(int fd, uint8_t **out)
+{
+	return recv_record_ms(fd, out, TEST_DEADLINE_MS);
+}
+
+/* A call message under construction. */
+struct msg {
+	uint8_t	buf[TEST_MAX_RECORD * 2];
+	XDR	x;
+};
+
+static void
+msg_call(struct msg *m, uint32_t xid, uint32_t rpcvers, uint32_t prog,
+	 uint32_t vers, uint32_t proc)
+{
+	uint32_t h[6] = { xid, 0, rpcvers, prog, vers, proc };
+
+	xdrmem_create(&m->x, (char *)m->buf, sizeof(m->buf), XDR_ENCODE);
+	for (int i = 0; i < 6; i++)
+		REQUIRE(xdr_uint32_t(&m->x, &h[i]));
+}
+
+static void
+msg_u32(struct msg *m, uint32_t v)
+{
+	REQUIRE(xdr_uint32_t(&m->x, &v));
+}
+
+static void
+msg_opaque(struct msg *m, const void *p, uint32_t len)
+{
+	char *c = (char *)(uintptr_t)p;
+
+	REQUIRE(xdr_bytes(&m->x, &c, &len, ~0u));
+}
+
+static void
+msg_auth_none(struct msg *m)
+{
+	msg_u32(m, AUTH_NONE);
+	msg_u32(m, 0);
+	msg_u32(m, AUTH_NONE);
+	msg_u32(m, 0);
+}
+
+/* AUTH_SYS credential with a machine name of mlen 'm's and ngids gids. */
+static void
+msg_auth_sys(struct msg *m, uint32_t uid, uint32_t mlen, uint32_t ngids)
+{
+	struct msg body;
+	char name[512];
+	uint32_t blen;
+
+	memset(name, 'm', sizeof(name));
+	xdrmem_create(&body.x, (char *)body.buf, sizeof(body.buf), XDR_ENCODE);
+	msg_u32(&body, 12345);		/* stamp */
+	msg_opaque(&body, name, mlen);
+	msg_u32(&body, uid);
+	msg_u32(&body, 100);
+	msg_u32(&body, ngids);
+	for (uint32_t i = 0; i < ngids; i++)
+		msg_u32(&body, 1000 + i);
+	blen = xdr_getpos(&body.x);
+	msg_u32(m, AUTH_SYS);
+	msg_opaque(m, body.buf, blen);
+	msg_u32(m, AUTH_NONE);
+	msg_u32(m, 0);
+}
+
+static void
+msg_send(struct msg *m, int fd, uint32_t nfrag)
+{
+	send_record(fd, m->buf, xdr_getpos(&m->x), nfrag);
+}
+
+/* A parsed reply. */
+struct reply {
+	uint8_t		*rec;
+	int		len;
+	uint32_t	xid, reply_stat, stat;	/* accept or reject stat */
+	uint32_t	body[8];		/* following words */
+	uint32_t	nbody;
+	XDR		x;			/* at the accepted body */
+};
+
+static bool
+reply_parse(struct reply *r)
+{
+	uint32_t w[8], vlen;
+
+	if (r->len < 12)
+		return false;
+	xdrmem_create(&r->x, (char *)r->rec, (u_int)r->len, XDR_DECODE);
+	if (!xdr_uint32_t(&r->x, &r->xid) || !xdr_uint32_t(&r->x, &w[0]) ||
+	    w[0] != 1 || !xdr_uint32_t(&r->x, &r->reply_stat))
+		return false;
+	if (r->reply_stat == MSG_ACCEPTED) {
+		if (!xdr_uint32_t(&r->x, &w[1]) || !xdr_uint32_t(&r->x, &vlen) ||
+		    w[1] != AUTH_NONE || vlen != 0 ||
+		    !xdr_uint32_t(&r->x, &r->stat))
+			return false;
+	} else if (!xdr_uint32_t(&r->x, &r->stat)) {
+		return false;
+	}
+	/* Peek at what follows without moving r->x. */
+	{
+		XDR peek;
+
+		xdrmem_create(&peek, (char *)r->rec, (u_int)r->len, XDR_DECODE);
+		REQUIRE(xdr_setpos(&peek, xdr_getpos(&r->x)));
+		r->nbody = 0;
+		while (r->nbody < 8 && xdr_uint32_t(&peek, &r->body[r->nbody]))
+			r->nbody++;
+	}
+	return true;
+}
+
+/* Receive one reply on fd and parse it; REQUIREs success. */
+static void
+reply_recv(int fd, struct reply *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->len = recv_record(fd, &r->rec);
+	REQUIRE(r->len > 0);
+	REQUIRE(reply_parse(r));
+}
+
+static void
+reply_free(struct reply *r)
+{
+	free(r->rec);
+	r->rec = NULL;
+}
+
+/* Send call m on fd and expect (reply_stat, stat) with xid. */
+static void
+expect(int fd, struct msg *m, uint32_t xid, uint32_t reply_stat,
+       uint32_t stat, struct reply *out)
+{
+	struct reply r;
+
+	msg_send(m, fd, 1);
+	reply_recv(fd, &r);
+	CHECK_EQ(r.xid, xid);
+	CHECK_EQ(r.reply_stat, reply_stat);
+	CHECK_EQ(r.stat, stat);
+	if (out)
+		*out = r;
+	else
+		reply_free(&r);
+}
+
+/* --- server start/stop -------------------------------------------------- */
+
+static void *
+server_main(void *arg)
+{
+	struct rpc_server *s = arg;
+
+	REQUIRE(rpc_server_run(s) == 0);
+	return NULL;
+}
+
+static void
+start_server(void)
+{
+	struct rpc_server_config cfg;
+	int err;
+
+	rpc_server_config_defaults(&cfg);
+	cfg.max_record = TEST_MAX_RECORD;
+	cfg.max_reply = TEST_MAX_REPLY;
+	cfg.nworkers = 4;
+	cfg.nblocking_workers = 2;
+	cfg.max_inflight_per_conn = 2;
+	REQUIRE(rpc_server_create(&cfg, &srv) == 0);
+	REQUIRE(rpc_server_register(srv, &test_prog) == 0);
+	REQUIRE(rpc_server_register(srv, &test_prog_sysonly) == 0);
+	CHECK_EQ(rpc_server_register(srv, &test_prog), -EEXIST);
+	REQUIRE(rpc_server_listen(srv, "127.0.0.1", 0, &port4) == 0);
+	CHECK(port4 != 0);
+	err = rpc_server_listen(srv, "::1", 0, &port6);
+	have_ipv6 = err == 0;
+	if (!have_ipv6)
+		fprintf(stderr, "note: no IPv6 loopback (%d); IPv6 test skipped\n",
+			err);
+	REQUIRE(pthread_create(&srv_thread, NULL, server_main, srv) == 0);
+}
+
+static void
+stop_server(void)
+{
+	rpc_server_stop(srv);
+	pthread_join(srv_thread, NULL);
+	rpc_server_destroy(srv);
+}
+
+/* --- tests ---------------------------------------------------------------- */
+
+static uint32_t next_xid = 0x1000;
+
+static void
+test_null(void)
+{
+	struct msg m;
+	struct reply r;
+	uint32_t xid = next_xid++;
+	int fd = connect_to(AF_INET, port4);
+
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, SUCCESS, &r);
+	CHECK_EQ(r.len, 24);	/* no body */
+	reply_free(&r);
+	close(fd);
+}
+
+static void
+test_ipv6(void)
+{
+	struct msg m;
+	uint32_t xid = next_xid++;
+	int fd;
+
+	if (!have_ipv6)
+		return;
+	fd = connect_to(AF_INET6, port6);
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, SUCCESS, NULL);
+	close(fd);
+}
+
+/* Echo with AUTH_SYS, the call split into fragments; the reply is exact. */
+static void
+test_echo(void)
+{
+	static uint8_t data[20000];
+	struct msg m;
+	struct reply r;
+	char *got = NULL;
+	u_int glen = 0;
+	uint32_t tail[3], xid = next_xid++;
+	int fd = connect_to(AF_INET, port4);
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_ECHO);
+	msg_auth_sys(&m, 4242, 255, 16);	/* both exactly at the limit */
+	msg_opaque(&m, data, sizeof(data));
+	msg_send(&m, fd, 5);
+	reply_recv(fd, &r);
+	CHECK_EQ(r.xid, xid);
+	CHECK_EQ(r.reply_stat, MSG_ACCEPTED);
+	CHECK_EQ(r.stat, SUCCESS);
+	CHECK(xdr_bytes(&r.x, &got, &glen, ~0u));
+	CHECK_EQ(glen, sizeof(data));
+	CHECK(got && memcmp(got, data, sizeof(data)) == 0);
+	for (int i = 0; i < 3; i++)
+		CHECK(xdr_uint32_t(&r.x, &tail[i]));
+	CHECK_EQ(tail[0], AUTH_SYS);
+	CHECK_EQ(tail[1], 4242);
+	CHECK_EQ(tail[2], 16);
+	CHECK_EQ(xdr_getpos(&r.x), (u_int)r.len);
+	free(got);
+	reply_free(&r);
+	close(fd);
+}
+
+/* A reply that would pass max_reply becomes SYSTEM_ERR, not a crash. */
+static void
+test_reply_too_big(void)
+{
+	static uint8_t data[TEST_MAX_REPLY + 100];
+	struct msg m;
+	uint32_t xid = next_xid++;
+	int fd = connect_to(AF_INET, port4);
+
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_ECHO);
+	msg_auth_none(&m);
+	msg_opaque(&m, data, sizeof(data));
+	expect(fd, &m, xid, MSG_ACCEPTED, SYSTEM_ERR, NULL);
+	close(fd);
+}
+
+static void
+test_rejections(void)
+{
+	struct msg m;
+	struct reply r;
+	uint32_t xid;
+	int fd = connect_to(AF_INET, port4);
+
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG + 0x100, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, PROG_UNAVAIL, NULL);
+
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 5, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, PROG_MISMATCH, &r);
+	CHECK_EQ(r.nbody, 2);
+	CHECK_EQ(r.body[0], 1);
+	CHECK_EQ(r.body[1], 2);
+	reply_free(&r);
+
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, 9);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, PROC_UNAVAIL, NULL);
+
+	/* Echo whose opaque claims 100 bytes but carries 4. */
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_ECHO);
+	msg_auth_none(&m);
+	msg_u32(&m, 100);
+	msg_u32(&m, 0x41414141);
+	expect(fd, &m, xid, MSG_ACCEPTED, GARBAGE_ARGS, &r);
+	CHECK_EQ(r.nbody, 0);
+	reply_free(&r);
+
+	/* RPC version 3: MSG_DENIED RPC_MISMATCH low = high = 2. */
+	xid = next_xid++;
+	msg_call(&m, xid, 3, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_DENIED, RPC_MISMATCH, &r);
+	CHECK_EQ(r.nbody, 2);
+	CHECK_EQ(r.body[0], 2);
+	CHECK_EQ(r.body[1], 2);
+	reply_free(&r);
+
+	/* A program that wants AUTH_SYS refuses AUTH_NONE as too weak. */
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG_SYSONLY, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_DENIED, AUTH_ERROR, &r);
+	CHECK_EQ(r.body[0], AUTH_TOOWEAK);
+	reply_free(&r);
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG_SYSONLY, 1, P_NULL);
+	msg_auth_sys(&m, 0, 4, 0);
+	expect(fd, &m, xid, MSG_ACCEPTED, SUCCESS, NULL);
+	close(fd);
+}
+
+static void
+expect_badcred(int fd, struct msg *m, uint32_t xid, uint32_t auth_stat)
+{
+	struct reply r;
+
+	expect(fd, m, xid, MSG_DENIED, AUTH_ERROR, &r);
+	CHECK_EQ(r.nbody, 1);
+	CHECK_EQ(r.body[0], auth_stat);
+	reply_free(&r);
+}
+
+/* RFC 5531 appendix A limits: machine name <= 255 bytes, <= 16 gids. */
+static void
+test_bad_auth_sys(void)
+{
+	struct msg m;
+	uint32_t xid;
+	int fd = connect_to(AF_INET, port4);
+
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_sys(&m, 1, 300, 0);
+	expect_badcred(fd, &m, xid, AUTH_BADCRED);
+
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_sys(&m, 1, 8, 17);
+	expect_badcred(fd, &m, xid, AUTH_BADCRED);
+
+	/* A 20-byte AUTH_SYS body whose machine name claims 100 bytes. */
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_u32(&m, AUTH_SYS);
+	msg_u32(&m, 20);
+	msg_u32(&m, 1);		/* stamp */
+	msg_u32(&m, 100);	/* machine name length */
+	msg_u32(&m, 0x41414141);
+	msg_u32(&m, 0);
+	msg_u32(&m, 0);
+	msg_u32(&m, AUTH_NONE);
+	msg_u32(&m, 0);
+	expect_badcred(fd, &m, xid, AUTH_BADCRED);
+
+	/* A record that ends inside the credential. */
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_u32(&m, AUTH_SYS);
+	msg_u32(&m, 40);
+	msg_u32(&m, 1);
+	expect_badcred(fd, &m, xid, AUTH_BADCRED);
+
+	/* RPCSEC_GSS is not implemented: a bad credential, not a crash. */
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_u32(&m, RPCSEC_GSS);
+	msg_u32(&m, 0);
+	msg_u32(&m, AUTH_NONE);
+	msg_u32(&m, 0);
+	expect_badcred(fd, &m, xid, AUTH_BADCRED);
+
+	/* The connection survived all of it. */
+	xid = next_xid++;
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, SUCCESS, NULL);
+	close(fd);
+}
+
+/* A NULL call on a fresh connection succeeds: the server is still fine. */
+static void
+check_server_alive(void)
+{
+	struct msg m;
+	uint32_t xid = next_xid++;
+	int fd = connect_to(AF_INET, port4);
+
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, SUCCESS, NULL);
+	close(fd);
+}
+
+static void
+test_truncated_then_close(void)
+{
+	uint8_t hdr[4], junk[10] = { 0 };
+	int fd = connect_to(AF_INET, port4);
+
+	rpc_record_mark(hdr, 100, true);
+	write_all(fd, hdr, 4);
+	write_all(fd, junk, sizeof(junk));
+	close(fd);
+	check_server_alive();
+}
+
+/* A record over max_record closes that connection only. */
+static void
+test_oversized(void)
+{
+	static uint8_t junk[8192];
+	uint8_t hdr[4], *rec = NULL;
+	int fd = connect_to(AF_INET, port4);
+
+	rpc_record_mark(hdr, TEST_MAX_RECORD / 2, false);
+	write_all(fd, hdr, 4);
+	write_all(fd, junk, TEST_MAX_RECORD / 2);
+	rpc_record_mark(hdr, TEST_MAX_RECORD / 2 + 1, true);
+	write_all(fd, hdr, 4);
+	(void)!write(fd, junk, sizeof(junk));	/* may fail: server closed */
+	CHECK_EQ(recv_record(fd, &rec), -1);	/* EOF, not a timeout */
+	free(rec);
+	close(fd);
+	check_server_alive();
+}
+
+/*
+ * Many calls in one write on one connection (more than
+ * max_inflight_per_conn, so reading pauses and resumes): every call gets
+ * its own reply.
+ */
+static void
+test_pipelined(void)
+{
+	enum { N = 40 };
+	static struct msg m;
+	uint8_t *stream;
+	size_t off = 0;
+	bool seen[N] = { false };
+	uint32_t base = next_xid;
+	int fd = connect_to(AF_INET, port4);
+
+	next_xid += N;
+	stream = malloc(N * 64);
+	REQUIRE(stream);
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t v = i * 3, len;
+
+		msg_call(&m, base + i, 2, TEST_PROG, 1, P_ECHO);
+		msg_auth_none(&m);
+		msg_opaque(&m, &v, sizeof(v));
+		len = xdr_getpos(&m.x);
+		rpc_record_mark(stream + off, len, true);
+		memcpy(stream + off + 4, m.buf, len);
+		off += 4 + len;
+	}
+	write_all(fd, stream, off);
+	for (int i = 0; i < N; i++) {
+		struct reply r;
+		char *got = NULL;
+		u_int glen = 0;
+		uint32_t idx;
+
+		reply_recv(fd, &r);
+		idx = r.xid - base;
+		REQUIRE(idx < N);
+		CHECK(!seen[idx]);
+		seen[idx] = true;
+		CHECK_EQ(r.stat, SUCCESS);
+		CHECK(xdr_bytes(&r.x, &got, &glen, 64));
+		CHECK(glen == 4 && got && memcmp(got, &(uint32_t){ idx * 3 }, 4) == 0);
+		free(got);
+		reply_free(&r);
+	}
+	free(stream);
+	close(fd);
+}
+
+static bool
+two_blocked(void)
+{
+	return nblocked == 2;
+}
+
+static bool
+none_blocked(void)
+{
+	return nblocked == 0;
+}
+
+/*
+ * Two workers block (the whole budget); other calls are still served, a
+ * third blocker is told no at once, and with max_inflight_per_conn = 2 the
+ * blocked connection reads no further call until one is answered.
+ */
+static void
+test_blocked_workers(void)
+{
+	struct msg m;
+	struct reply r;
+	uint32_t xa = next_xid, xn = next_xid + 2;
+	int a = connect_to(AF_INET, port4), b = connect_to(AF_INET, port4);
+	uint8_t *rec = NULL;
+
+	next_xid += 3;
+	mutex_lock(&tlock);
+	gate_open = false;
+	mutex_unlock(&tlock);
+	for (int i = 0; i < 2; i++) {
+		msg_call(&m, xa + (uint32_t)i, 2, TEST_PROG, 1, P_BLOCK);
+		msg_auth_none(&m);
+		msg_send(&m, a, 1);
+	}
+	wait_until(two_blocked);
+	mutex_lock(&tlock);
+	CHECK_EQ(nblocked, 2);
+	mutex_unlock(&tlock);
+
+	/* Connection a is at its in-flight limit: this NULL waits. */
+	msg_call(&m, xn, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	msg_send(&m, a, 1);
+
+	/* Another connection is served while the budget is used up. */
+	msg_call(&m, next_xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(b, &m, next_xid, MSG_ACCEPTED, SUCCESS, NULL);
+	next_xid++;
+	msg_call(&m, next_xid, 2, TEST_PROG, 1, P_BLOCK);
+	msg_auth_none(&m);
+	expect(b, &m, next_xid, MSG_ACCEPTED, SUCCESS, &r);
+	CHECK_EQ(r.body[0], 1);		/* refused the budget, did not block */
+	reply_free(&r);
+	next_xid++;
+
+	/* Nothing arrives on a while both its calls are blocked. */
+	CHECK_EQ(recv_record_ms(a, &rec, 200), -2);
+
+	mutex_lock(&tlock);
+	gate_open = true;
+	condvar_broadcast(&tcv);
+	mutex_unlock(&tlock);
+	for (int i = 0; i < 3; i++) {
+		reply_recv(a, &r);
+		CHECK_EQ(r.stat, SUCCESS);
+		CHECK(r.xid >= xa && r.xid <= xn);
+		if (r.xid != xn)
+			CHECK_EQ(r.body[0], 0);	/* it did block */
+		reply_free(&r);
+	}
+	wait_until(none_blocked);
+	close(a);
+	close(b);
+}
+
+/*
+ * Client side of a back-channel test: send proc 3 with the timeout and
+ * return the CALL record the server sends back (parsed for its xid).
+ */
+static uint32_t
+start_callback(int fd, uint32_t xid, uint32_t tmo_ms, const char *payload)
+{
+	struct msg m;
+	uint8_t *rec = NULL;
+	uint32_t w[6], cxid, flavor, clen;
+	char *got = NULL;
+	u_int glen = 0;
+	XDR x;
+	int len;
+
+	msg_call(&m, xid, 2, TEST_PROG, 1, P_CALLBACK);
+	msg_auth_none(&m);
+	msg_u32(&m, tmo_ms);
+	msg_opaque(&m, payload, (uint32_t)strlen(payload));
+	msg_send(&m, fd, 1);
+	len = recv_record(fd, &rec);
+	REQUIRE(len > 0);
+	xdrmem_create(&x, (char *)rec, (u_int)len, XDR_DECODE);
+	for (int i = 0; i < 6; i++)
+		REQUIRE(xdr_uint32_t(&x, &w[i]));
+	cxid = w[0];
+	CHECK_EQ(w[1], 0);		/* CALL */
+	CHECK_EQ(w[2], 2);
+	CHECK_EQ(w[3], TEST_CB_PROG);
+	CHECK_EQ(w[4], 1);
+	CHECK_EQ(w[5], 1);
+	/* AUTH_SYS credential as the server encoded it: skip its body. */
+	REQUIRE(xdr_uint32_t(&x, &flavor) && xdr_uint32_t(&x, &clen));
+	CHECK_EQ(flavor, AUTH_SYS);
+	CHECK_EQ(clen, 4 + 4 + 4 + 4 + 4 + 4 + 4);	/* "srv", one gid */
+	REQUIRE(xdr_setpos(&x, xdr_getpos(&x) + clen));
+	REQUIRE(xdr_uint32_t(&x, &flavor) && xdr_uint32_t(&x, &clen));
+	CHECK(flavor == AUTH_NONE && clen == 0);
+	CHECK(xdr_bytes(&x, &got, &glen, 4096));
+	CHECK(glen == strlen(payload) && memcmp(got, payload, glen) == 0);
+	free(got);
+	free(rec);
+	return cxid;
+}
+
+static void
+send_cb_reply(int fd, uint32_t xid, const char *payload)
+{
+	struct msg m;
+
+	xdrmem_create(&m.x, (char *)m.buf, sizeof(m.buf), XDR_ENCODE);
+	msg_u32(&m, xid);
+	msg_u32(&m, 1);			/* REPLY */
+	msg_u32(&m, MSG_ACCEPTED);
+	msg_u32(&m, AUTH_NONE);
+	msg_u32(&m, 0);
+	msg_u32(&m, SUCCESS);
+	msg_opaque(&m, payload, (uint32_t)strlen(payload));
+	msg_send(&m, fd, 1);
+}
+
+/* The proc 3 reply: (err, opaque). */
+static void
+recv_cb_result(int fd, uint32_t xid, int32_t *err, char **body)
+{
+	struct reply r;
+	u_int blen = 0;
+
+	reply_recv(fd, &r);
+	CHECK_EQ(r.xid, xid);
+	CHECK_EQ(r.stat, SUCCESS);
+	*body = NULL;
+	CHECK(xdr_int32_t(&r.x, err));
+	CHECK(xdr_bytes(&r.x, body, &blen, 4096));
+	reply_free(&r);
+}
+
+static void
+test_callback_answered(void)
+{
+	uint32_t xid = next_xid++, cxid;
+	int32_t err = 1;
+	char *body = NULL;
+	int fd = connect_to(AF_INET, port4);
+
+	cxid = start_callback(fd, xid, TEST_DEADLINE_MS, "ping");
+	/* A reply nobody asked for is dropped; the real one still counts. */
+	send_cb_reply(fd, cxid + 1000, "stray");
+	send_cb_reply(fd, cxid, "pong");
+	recv_cb_result(fd, xid, &err, &body);
+	CHECK_EQ(err, 0);
+	CHECK(body && strcmp(body, "pong") == 0);
+	free(body);
+	close(fd);
+}
+
+static void
+test_callback_timeout(void)
+{
+	uint32_t xid = next_xid++, cxid;
+	int32_t err = 1;
+	char *body = NULL;
+	struct msg m;
+	uint64_t t0 = clock_now_ns();
+	int fd = connect_to(AF_INET, port4);
+
+	cxid = start_callback(fd, xid, 200, "ping");
+	recv_cb_result(fd, xid, &err, &body);
+	CHECK_EQ(err, -ETIMEDOUT);
+	CHECK(clock_now_ns() - t0 >= 200 * NSEC_PER_MSEC);
+	free(body);
+	/* The late answer is a stray now: dropped, connection fine. */
+	send_cb_reply(fd, cxid, "late");
+	msg_call(&m, next_xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, next_xid, MSG_ACCEPTED, SUCCESS, NULL);
+	next_xid++;
+	close(fd);
+}
+
+static bool
+cb_result_in(void)
+{
+	return last_cb_err != 1;
+}
+
+static void
+test_callback_conn_closed(void)
+{
+	int fd = connect_to(AF_INET, port4);
+
+	mutex_lock(&tlock);
+	last_cb_err = 1;
+	mutex_unlock(&tlock);
+	(void)start_callback(fd, next_xid++, TEST_DEADLINE_MS, "ping");
+	close(fd);
+	wait_until(cb_result_in);
+	mutex_lock(&tlock);
+	CHECK_EQ(last_cb_err, -ECONNRESET);
+	mutex_unlock(&tlock);
+}
+
+static bool
+hook_ran(void)
+{
+	return close_hooks_run == 1;
+}
+
+static void
+test_close_hook(void)
+{
+	struct msg m;
+	uint32_t xid = next_xid++;
+	int fd = connect_to(AF_INET, port4);
+
+	msg_call(&m, xid, 2, TEST_PROG, 2, P_NULL);	/* adds the hook */
+	msg_auth_none(&m);
+	expect(fd, &m, xid, MSG_ACCEPTED, SUCCESS, NULL);
+	mutex_lock(&tlock);
+	CHECK_EQ(close_hooks_run, 0);
+	mutex_unlock(&tlock);
+	close(fd);
+	wait_until(hook_ran);
+	mutex_lock(&tlock);
+	CHECK_EQ(close_hooks_run, 1);
+	mutex_unlock(&tlock);
+}
+
+/* A second server: max_connections and the idle timeout. */
+static void
+test_connection_limits(void)
+{
+	struct rpc_server_config cfg;
+	struct rpc_server *s2;
+	pthread_t th;
+	uint16_t port;
+	struct msg m;
+	uint8_t *rec = NULL;
+	uint64_t t0;
+	int fds[3];
+
+	rpc_server_config_defaults(&cfg);
+	cfg.nworkers = 2;
+	cfg.nblocking_workers = 1;
+	cfg.max_connections = 2;
+	cfg.idle_timeout_sec = 1;
+	REQUIRE(rpc_server_create(&cfg, &s2) == 0);
+	REQUIRE(rpc_server_register(s2, &test_prog) == 0);
+	REQUIRE(rpc_server_listen(s2, "127.0.0.1", 0, &port) == 0);
+	REQUIRE(pthread_create(&th, NULL, server_main, s2) == 0);
+	for (int i = 0; i < 2; i++) {
+		fds[i] = connect_to(AF_INET, port);
+		msg_call(&m, next_xid, 2, TEST_PROG, 1, P_NULL);
+		msg_auth_none(&m);
+		expect(fds[i], &m, next_xid, MSG_ACCEPTED, SUCCESS, NULL);
+		next_xid++;
+	}
+	/* The third is accepted and closed at once. */
+	fds[2] = connect_to(AF_INET, port);
+	CHECK_EQ(recv_record_ms(fds[2], &rec, 2000), -1);
+	close(fds[2]);
+	/* Idle connections are closed after about a second. */
+	t0 = clock_now_ns();
+	CHECK_EQ(recv_record_ms(fds[0], &rec, 3000), -1);
+	CHECK(clock_now_ns() - t0 >= 500 * NSEC_PER_MSEC);
+	CHECK_EQ(recv_record_ms(fds[1], &rec, 3000), -1);
+	close(fds[0]);
+	close(fds[1]);
+	rpc_server_stop(s2);
+	pthread_join(th, NULL);
+	rpc_server_destroy(s2);
+}
+
+int
+main(void)
+{
+	log_init("test_rpc_server", getenv("TEST_VERBOSE") ? LOG_LVL_DEBUG :
+		 LOG_LVL_WARN, false);
+	mutex_init(&tlock, "test");
+	condvar_init(&tcv);
+	start_server();
+	TEST_RUN(test_null);
+	TEST_RUN(test_ipv6);
+	TEST_RUN(test_echo);
+	TEST_RUN(test_reply_too_big);
+	TEST_RUN(test_rejections);
+	TEST_RUN(test_bad_auth_sys);
+	TEST_RUN(test_truncated_then_close);
+	TEST_RUN(test_oversized);
+	TEST_RUN(test_pipelined);
+	TEST_RUN(test_blocked_workers);
+	TEST_RUN(test_callback_answered);
+	TEST_RUN(test_callback_timeout);
+	TEST_RUN(test_callback_conn_closed);
+	TEST_RUN(test_close_hook);
+	TEST_RUN(test_connection_limits);
+	stop_server();
+	CHECK_EQ(atomic_load(&dispatch_errors), 0);
+	condvar_destroy(&tcv);
+	mutex_destroy(&tlock);
+	TEST_EXIT();
+}
