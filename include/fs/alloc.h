@@ -50,10 +50,12 @@ void fs_alloc_destroy(struct fs_alloc *a);
 
 /*
  * Allocate one contiguous run of up to want blocks, preferring (in order)
- * a run starting at goal, a run at or after goal in the free extent that
- * holds goal or the next one, the smallest free extent that holds want
- * blocks, and else the largest free extent (then *got < want).  goal is a
- * hint; any value is allowed.  Returns 0 with *start and *got (1 <= *got
+ * a run starting at goal; the end of the free extent holding goal; the
+ * start of the next free extent after goal; the end of the free extent
+ * before goal; the smallest free extent that holds want blocks; and else
+ * the largest free extent (then *got < want).  Only immediate neighbours
+ * of goal are tried before best fit, so every call is O(log n).  goal is
+ * a hint; any value is allowed.  Returns 0 with *start and *got (1 <= *got
  * <= want), -ENOSPC if no block is free, -EINVAL for want == 0, -ENOMEM.
  */
 int fs_alloc_blocks(struct fs_alloc *a, uint64_t goal, uint64_t want,

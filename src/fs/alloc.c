@@ -365,23 +365,21 @@ choose(struct fs_alloc *a, uint64_t goal, uint64_t want, uint64_t *start,
 			return f;
 		}
 	}
-	/* The nearest fitting extent on either side of goal. */
+	/*
+	 * The next extent after goal, else the one before it (its end, the
+	 * part nearest goal).  Forward first: goal is usually the end of a
+	 * file's previous run, and a file grows forward.
+	 */
 	n = find_after(a, goal);
-	if (f && goal < ext_end(f))
-		f = NULL;	/* holds goal but is too short */
-	if (f && f->len < want)
-		f = NULL;
-	if (n && n->len < want)
-		n = NULL;
-	if (f && (!n || goal - (ext_end(f) - 1) <= n->start - goal)) {
-		*start = ext_end(f) - want;	/* the part closest to goal */
-		*got = want;
-		return f;
-	}
-	if (n) {
+	if (n && n->len >= want) {
 		*start = n->start;
 		*got = want;
 		return n;
+	}
+	if (f && goal >= ext_end(f) && f->len >= want) {
+		*start = ext_end(f) - want;
+		*got = want;
+		return f;
 	}
 	/* Best fit anywhere, else the longest run there is. */
 	e = find_fit(a, want);

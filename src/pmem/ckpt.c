@@ -167,7 +167,7 @@ vol_checkpoint(struct vol *v, int (*save)(void *ctx, struct vol_ckpt_writer *w),
 	__atomic_store_n(&v->sb->epoch_word,
 			 vol_epoch_word(v->seed, (uint32_t)new_epoch),
 			 __ATOMIC_RELEASE);
-	vol_persist_point(v, &v->sb->epoch_word, sizeof(uint64_t), "ckpt.flip");
+	vol_persist_words(v, &v->sb->epoch_word, 1, "ckpt.flip");
 	if (vol_is_shutdown(v)) {
 		err = -EIO;
 		goto out_done;

@@ -111,13 +111,14 @@ vol_unmap(uint8_t *base, size_t len, bool own_map)
  * guarantee for the pages covering the range.  A failed msync means we no
  * longer know what is on the media: shut down.  Locks: none.
  */
-void
-vol_persist_point(struct vol *v, const void *addr, size_t len, const char *tag)
+static void
+persist_range(struct vol *v, const void *addr, size_t len, const char *tag,
+	      bool tearable)
 {
 	VERIFY(!v->rdonly);
 	ASSERT((const uint8_t *)addr >= v->base &&
 	       (const uint8_t *)addr + len <= v->base + v->map_len);
-	vol_inject_point(tag, (void *)addr, len);
+	vol_inject_point(tag, tearable ? (void *)addr : NULL, len);
 	if (len == 0)
 		return;
 	if (v->is_pmem) {
@@ -127,6 +128,25 @@ vol_persist_point(struct vol *v, const void *addr, size_t len, const char *tag)
 			  (const uint8_t *)addr - v->base, strerror(errno));
 		vol_shutdown(v, "cannot persist");
 	}
+}
+
+void
+vol_persist_point(struct vol *v, const void *addr, size_t len, const char *tag)
+{
+	persist_range(v, addr, len, tag, true);
+}
+
+/*
+ * Persist aligned 8-byte words, each changed by one atomic store: a crash
+ * leaves every word old or new, never torn, so ":torn" injection leaves
+ * them alone.
+ */
+void
+vol_persist_words(struct vol *v, const uint64_t *words, size_t n,
+		  const char *tag)
+{
+	ASSERT(((uintptr_t)words & 7) == 0);
+	persist_range(v, words, n * sizeof(uint64_t), tag, false);
 }
 
 /* See vol.h. */
@@ -228,8 +248,7 @@ vol_open(const char *path, unsigned flags, struct vol **out)
 		v->boot++;
 		sb_store_word(&v->sb->boot_count, v->boot);
 		sb_store_word(&v->sb->clean_word, VOL_SB_DIRTY);
-		vol_persist_point(v, &v->sb->boot_count, 2 * sizeof(uint64_t),
-				  "sb.open");
+		vol_persist_words(v, &v->sb->boot_count, 2, "sb.open");
 	}
 	vol_log_scan(v);
 	log_info("%s: opened%s, epoch %" PRIu64 ", %" PRIu64 " log records, "
@@ -257,8 +276,7 @@ vol_close(struct vol *v)
 		VERIFY(v->inflight == 0);
 		/* Every change is durable already; this store says so. */
 		sb_store_word(&v->sb->clean_word, VOL_SB_CLEAN);
-		vol_persist_point(v, &v->sb->clean_word, sizeof(uint64_t),
-				  "sb.close");
+		vol_persist_words(v, &v->sb->clean_word, 1, "sb.close");
 	}
 	condvar_destroy(&v->durable_cv);
 	mutex_destroy(&v->lock);

@@ -160,6 +160,8 @@ int vol_map(const char *path, bool rdonly, uint8_t **base, size_t *len,
 void vol_unmap(uint8_t *base, size_t len, bool own_map);
 void vol_persist_point(struct vol *v, const void *addr, size_t len,
 		       const char *tag);
+void vol_persist_words(struct vol *v, const uint64_t *words, size_t n,
+		       const char *tag);
 
 /* inject.c */
 void vol_inject_point(const char *tag, void *addr, size_t len);
