@@ -13,3 +13,9 @@ tests_unit_test_refset_SOURCES = tests/unit/test_refset.c \
 	tests/unit/test_refset_util.h
 tests_unit_test_refset_LDADD = $(REFSET_TEST_LIBS)
 TESTS += tests/unit/test_refset
+
+check_PROGRAMS += tests/unit/test_refset_stress
+tests_unit_test_refset_stress_SOURCES = tests/unit/test_refset_stress.c \
+	tests/unit/test_refset_util.h
+tests_unit_test_refset_stress_LDADD = $(REFSET_TEST_LIBS)
+TESTS += tests/unit/test_refset_stress
