@@ -23,41 +23,67 @@ XDR_GEN_C = \
 	src/xdr/nfs4_prot_xdr.c \
 	src/xdr/blocklayout_prot_xdr.c
 
+# libxdr.a = rpcgen's code (compiled with XDR_WARN_CFLAGS, since rpcgen's
+# output trips warnings that our own code must not) + our hand-written
+# helpers (compiled with the project's full warnings).  Automake applies
+# per-target flags to a whole target, so the generated objects are built
+# for a helper library that is never archived itself (EXTRA_LIBRARIES) and
+# added to libxdr.a object by object.
 noinst_LIBRARIES += src/xdr/libxdr.a
-nodist_src_xdr_libxdr_a_SOURCES = $(XDR_GEN_H) $(XDR_GEN_C)
-# rpcgen's output trips warnings that our own code must not; the extra
-# flags apply to this library only.
-src_xdr_libxdr_a_CFLAGS = $(AM_CFLAGS) $(XDR_WARN_CFLAGS)
+src_xdr_libxdr_a_SOURCES = \
+	src/xdr/dirlist.c \
+	src/xdr/xdr_local.h
+nodist_src_xdr_libxdr_a_SOURCES = $(XDR_GEN_H)
+src_xdr_libxdr_a_LIBADD = $(src_xdr_libxdrgen_a_OBJECTS)
+src_xdr_libxdr_a_DEPENDENCIES = $(src_xdr_libxdrgen_a_OBJECTS)
+
+EXTRA_LIBRARIES = src/xdr/libxdrgen.a
+nodist_src_xdr_libxdrgen_a_SOURCES = $(XDR_GEN_H) $(XDR_GEN_C)
+src_xdr_libxdrgen_a_CFLAGS = $(AM_CFLAGS) $(XDR_WARN_CFLAGS)
 
 BUILT_SOURCES += $(XDR_GEN_H)
-CLEANFILES += $(XDR_GEN_H) $(XDR_GEN_C)
+CLEANFILES += $(XDR_GEN_H) $(XDR_GEN_C) src/xdr/libxdrgen.a
 EXTRA_DIST += $(XDR_PROTO_FILES)
 
 # The objects include the headers; say so for the first build, before the
 # compiler's dependency files exist.
-$(src_xdr_libxdr_a_OBJECTS): $(XDR_GEN_H)
+$(src_xdr_libxdr_a_OBJECTS) $(src_xdr_libxdrgen_a_OBJECTS): $(XDR_GEN_H)
 
 # rpcgen names things after its file arguments: the .c includes the input
 # file's path with .x replaced by .h, and the header's include guard comes
 # from the output's name.  So each run happens in a scratch directory with
-# plain file names, and the result is renamed into place only when rpcgen
-# succeeded (an interrupted run never leaves a truncated file that looks
-# up to date).  blocklayout_prot.h includes nfs4_prot.h, hence its extra
-# prerequisite.
-XDR_RPCGEN_RUN = set -e; d=$@.gen; rm -rf $$d; $(MKDIR_P) $$d; \
+# plain file names, and the result is renamed into place only when every
+# step succeeded (an interrupted run never leaves a truncated or
+# half-processed file that looks up to date).  blocklayout_prot.h includes
+# nfs4_prot.h, hence its extra prerequisite.
+XDR_RPCGEN_GEN = set -e; d=$@.gen; rm -rf $$d; $(MKDIR_P) $$d; \
 	in=`basename $<`; out=`basename $@`; cp $< $$d/$$in; \
 	case $$out in *.h) mode=-h ;; *) mode=-c ;; esac; \
-	(cd $$d && $(RPCGEN) $$mode -o $$out $$in); \
-	mv -f $$d/$$out $@; rm -rf $$d
+	(cd $$d && $(RPCGEN) $$mode -o $$out $$in)
+XDR_RPCGEN_INSTALL = mv -f $$d/$$out $@; rm -rf $$d
+
+# rpcgen decodes and encodes READDIR's entry chain (entry4.nextentry) by
+# recursion, one level per directory entry: a large reply would exhaust a
+# worker thread's stack.  src/xdr/dirlist.c supplies an iterative
+# xdr_dirlist4(); rpcgen's own is renamed xdr_dirlist4_recursive (kept for
+# the unit test that checks both produce the same bytes).  The grep makes
+# a change in rpcgen's output format fail the build instead of silently
+# linking the recursive version.
+XDR_DIRLIST_RENAME = \
+	sed -e 's/^xdr_dirlist4 (XDR/xdr_dirlist4_recursive (XDR/' \
+		$$d/$$out > $$d/$$out.sed; \
+	grep -q '^xdr_dirlist4_recursive (XDR' $$d/$$out.sed || \
+		{ echo "$@: rpcgen's xdr_dirlist4 not found" >&2; exit 1; }; \
+	mv -f $$d/$$out.sed $$d/$$out
 
 src/xdr/nfs4_prot.h: src/xdr/nfs4_prot.x
-	$(AM_V_GEN)$(XDR_RPCGEN_RUN)
+	$(AM_V_GEN)$(XDR_RPCGEN_GEN); $(XDR_RPCGEN_INSTALL)
 
 src/xdr/nfs4_prot_xdr.c: src/xdr/nfs4_prot.x
-	$(AM_V_GEN)$(XDR_RPCGEN_RUN)
+	$(AM_V_GEN)$(XDR_RPCGEN_GEN); $(XDR_DIRLIST_RENAME); $(XDR_RPCGEN_INSTALL)
 
 src/xdr/blocklayout_prot.h: src/xdr/blocklayout_prot.x src/xdr/nfs4_prot.h
-	$(AM_V_GEN)$(XDR_RPCGEN_RUN)
+	$(AM_V_GEN)$(XDR_RPCGEN_GEN); $(XDR_RPCGEN_INSTALL)
 
 src/xdr/blocklayout_prot_xdr.c: src/xdr/blocklayout_prot.x
-	$(AM_V_GEN)$(XDR_RPCGEN_RUN)
+	$(AM_V_GEN)$(XDR_RPCGEN_GEN); $(XDR_RPCGEN_INSTALL)
