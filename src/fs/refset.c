@@ -100,12 +100,13 @@ void
 fs_refset_wait_locked(struct fs_refset *rs, uint64_t wake_ns)
 {
 	mutex_assert_held(&rs->mu);
-	rs->nwaiters++;
+	/* Atomic stores: admin and tests read the count without mu. */
+	__atomic_store_n(&rs->nwaiters, rs->nwaiters + 1, __ATOMIC_RELEASE);
 	if (wake_ns == 0)
 		condvar_wait(&rs->cv, &rs->mu);
 	else
 		(void)condvar_wait_until(&rs->cv, &rs->mu, wake_ns);
-	rs->nwaiters--;
+	__atomic_store_n(&rs->nwaiters, rs->nwaiters - 1, __ATOMIC_RELEASE);
 }
 
 /*

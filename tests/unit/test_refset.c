@@ -160,6 +160,18 @@ set_has_two_waiters(void *p)
 	return __atomic_load_n(&ip->refs.nwaiters, __ATOMIC_ACQUIRE) >= 2;
 }
 
+/* A reference's state, read under the set's mutex as the engine writes it. */
+static enum fs_layoutref_state
+ref_state(struct fs_inode *ip, struct fs_layoutref *ref)
+{
+	enum fs_layoutref_state st;
+
+	mutex_lock(&ip->refs.mu);
+	st = ref->state;
+	mutex_unlock(&ip->refs.mu);
+	return st;
+}
+
 static bool
 breaker_done(void *p)
 {
@@ -233,7 +245,7 @@ test_pin_delays_truncate(void)
 	REQUIRE(test_wait_for(set_has_waiter, ip));
 	/* Asleep on the set with the pin still there: it is waiting. */
 	CHECK(!atomic_load(&b.done));
-	CHECK_EQ(pin.state, FS_REF_BREAKING);
+	CHECK_EQ(ref_state(ip, &pin), FS_REF_BREAKING);
 	t_unpin = clock_now_ns();
 	fs_unpin(ip, &pin);
 	REQUIRE(test_wait_for(breaker_done, &b));
@@ -270,8 +282,8 @@ test_no_conflict_no_wait(void)
 	breaker_join(&b);
 	CHECK_EQ(b.rc, 0);
 	CHECK_EQ(atomic_load(&rd.breaks), 0);
-	CHECK_EQ(pin.state, FS_REF_ACTIVE);
-	CHECK_EQ(rd.ref.state, FS_REF_ACTIVE);
+	CHECK_EQ(ref_state(ip, &pin), FS_REF_ACTIVE);
+	CHECK_EQ(ref_state(ip, &rd.ref), FS_REF_ACTIVE);
 	fs_unpin(ip, &pin);
 	holder_return(&rd);
 	test_inode_free(ip);
@@ -294,8 +306,8 @@ test_write_break_recalls_rw(void)
 	CHECK_EQ(b.rc, 0);
 	CHECK_EQ(atomic_load(&rw.breaks), 1);
 	CHECK_EQ(atomic_load(&rd.breaks), 0);
-	CHECK_EQ(rw.ref.state, FS_REF_UNUSED);
-	CHECK_EQ(rd.ref.state, FS_REF_ACTIVE);
+	CHECK_EQ(ref_state(ip, &rw.ref), FS_REF_UNUSED);
+	CHECK_EQ(ref_state(ip, &rd.ref), FS_REF_ACTIVE);
 	holder_return(&rd);
 	test_inode_free(ip);
 }
@@ -334,7 +346,7 @@ test_grant_refused_while_breaking(void)
 	REQUIRE(test_wait_for(breaker_done, &b));
 	breaker_join(&b);
 	CHECK_EQ(b.rc, 0);
-	CHECK_EQ(elsewhere.ref.state, FS_REF_ACTIVE);	/* never broken */
+	CHECK_EQ(ref_state(ip, &elsewhere.ref), FS_REF_ACTIVE);	/* never broken */
 	CHECK_EQ(atomic_load(&elsewhere.breaks), 0);
 	CHECK_EQ(holder_grant(&retry, FS_REF_LAYOUT_RW, 0, 1 << 20), 0);
 	holder_return(&retry);
@@ -384,7 +396,7 @@ test_recall_then_layoutreturn(void)
 	CHECK(b.t_done >= c.t_return);
 	CHECK_EQ(atomic_load(&h.breaks), 1);	/* once, not per wakeup */
 	CHECK_EQ(atomic_load(&h.expires), 0);
-	CHECK_EQ(h.ref.state, FS_REF_UNUSED);
+	CHECK_EQ(ref_state(ip, &h.ref), FS_REF_UNUSED);
 	test_inode_free(ip);
 }
 
@@ -448,7 +460,7 @@ test_silent_holder_expired(void)
 	CHECK(b.t_done - b.t_start >= bound);
 	CHECK_EQ(atomic_load(&h.breaks), 1);
 	CHECK_EQ(atomic_load(&h.expires), 1);
-	CHECK_EQ(h.ref.state, FS_REF_UNUSED);
+	CHECK_EQ(ref_state(ip, &h.ref), FS_REF_UNUSED);
 	/* The holder's late LAYOUTRETURN is harmless. */
 	holder_return(&h);
 	CHECK_EQ(atomic_load(&h.expires), 1);
@@ -493,7 +505,7 @@ test_deadline_then_timer_expiry(void)
 	fs_iunlock(ip, held);
 
 	CHECK_EQ(atomic_load(&h.breaks), 1);
-	CHECK_EQ(h.ref.state, FS_REF_BREAKING);
+	CHECK_EQ(ref_state(ip, &h.ref), FS_REF_BREAKING);
 	/* Rule 4 after the breaker gave up: the range is still breaking. */
 	CHECK_EQ(holder_grant(&late, FS_REF_LAYOUT_READ, 0, 8192), -EAGAIN);
 
@@ -589,7 +601,7 @@ test_pin_waits_for_break(void)
 	CHECK_EQ(b.rc, 0);
 	CHECK_EQ(pn.rc, 0);
 	CHECK(pn.held_ok);
-	CHECK_EQ(pn.pin.state, FS_REF_ACTIVE);
+	CHECK_EQ(ref_state(ip, &pn.pin), FS_REF_ACTIVE);
 	fs_unpin(ip, &pn.pin);
 	test_inode_free(ip);
 }
@@ -619,7 +631,7 @@ test_pin_deadline(void)
 	pinner_main(&pn);
 	CHECK_EQ(pn.rc, -EAGAIN);
 	CHECK(pn.held_ok);
-	CHECK_EQ(pn.pin.state, FS_REF_UNUSED);
+	CHECK_EQ(ref_state(ip, &pn.pin), FS_REF_UNUSED);
 	holder_return(&h);
 	fs_refset_set_recall_timeout(FS_RECALL_TIMEOUT_DEFAULT_NS);
 	test_inode_free(ip);
