@@ -23,3 +23,7 @@ check_PROGRAMS += tests/unit/test_alloc
 tests_unit_test_alloc_SOURCES = tests/unit/test_alloc.c src/fs/alloc.c
 tests_unit_test_alloc_LDADD = src/common/libcommon.a $(PTHREAD_LIBS)
 TESTS += tests/unit/test_alloc
+
+# pmemnfs-mkfs end to end (needs tools/mkfs/pmemnfs-mkfs, built by "all").
+dist_check_SCRIPTS += tests/unit/test_vol_mkfs.sh
+TESTS += tests/unit/test_vol_mkfs.sh
