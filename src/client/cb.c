@@ -1,0 +1,493 @@
+/*
+ * cb.c - the client's side of the NFSv4.1 back channel (RFC 8881 §2.10.3.1,
+ * §20): CALL records the server sends on our connection are answered here,
+ * on the receive thread.  CB_NULL gets an empty reply; CB_COMPOUND must
+ * start with CB_SEQUENCE, which we check against the bound session's
+ * back-channel slot table (exactly-once: a retry gets the cached reply
+ * bytes); every later operation is given to the test's hook, which picks
+ * the status or drops the whole compound unanswered.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_impl.h"
+
+/* The callback program's version for NFSv4.1 (RFC 8881 §20). */
+#define NC_CB_VERSION		1u
+/* RPC header words we write before a reply body: xid .. accept_stat. */
+#define NC_REPLY_HDR		24u
+/* Encoded size of CB_SEQUENCE4resok: sessionid + four words. */
+#define NC_CB_SEQ_RESOK		(NFS4_SESSIONID_SIZE + 16u)
+
+/* See client_impl.h.  Locks: takes c->lock. */
+void
+nc_cb_bind(struct nc_conn *c, const sessionid4 sid, uint32_t nslots)
+{
+	uint32_t i;
+
+	mutex_lock(&c->lock);
+	if (!c->cb.bound ||
+	    memcmp(c->cb.sessionid, sid, NFS4_SESSIONID_SIZE) != 0) {
+		for (i = 0; i < NC_MAX_CB_SLOTS; i++) {
+			free(c->cb.slots[i].cached);
+			c->cb.slots[i].cached = NULL;
+			c->cb.slots[i].cached_len = 0;
+			c->cb.slots[i].seqid = 0;
+		}
+	}
+	c->cb.bound = true;
+	memcpy(c->cb.sessionid, sid, NFS4_SESSIONID_SIZE);
+	c->cb.nslots = MIN(nslots, NC_MAX_CB_SLOTS);
+	mutex_unlock(&c->lock);
+}
+
+/* See client_impl.h.  Locks: takes c->lock. */
+void
+nc_cb_unbind(struct nc_conn *c, const sessionid4 sid)
+{
+	mutex_lock(&c->lock);
+	if (c->cb.bound &&
+	    memcmp(c->cb.sessionid, sid, NFS4_SESSIONID_SIZE) == 0)
+		c->cb.bound = false;
+	mutex_unlock(&c->lock);
+}
+
+/* See client_impl.h.  Locks: none; the receive thread has exited. */
+void
+nc_cb_free(struct nc_conn *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < NC_MAX_CB_SLOTS; i++) {
+		free(c->cb.slots[i].cached);
+		c->cb.slots[i].cached = NULL;
+	}
+}
+
+/* See nfsclient.h.  Locks: takes c->lock. */
+void
+nc_conn_set_cb_hook(struct nc_conn *c, nc_cb_hook_fn fn, void *ctx)
+{
+	mutex_lock(&c->lock);
+	c->cb_hook = fn;
+	c->cb_hook_ctx = ctx;
+	mutex_unlock(&c->lock);
+}
+
+/* See nfsclient.h.  Locks: takes c->lock. */
+void
+nc_conn_set_cb_silent(struct nc_conn *c, bool silent)
+{
+	mutex_lock(&c->lock);
+	c->cb_silent = silent;
+	mutex_unlock(&c->lock);
+}
+
+/* See nfsclient.h.  Locks: takes c->lock. */
+void
+nc_conn_set_cb_program(struct nc_conn *c, uint32_t cb_program)
+{
+	mutex_lock(&c->lock);
+	c->cb_program = cb_program;
+	c->cb_program_set = true;
+	mutex_unlock(&c->lock);
+}
+
+/* See nfsclient.h.  Locks: takes c->lock. */
+void
+nc_conn_cb_stats(struct nc_conn *c, struct nc_cb_stats *out)
+{
+	mutex_lock(&c->lock);
+	*out = c->stats;
+	mutex_unlock(&c->lock);
+}
+
+/* See nfsclient.h.  Locks: takes c->lock. */
+int
+nc_conn_wait_cb(struct nc_conn *c, size_t field, uint64_t min,
+		uint64_t timeout_ns)
+{
+	uint64_t deadline = clock_now_ns() + timeout_ns;
+	const uint64_t *ctr;
+	int err = 0;
+
+	VERIFY(field + sizeof(uint64_t) <= sizeof(struct nc_cb_stats));
+	ctr = (const uint64_t *)((const char *)&c->stats + field);
+	mutex_lock(&c->lock);
+	while (*ctr < min && err == 0)
+		err = condvar_wait_until(&c->cond, &c->lock, deadline);
+	err = *ctr >= min ? 0 : -ETIMEDOUT;
+	mutex_unlock(&c->lock);
+	return err;
+}
+
+/* See nfsclient.h. */
+int
+nc_conn_wait_cb_op(struct nc_conn *c, uint32_t opnum, uint64_t min,
+		   uint64_t timeout_ns)
+{
+	if (opnum >= NC_CB_OP_MAX)
+		opnum = 0;
+	return nc_conn_wait_cb(c, offsetof(struct nc_cb_stats, ops) +
+			       opnum * sizeof(uint64_t), min, timeout_ns);
+}
+
+/* Bump a statistic and wake waiters.  Locks: takes c->lock. */
+static void
+cb_count(struct nc_conn *c, uint64_t *ctr)
+{
+	mutex_lock(&c->lock);
+	(*ctr)++;
+	condvar_broadcast(&c->cond);
+	mutex_unlock(&c->lock);
+}
+
+/* Write an accepted-reply header into p (NC_REPLY_HDR bytes). */
+static void
+reply_header(uint8_t *p, uint32_t xid, uint32_t accept_stat)
+{
+	nc_put32(p, xid);
+	nc_put32(p + 4, REPLY);
+	nc_put32(p + 8, MSG_ACCEPTED);
+	nc_put32(p + 12, AUTH_NONE);	/* verifier */
+	nc_put32(p + 16, 0);
+	nc_put32(p + 20, accept_stat);
+}
+
+/* Send a reply with no body, or with PROG_MISMATCH's low/high. */
+static void
+reply_simple(struct nc_conn *c, uint32_t xid, uint32_t accept_stat)
+{
+	uint8_t msg[NC_REPLY_HDR + 8];
+	size_t len = NC_REPLY_HDR;
+
+	reply_header(msg, xid, accept_stat);
+	if (accept_stat == PROG_MISMATCH) {
+		nc_put32(msg + len, NC_CB_VERSION);
+		nc_put32(msg + len + 4, NC_CB_VERSION);
+		len += 8;
+	}
+	/* A send error means the connection is going: the reader sees it. */
+	if (nc_conn_send_record(c, msg, len))
+		log_debug("nc: callback reply to xid %#x not sent", xid);
+}
+
+/* The status a callback op gets unless the hook says otherwise. */
+static nfsstat4
+cb_default_status(uint32_t op)
+{
+	return op == OP_CB_GETATTR ? NFS4ERR_NOTSUPP : NFS4_OK;
+}
+
+enum cb_seq_verdict {
+	CB_SEQ_NEW,
+	CB_SEQ_REPLAY,
+	CB_SEQ_ERROR,
+};
+
+/*
+ * Check CB_SEQUENCE against the bound session (RFC 8881 §20.9.3 with the
+ * slot rules of §2.10.6.1).  On CB_SEQ_REPLAY, *cached and *clen hold a copy
+ * of the cached reply body (caller frees).  Locks: takes c->lock.
+ */
+static enum cb_seq_verdict
+cb_sequence_check(struct nc_conn *c, const CB_SEQUENCE4args *sa,
+		  nfsstat4 *status, uint8_t **cached, uint32_t *clen)
+{
+	struct nc_cb_slot *slot;
+	enum cb_seq_verdict v = CB_SEQ_ERROR;
+
+	*status = NFS4_OK;
+	mutex_lock(&c->lock);
+	if (!c->cb.bound ||
+	    memcmp(c->cb.sessionid, sa->csa_sessionid, NFS4_SESSIONID_SIZE)) {
+		*status = NFS4ERR_BADSESSION;
+		goto out;
+	}
+	if (sa->csa_slotid >= c->cb.nslots) {
+		*status = NFS4ERR_BADSLOT;
+		goto out;
+	}
+	slot = &c->cb.slots[sa->csa_slotid];
+	if (sa->csa_sequenceid == slot->seqid + 1) {
+		v = CB_SEQ_NEW;
+	} else if (sa->csa_sequenceid == slot->seqid && slot->cached) {
+		*cached = malloc(slot->cached_len);
+		if (!*cached) {
+			*status = NFS4ERR_SERVERFAULT;
+			goto out;
+		}
+		memcpy(*cached, slot->cached, slot->cached_len);
+		*clen = slot->cached_len;
+		v = CB_SEQ_REPLAY;
+	} else if (sa->csa_sequenceid == slot->seqid) {
+		*status = NFS4ERR_RETRY_UNCACHED_REP;
+	} else {
+		*status = NFS4ERR_SEQ_MISORDERED;
+	}
+out:
+	mutex_unlock(&c->lock);
+	return v;
+}
+
+/* Remember body as slot's reply for seqid.  Locks: takes c->lock. */
+static void
+cb_sequence_done(struct nc_conn *c, const CB_SEQUENCE4args *sa,
+		 const uint8_t *body, uint32_t len)
+{
+	struct nc_cb_slot *slot;
+	uint8_t *copy = malloc(len);
+
+	mutex_lock(&c->lock);
+	if (c->cb.bound && sa->csa_slotid < c->cb.nslots &&
+	    !memcmp(c->cb.sessionid, sa->csa_sessionid, NFS4_SESSIONID_SIZE)) {
+		slot = &c->cb.slots[sa->csa_slotid];
+		slot->seqid = sa->csa_sequenceid;
+		free(slot->cached);
+		/* Without memory the retry gets RETRY_UNCACHED_REP: legal. */
+		slot->cached = copy;
+		slot->cached_len = copy ? len : 0;
+		if (copy)
+			memcpy(copy, body, len);
+		copy = NULL;
+	}
+	mutex_unlock(&c->lock);
+	free(copy);
+}
+
+/*
+ * Evaluate a CB_COMPOUND and encode its CB_COMPOUND4res body into out
+ * (RFC 8881 §20.2: stop at the first failing op; the compound status is
+ * that op's).  Returns the body length, or 0 when the hook chose to drop
+ * the compound, or UINT32_MAX when a cached reply was copied to *replay.
+ */
+static uint32_t
+cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
+		 uint8_t *out, uint8_t **replay, uint32_t *replay_len)
+{
+	uint32_t nops = args->argarray.argarray_len, i, taglen, off, nres = 0;
+	uint32_t count_off;
+	nfsstat4 status = NFS4_OK;
+	nc_cb_hook_fn hook;
+	void *hook_ctx;
+	const CB_SEQUENCE4args *sa = NULL;
+	bool seq_ok = false;
+
+	mutex_lock(&c->lock);
+	hook = c->cb_hook;
+	hook_ctx = c->cb_hook_ctx;
+	mutex_unlock(&c->lock);
+
+	taglen = args->tag.utf8string_len;
+	off = 4;
+	nc_put32(out + off, taglen);
+	memcpy(out + off + 4, args->tag.utf8string_val, taglen);
+	memset(out + off + 4 + taglen, 0, ROUND_UP(taglen, 4) - taglen);
+	off += 4 + ROUND_UP(taglen, 4);
+	count_off = off;
+	off += 4;
+
+	if (args->minorversion != 1 && args->minorversion != 2) {
+		status = NFS4ERR_MINOR_VERS_MISMATCH;
+		goto done;
+	}
+	for (i = 0; i < nops && status == NFS4_OK; i++) {
+		const nfs_cb_argop4 *op = &args->argarray.argarray_val[i];
+		uint32_t opnum = op->argop;
+
+		cb_count(c, &c->stats.ops[opnum < NC_CB_OP_MAX ? opnum : 0]);
+		if (opnum == OP_CB_SEQUENCE) {
+			if (i != 0) {
+				status = NFS4ERR_SEQUENCE_POS;
+			} else {
+				sa = &op->nfs_cb_argop4_u.opcbsequence;
+				if (cb_sequence_check(c, sa, &status, replay,
+						      replay_len) ==
+				    CB_SEQ_REPLAY)
+					return UINT32_MAX;
+				seq_ok = status == NFS4_OK;
+				cb_count(c, seq_ok ? &c->stats.cb_sequence_ok :
+					 &c->stats.cb_sequence_err);
+			}
+			nc_put32(out + off, opnum);
+			nc_put32(out + off + 4, status);
+			off += 8;
+			nres++;
+			if (status == NFS4_OK) {
+				memcpy(out + off, sa->csa_sessionid,
+				       NFS4_SESSIONID_SIZE);
+				nc_put32(out + off + 16, sa->csa_sequenceid);
+				nc_put32(out + off + 20, sa->csa_slotid);
+				nc_put32(out + off + 24, c->cb.nslots - 1);
+				nc_put32(out + off + 28, c->cb.nslots - 1);
+				off += NC_CB_SEQ_RESOK;
+			}
+			continue;
+		}
+		if (i == 0) {
+			/* §20.9.3: CB_SEQUENCE must come first. */
+			status = NFS4ERR_OP_NOT_IN_SESSION;
+		} else if (opnum < OP_CB_GETATTR || opnum > OP_CB_OFFLOAD) {
+			opnum = OP_CB_ILLEGAL;
+			status = NFS4ERR_OP_ILLEGAL;
+		} else {
+			status = cb_default_status(opnum);
+			if (hook && hook(hook_ctx, c, op, &status) ==
+				    NC_CB_DROP) {
+				cb_count(c, &c->stats.dropped);
+				return 0;
+			}
+		}
+		nc_put32(out + off, opnum);
+		nc_put32(out + off + 4, status);
+		off += 8;
+		nres++;
+		if (status == NFS4_OK && opnum == OP_CB_GETATTR) {
+			/* Empty fattr4: no bitmap words, no values. */
+			nc_put32(out + off, 0);
+			nc_put32(out + off + 4, 0);
+			off += 8;
+		}
+	}
+done:
+	nc_put32(out, status);
+	nc_put32(out + count_off, nres);
+	/* Only a CB_SEQUENCE that succeeded uses up its slot's seqid. */
+	if (seq_ok)
+		cb_sequence_done(c, sa, out, off);
+	return off;
+}
+
+/* Answer a CB_COMPOUND whose args start at body (receive thread). */
+static void
+cb_compound(struct nc_conn *c, uint32_t xid, const uint8_t *body,
+	    uint32_t blen)
+{
+	CB_COMPOUND4args args;
+	uint8_t *msg = NULL, *replay = NULL;
+	uint32_t len, replay_len = 0;
+	size_t cap;
+	XDR x;
+
+	memset(&args, 0, sizeof(args));
+	xdrmem_create(&x, (char *)body, blen, XDR_DECODE);
+	if (!xdr_CB_COMPOUND4args(&x, &args)) {
+		xdr_destroy(&x);
+		xdr_free((xdrproc_t)xdr_CB_COMPOUND4args, &args);
+		cb_count(c, &c->stats.bad);
+		reply_simple(c, xid, GARBAGE_ARGS);
+		return;
+	}
+	xdr_destroy(&x);
+	cb_count(c, &c->stats.cb_compound);
+	/* Worst case: status, tag, count, and per op a CB_SEQUENCE resok. */
+	cap = NC_REPLY_HDR + 12 + ROUND_UP(args.tag.utf8string_len, 4) +
+	      (size_t)args.argarray.argarray_len * (8 + NC_CB_SEQ_RESOK);
+	msg = malloc(cap);
+	if (!msg) {
+		reply_simple(c, xid, SYSTEM_ERR);
+		goto out;
+	}
+	len = cb_compound_eval(c, &args, msg + NC_REPLY_HDR, &replay,
+			       &replay_len);
+	if (len == 0)
+		goto out;	/* the test wants this one unanswered */
+	reply_header(msg, xid, SUCCESS);
+	if (len == UINT32_MAX) {
+		uint8_t *m2 = realloc(msg, NC_REPLY_HDR + replay_len);
+
+		if (!m2)
+			goto out;
+		msg = m2;
+		memcpy(msg + NC_REPLY_HDR, replay, replay_len);
+		len = replay_len;
+	}
+	if (nc_conn_send_record(c, msg, NC_REPLY_HDR + len))
+		log_debug("nc: CB_COMPOUND reply to xid %#x not sent", xid);
+out:
+	free(replay);
+	free(msg);
+	xdr_free((xdrproc_t)xdr_CB_COMPOUND4args, &args);
+}
+
+/*
+ * See client_impl.h.  rec is a CALL (RFC 5531 §9): check version, program,
+ * procedure, skip the credential and verifier, dispatch.
+ */
+void
+nc_cb_handle_call(struct nc_conn *c, const uint8_t *rec, uint32_t len)
+{
+	uint32_t xid, prog, vers, proc, off, alen;
+	bool prog_ok, silent;
+
+	mutex_lock(&c->lock);
+	silent = c->cb_silent;
+	mutex_unlock(&c->lock);
+	if (silent) {
+		cb_count(c, &c->stats.dropped);
+		return;
+	}
+	if (len < 32) {
+		cb_count(c, &c->stats.bad);
+		return;
+	}
+	xid = nc_get32(rec);
+	if (nc_get32(rec + 8) != 2) {
+		uint8_t msg[24];
+
+		nc_put32(msg, xid);
+		nc_put32(msg + 4, REPLY);
+		nc_put32(msg + 8, MSG_DENIED);
+		nc_put32(msg + 12, RPC_MISMATCH);
+		nc_put32(msg + 16, 2);
+		nc_put32(msg + 20, 2);
+		if (nc_conn_send_record(c, msg, sizeof(msg)))
+			log_debug("nc: RPC_MISMATCH reply not sent");
+		cb_count(c, &c->stats.bad);
+		return;
+	}
+	prog = nc_get32(rec + 12);
+	vers = nc_get32(rec + 16);
+	proc = nc_get32(rec + 20);
+	off = 24;
+	/* Credential then verifier: flavor, length, body. */
+	for (int k = 0; k < 2; k++) {
+		if (len < off + 8)
+			goto garbage;
+		alen = nc_get32(rec + off + 4);
+		if (alen > 400 || len < off + 8 + ROUND_UP(alen, 4))
+			goto garbage;
+		off += 8 + ROUND_UP(alen, 4);
+	}
+	mutex_lock(&c->lock);
+	prog_ok = c->cb_program_set && prog == c->cb_program;
+	mutex_unlock(&c->lock);
+	if (!prog_ok) {
+		cb_count(c, &c->stats.bad);
+		reply_simple(c, xid, PROG_UNAVAIL);
+		return;
+	}
+	if (vers != NC_CB_VERSION) {
+		cb_count(c, &c->stats.bad);
+		reply_simple(c, xid, PROG_MISMATCH);
+		return;
+	}
+	if (proc == NC_CB_PROC_NULL) {
+		cb_count(c, &c->stats.cb_null);
+		reply_simple(c, xid, SUCCESS);
+		return;
+	}
+	if (proc == NC_CB_PROC_COMPOUND) {
+		cb_compound(c, xid, rec + off, len - off);
+		return;
+	}
+	cb_count(c, &c->stats.bad);
+	reply_simple(c, xid, PROC_UNAVAIL);
+	return;
+garbage:
+	cb_count(c, &c->stats.bad);
+	reply_simple(c, xid, GARBAGE_ARGS);
+}

@@ -1,0 +1,132 @@
+/*
+ * client_impl.h - the client library's private structures, shared by
+ * conn.c (sockets, calls, the receive thread), session.c (EXCHANGE_ID,
+ * CREATE_SESSION, slots) and cb.c (the back channel).
+ *
+ * Locking: conn->lock protects the pending-call table, the closed state,
+ * the credential, the back-channel configuration and the statistics;
+ * conn->send_lock serialises whole records on the socket and is taken
+ * after conn->lock is released (never both).  The back-channel slot table
+ * (conn->cb) is written by the receive thread under conn->lock.  sess->lock
+ * protects the fore-channel slot table.  Order: sess->lock before
+ * conn->lock; neither is held while sending.
+ * Ownership: see nfsclient.h.
+ */
+#ifndef PMEMNFS_CLIENT_IMPL_H
+#define PMEMNFS_CLIENT_IMPL_H
+
+#include <pthread.h>
+
+#include "nfsclient.h"
+#include "rpc.h"
+
+/* Pending calls hash by xid; the benchmark keeps a few hundred in flight. */
+#define NC_PENDING_BUCKETS	256
+
+struct nc_call {
+	struct nc_conn	*conn;
+	struct nc_call	*hnext;		/* pending-table chain */
+	uint32_t	xid;
+	bool		pending;	/* in conn's table (under conn->lock) */
+	bool		completed;	/* reply or error recorded */
+	int		err;
+	uint8_t		*reply;
+	uint32_t	reply_len;
+	nc_done_fn	done;
+	void		*ctx;
+};
+
+/* One back-channel slot: the last seqid answered and its reply (§2.10.6.1). */
+struct nc_cb_slot {
+	sequenceid4	seqid;
+	uint8_t		*cached;	/* CB_COMPOUND4res body bytes */
+	uint32_t	cached_len;
+};
+
+struct nc_cb_chan {
+	bool		bound;		/* a session uses this conn for callbacks */
+	sessionid4	sessionid;
+	uint32_t	nslots;		/* negotiated back-channel ca_maxrequests */
+	struct nc_cb_slot slots[NC_MAX_CB_SLOTS];
+};
+
+struct nc_conn {
+	int		fd;
+	pthread_t	rx;
+	bool		rx_started;
+	struct mutex	lock;
+	struct mutex	send_lock;
+	struct condvar	cond;		/* completions, close, callbacks */
+	uint32_t	next_xid;
+	struct nc_call	*pending[NC_PENDING_BUCKETS];
+	bool		closed;
+	int		close_err;
+
+	/* credential (owned copies) */
+	uint32_t	cred_flavor;
+	uint32_t	cred_stamp;
+	char		*cred_machine;
+	uint32_t	cred_uid, cred_gid;
+	uint32_t	cred_ngids;
+	uint32_t	*cred_gids;
+
+	/* back channel */
+	bool		cb_silent;	/* drop all incoming calls */
+	bool		cb_program_set;
+	uint32_t	cb_program;
+	nc_cb_hook_fn	cb_hook;
+	void		*cb_hook_ctx;
+	struct nc_cb_chan cb;
+	struct nc_cb_stats stats;
+
+	struct rpc_record_reader rr;	/* receive thread only */
+};
+
+struct nc_fore_slot {
+	bool		busy;
+	sequenceid4	seqid;		/* next seqid to send on this slot */
+};
+
+struct nc_session {
+	struct nc_conn	*conn;
+	struct mutex	lock;
+	struct condvar	cond;		/* a slot was released */
+	struct nc_session_info info;
+	uint32_t	nslots;
+	slotid4		target_highest;	/* server's sr_target_highest_slotid */
+	struct nc_fore_slot slots[NC_MAX_SLOTS];
+};
+
+/* Send one record (header added here) under send_lock.  0 or -errno. */
+int nc_conn_send_record(struct nc_conn *c, const void *msg,
+			size_t len) MUST_CHECK;
+/*
+ * Handle an incoming CALL record on the back channel (receive thread).
+ * Takes and drops c->lock itself; called with no lock held.
+ */
+void nc_cb_handle_call(struct nc_conn *c, const uint8_t *rec, uint32_t len);
+/* Bind c's back channel to a session (CREATE_SESSION / BIND_CONN). */
+void nc_cb_bind(struct nc_conn *c, const sessionid4 sid, uint32_t nslots);
+/* Forget the binding if it is for sid. */
+void nc_cb_unbind(struct nc_conn *c, const sessionid4 sid);
+/* Free cached callback replies (conn teardown). */
+void nc_cb_free(struct nc_conn *c);
+
+/* Big-endian helpers for hand-parsed headers. */
+static inline uint32_t
+nc_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline void
+nc_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#endif
