@@ -23,9 +23,6 @@ static const unsigned class_shared[ICLASS_COUNT] = {
 static const unsigned class_excl[ICLASS_COUNT] = {
 	FS_IOLOCK_EXCL, FS_MAPLOCK_EXCL, FS_ILOCK_EXCL,
 };
-static const char *const class_name[ICLASS_COUNT] = {
-	"IOLOCK", "MAPLOCK", "ILOCK",
-};
 
 static struct rwlock *
 class_lock(struct fs_inode *ip, enum ilock_class c)
@@ -62,6 +59,10 @@ check_flags(unsigned flags)
 }
 
 #ifdef PMEMNFS_DEBUG
+static const char *const class_name[ICLASS_COUNT] = {
+	"IOLOCK", "MAPLOCK", "ILOCK",
+};
+
 /*
  * Per-thread record of the inode locks this thread holds, for the order
  * check.  The deepest legal nesting is a rename (four inodes), so a small
