@@ -1,1 +1,13 @@
-# src/state: build fragment (see top-level Makefile.am)
+# src/state: client records, sessions, slot tables and reply cache, leases,
+# back channel (see docs/state.md).
+noinst_LIBRARIES += src/state/libstate.a
+src_state_libstate_a_SOURCES = \
+	src/state/state_int.h \
+	src/state/callback.c \
+	src/state/client.c \
+	src/state/htab.c \
+	src/state/lockorder.c \
+	src/state/session.c \
+	src/state/slot.c
+# The sources include the generated nfs4_prot.h (see src/xdr/local.mk).
+$(src_state_libstate_a_OBJECTS): $(XDR_GEN_H)

@@ -1,0 +1,323 @@
+/*
+ * state.h - NFSv4.1 server state: client records (EXCHANGE_ID), sessions
+ * with their slot tables and reply cache (CREATE_SESSION, SEQUENCE), leases
+ * and their reaper, and the back channel (CB_NULL probe, CB_COMPOUND with
+ * CB_SEQUENCE).  RFC 8881 sections are cited at each function.
+ *
+ * Locking: the lock order, outermost first, is
+ *     state mgmt mutex -> client lock -> session lock -> hash stripe lock
+ * and is asserted in debug builds (src/state/lockorder.c).  The mgmt mutex
+ * serialises only client-record life cycle changes (EXCHANGE_ID, confirming
+ * CREATE_SESSION, DESTROY_CLIENTID, lease expiry); the SEQUENCE hot path
+ * takes one hash stripe lock shared (session lookup) and the session's own
+ * mutex, nothing global.  No function in this header is called with any
+ * state lock held and none returns with one held: they are taken and
+ * dropped inside.  Completions (state_cb_done_fn, expiry hooks) run without
+ * state locks held.
+ *
+ * Ownership: clients and sessions are reference counted
+ * (state_client_get/put, state_session_get/put); a lookup returns a
+ * reference the caller puts.  Hash tables hold one reference each.  A
+ * session holds a reference on its client.  struct state_seq holds a session
+ * reference from state_sequence() to state_sequence_done().
+ */
+#ifndef PMEMNFS_STATE_H
+#define PMEMNFS_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "rpc.h"
+#include "nfs4_prot.h"
+
+struct state_server;
+struct state_client;
+struct state_session;
+
+/* Lease default: RFC 8881 §8.3 leaves it to the server; 90 s like knfsd. */
+#define STATE_LEASE_DEFAULT_SEC		90
+#define STATE_GRACE_DEFAULT_SEC		90
+/* Fore-channel slots per session; Linux asks for 64 and copes with fewer. */
+#define STATE_MAX_SLOTS_DEFAULT		64
+/* Ops per COMPOUND; must stay below the XDR argarray bound (docs/xdr.md). */
+#define STATE_MAX_OPS_DEFAULT		64
+/* Largest request / reply: 1 MiB of READ/WRITE data plus headers. */
+#define STATE_MAX_REQ_DEFAULT		(1024 * 1024 + 4096)
+#define STATE_MAX_RESP_DEFAULT		(1024 * 1024 + 4096)
+/*
+ * Largest reply kept in a slot's reply cache.  Every cached reply is held
+ * per slot until the slot is reused, so this times the slot count is the
+ * worst-case cache memory of a session; non-idempotent ops have small
+ * replies, so 8 KiB is plenty (Linux asks for less).
+ */
+#define STATE_MAX_RESP_CACHED_DEFAULT	8192
+/* Back-channel slots: CB_LAYOUTRECALL/CB_RECALL rarely overlap much. */
+#define STATE_MAX_CB_SLOTS_DEFAULT	8
+/*
+ * How long one back-channel call may go unanswered before the back channel
+ * counts as down (SEQ4_STATUS_CB_PATH_DOWN).  Recall deadlines are the
+ * caller's business and longer (at least a lease, RFC 8881 §12.5.5).
+ */
+#define STATE_CB_TIMEOUT_DEFAULT_MS	10000
+
+struct state_config {
+	uint32_t lease_sec;
+	uint32_t grace_sec;
+	uint32_t max_slots;		/* fore channel ca_maxrequests cap */
+	uint32_t max_cb_slots;		/* back channel ca_maxrequests cap */
+	uint32_t max_ops;		/* ca_maxoperations cap */
+	uint32_t max_req_size;		/* ca_maxrequestsize cap */
+	uint32_t max_resp_size;		/* ca_maxresponsesize cap */
+	uint32_t max_resp_cached;	/* ca_maxresponsesize_cached cap */
+	uint32_t cb_timeout_ms;
+	const char *server_owner;	/* so_major_id and server scope; NULL: hostname */
+	bool start_reaper;		/* false in unit tests that expire by hand */
+};
+
+void state_config_defaults(struct state_config *cfg);
+
+/*
+ * Create the state server: hash tables sized for 100,000 clients, the boot
+ * epoch used in client and session ids, and (cfg->start_reaper) the lease
+ * reaper thread.  Returns 0, -ENOMEM, -EINVAL for an unusable config, or
+ * the pthread_create error.
+ */
+int state_server_create(const struct state_config *cfg,
+			struct state_server **out) MUST_CHECK;
+/* Stop the reaper, expire every client (running expiry hooks), free all. */
+void state_server_destroy(struct state_server *srv);
+const struct state_config *state_server_config(const struct state_server *srv);
+
+/* --- client records (RFC 8881 §2.4, §18.35) ------------------------------ */
+
+void state_client_get(struct state_client *clp);
+void state_client_put(struct state_client *clp);
+uint64_t state_client_id(const struct state_client *clp);
+
+/*
+ * Look up a client by clientid (confirmed or not).  Returns a reference in
+ * *out, or NFS4ERR_STALE_CLIENTID if it is unknown, expired, or from an
+ * earlier server instance.
+ */
+nfsstat4 state_client_lookup(struct state_server *srv, uint64_t clientid,
+			     struct state_client **out) MUST_CHECK;
+
+/*
+ * Cleanup that later subsystems (opens, locks, delegations, layouts) need
+ * when a client's state goes away.  has_state() answers "does this client
+ * still hold state of yours" (DESTROY_CLIENTID answers CLIENTID_BUSY and an
+ * EXCHANGE_ID principal collision CLID_INUSE while one says yes): it runs
+ * with the state mgmt mutex held and must not call back into this header.
+ * expire() frees the subsystem's state of that client: it runs without
+ * state locks held, once per client, after the client is unreachable by
+ * lookups and its sessions are gone.
+ */
+struct state_client_hooks {
+	const char *name;
+	bool	(*has_state)(struct state_client *clp, void *ctx);
+	void	(*expire)(struct state_client *clp, void *ctx);
+	void	*ctx;
+};
+#define STATE_MAX_HOOKS	8
+/*
+ * Register before clients exist (at daemon start).  Returns the hook's
+ * index (>= 0; also the index of its state_client_private() slot) or
+ * -ENOSPC when STATE_MAX_HOOKS are registered.
+ */
+int state_register_client_hooks(struct state_server *srv,
+				const struct state_client_hooks *hooks) MUST_CHECK;
+
+/*
+ * Per-client opaque pointer for higher layers, indexed by the value
+ * state_register_client_hooks() returned.
+ * Not locked: the owning subsystem serialises its own use.
+ */
+void **state_client_private(struct state_client *clp, unsigned int idx);
+
+/*
+ * SEQ4_STATUS_* bits that other subsystems raise for a client
+ * (e.g. SEQ4_STATUS_RECALLABLE_STATE_REVOKED) and clear when the condition
+ * ends.  They are reported in every SEQUENCE reply of that client
+ * (RFC 8881 §18.46.3).  Lock-free (atomic).
+ */
+void state_client_set_seq_flags(struct state_client *clp, uint32_t bits);
+void state_client_clear_seq_flags(struct state_client *clp, uint32_t bits);
+
+/*
+ * EXCHANGE_ID (RFC 8881 §18.35.4, the client record cases of §18.35.5).
+ * cred is the caller's RPC credential (the principal); state protection
+ * other than SP4_NONE is refused with NFS4ERR_ENCR_ALG_UNSUPP.  Fills
+ * resok->eir_clientid, eir_sequenceid and eir_flags; the server-owner,
+ * scope and implementation fields are the caller's (they do not depend on
+ * the client).  Takes the mgmt mutex.
+ */
+nfsstat4 state_exchange_id(struct state_server *srv,
+			   const EXCHANGE_ID4args *args,
+			   const struct rpc_cred *cred,
+			   EXCHANGE_ID4resok *resok) MUST_CHECK;
+
+/*
+ * DESTROY_CLIENTID (RFC 8881 §18.50): NFS4ERR_STALE_CLIENTID if unknown,
+ * NFS4ERR_CLIENTID_BUSY while it has sessions or hook state.
+ */
+nfsstat4 state_destroy_clientid(struct state_server *srv, uint64_t clientid,
+				const struct rpc_cred *cred) MUST_CHECK;
+
+/*
+ * RECLAIM_COMPLETE for the whole client (RFC 8881 §18.51.3): first call
+ * NFS4_OK, later calls NFS4ERR_COMPLETE_ALREADY.  Grace-period handling
+ * comes with the recovery work; this records the fact only.
+ */
+nfsstat4 state_reclaim_complete(struct state_client *clp) MUST_CHECK;
+
+/*
+ * Expire every client whose lease ran out (RFC 8881 §8.3) and that has no
+ * COMPOUND in flight.  The reaper thread calls this; tests call it directly
+ * with an explicit now_ns.  Returns the number of clients expired.
+ */
+unsigned int state_expire_clients(struct state_server *srv, uint64_t now_ns);
+
+/* --- sessions (RFC 8881 §2.10, §18.36, §18.37) -------------------------- */
+
+void state_session_get(struct state_session *ses);
+void state_session_put(struct state_session *ses);
+/* The session's client (no reference taken: valid while ses is). */
+struct state_client *state_session_client(struct state_session *ses);
+/* The session's id (NFS4_SESSIONID_SIZE bytes, valid while ses is). */
+const char *state_session_id(const struct state_session *ses);
+
+/*
+ * Look up a live session.  Returns a reference, or NFS4ERR_BADSESSION.
+ */
+nfsstat4 state_session_lookup(struct state_server *srv,
+			      const char sessionid[NFS4_SESSIONID_SIZE],
+			      struct state_session **out) MUST_CHECK;
+
+/*
+ * CREATE_SESSION (RFC 8881 §18.36.4): the csa_sequence replay/misordered
+ * rules, confirmation of an unconfirmed client record (removing a confirmed
+ * record it replaces), channel attributes negotiated down to the server's
+ * limits, CREATE_SESSION4_FLAG_CONN_BACK_CHAN (conn becomes the back
+ * channel and is probed with CB_NULL).  The callback credential is the
+ * first AUTH_NONE or AUTH_SYS entry of csa_sec_parms; a list without one is
+ * refused with NFS4ERR_ENCR_ALG_UNSUPP (RPCSEC_GSS callbacks are not
+ * supported).  conn may be NULL (unit tests): no back channel then.
+ */
+nfsstat4 state_create_session(struct state_server *srv,
+			      const CREATE_SESSION4args *args,
+			      const struct rpc_cred *cred,
+			      struct rpc_conn *conn,
+			      CREATE_SESSION4resok *resok) MUST_CHECK;
+
+/*
+ * DESTROY_SESSION (RFC 8881 §18.37.3).  in_compound_of is the session of the
+ * current COMPOUND's SEQUENCE (or NULL): its own slot does not count as
+ * in use.  NFS4ERR_BADSESSION if unknown, NFS4ERR_DELAY while other
+ * requests are still running on it.
+ */
+nfsstat4 state_destroy_session(struct state_server *srv,
+			       const char sessionid[NFS4_SESSIONID_SIZE],
+			       struct state_session *in_compound_of) MUST_CHECK;
+
+/*
+ * BIND_CONN_TO_SESSION (RFC 8881 §18.34.3): a back-channel direction binds
+ * conn for callbacks (and probes it).  Fills resok.
+ */
+nfsstat4 state_bind_conn(struct state_server *srv,
+			 const BIND_CONN_TO_SESSION4args *args,
+			 struct rpc_conn *conn,
+			 BIND_CONN_TO_SESSION4resok *resok) MUST_CHECK;
+
+/*
+ * BACKCHANNEL_CTL (RFC 8881 §18.33.3): new callback program and security
+ * for the session's back channel.  NFS4ERR_ENCR_ALG_UNSUPP when none of the
+ * offered flavors is AUTH_NONE or AUTH_SYS.
+ */
+nfsstat4 state_backchannel_ctl(struct state_session *ses,
+			       const BACKCHANNEL_CTL4args *args) MUST_CHECK;
+
+/* --- SEQUENCE and the slot table (RFC 8881 §2.10.6, §18.46) -------------- */
+
+/* What the COMPOUND layer tells SEQUENCE about the request. */
+struct state_seq_req {
+	uint32_t	opcnt;		/* ops in the COMPOUND */
+	uint32_t	req_len;	/* bytes of the whole RPC call */
+	struct rpc_conn	*conn;		/* NULL in unit tests */
+};
+
+/*
+ * One COMPOUND's hold on a slot, from state_sequence() to
+ * state_sequence_done().  While held, the slot is busy: only its holder
+ * writes the slot's reply cache.
+ */
+struct state_seq {
+	struct state_session *ses;	/* reference */
+	uint32_t	slotid;
+	uint32_t	seqid;
+	bool		cachethis;
+	uint32_t	max_resp;	/* session ca_maxresponsesize */
+	uint32_t	max_resp_cached;
+	/* Set when the request is a retry answered from the cache. */
+	bool		replay;
+	void		*replay_buf;	/* malloc'ed copy; caller frees */
+	uint32_t	replay_len;
+};
+
+/*
+ * SEQUENCE (RFC 8881 §18.46.3, §2.10.6.1).  On NFS4_OK either
+ * seq->replay is false: the slot is now busy, the lease renewed, resok
+ * filled, and the caller must call state_sequence_done(); or seq->replay is
+ * true: the reply of the retried request is in seq->replay_buf (send it
+ * verbatim, free it) and the caller must call state_sequence_done() too
+ * (it drops the reference; the slot was not taken).  Errors:
+ * NFS4ERR_BADSESSION, NFS4ERR_BADSLOT, NFS4ERR_SEQ_MISORDERED,
+ * NFS4ERR_RETRY_UNCACHED_REP, NFS4ERR_DELAY (retry of a request still in
+ * progress), NFS4ERR_TOO_MANY_OPS, NFS4ERR_REQ_TOO_BIG; seq holds nothing.
+ */
+nfsstat4 state_sequence(struct state_server *srv, const SEQUENCE4args *args,
+			const struct state_seq_req *req, SEQUENCE4resok *resok,
+			struct state_seq *seq) MUST_CHECK;
+
+/*
+ * The slot's reply buffer, at least len bytes, for the holder to fill with
+ * the encoded COMPOUND4res before state_sequence_done(seq, true, len).
+ * NULL on ENOMEM (then finish with cached = false).
+ */
+void *state_seq_cache_buf(struct state_seq *seq, uint32_t len);
+
+/*
+ * Release the slot: cached says whether the slot buffer now holds the
+ * reply (len bytes) for replays.  Drops seq's session reference.
+ */
+void state_sequence_done(struct state_seq *seq, bool cached, uint32_t len);
+
+/* --- back channel (RFC 8881 §2.10.3.1, §20) ------------------------------ */
+
+/*
+ * done() runs exactly once, on a worker thread, without state locks held.
+ * err 0: res is the decoded CB_COMPOUND4res (valid during the call only;
+ * res->status is the CB_COMPOUND status, resarray[0] the CB_SEQUENCE
+ * result).  err < 0: -ETIMEDOUT (no reply in time), -ECONNRESET
+ * (connection lost), -EPROTO (RPC-level error), -EBADMSG (undecodable
+ * reply), -ESHUTDOWN (client expired before the call went out); res NULL.
+ */
+typedef void (*state_cb_done_fn)(void *ctx, int err,
+				 const CB_COMPOUND4res *res);
+
+/*
+ * Send CB_COMPOUND { CB_SEQUENCE, ops... } to the client on a session with
+ * a working back channel (RFC 8881 §20.9, §20.9.3).  ops are copied
+ * shallowly: what they point to must stay valid until done() runs.  When
+ * every callback slot is busy the call waits in a FIFO for one.  Returns 0
+ * (done() will run) or -ENOTCONN (no back channel: done() will not run),
+ * -EINVAL, -ENOMEM.
+ */
+int state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
+		      uint32_t nops, uint32_t timeout_ms,
+		      state_cb_done_fn done, void *ctx) MUST_CHECK;
+
+/* Whether the client has a session whose back channel works now. */
+bool state_client_cb_up(struct state_client *clp);
+
+#endif

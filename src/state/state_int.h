@@ -1,0 +1,256 @@
+/*
+ * state_int.h - the state subsystem's private structures: hash tables,
+ * lock-order ranks, client records, sessions, slot tables, callbacks.
+ *
+ * Locking: the rank order MGMT < CLIENT < SESSION < HTAB is checked by
+ * state_order_acquire() in debug builds; each field below names the lock
+ * that protects it ("const" fields are set before the object is published
+ * and never change).
+ * Ownership: see include/state.h.  The slot table functions are exposed
+ * here (not in state.h) so unit tests can drive them directly.
+ */
+#ifndef PMEMNFS_STATE_INT_H
+#define PMEMNFS_STATE_INT_H
+
+#include <stdatomic.h>
+#include <pthread.h>
+
+#include "state.h"
+
+/* --- lock order ---------------------------------------------------------- */
+
+enum state_lock_rank {
+	STATE_RANK_MGMT = 1,
+	STATE_RANK_CLIENT = 2,
+	STATE_RANK_SESSION = 3,
+	STATE_RANK_HTAB = 4,	/* leaf: nothing is taken under a stripe */
+};
+
+#ifdef PMEMNFS_DEBUG
+/* VERIFY that every state lock this thread holds ranks below r, record r. */
+void state_order_acquire(enum state_lock_rank r);
+void state_order_release(enum state_lock_rank r);
+/* Rank of the innermost state lock held (0: none). */
+int state_order_top(void);
+#else
+#define state_order_acquire(r)	((void)(r))
+#define state_order_release(r)	((void)(r))
+#define state_order_top()	0
+#endif
+
+/* --- hash tables ----------------------------------------------------------- */
+
+/*
+ * Chained hash table with striped reader/writer locks: lookups take one
+ * stripe shared, insert/remove take it exclusively.  Stripe locks are the
+ * innermost state locks (STATE_RANK_HTAB).
+ */
+struct state_hnode {
+	struct state_hnode *next;
+};
+
+struct state_htab {
+	struct state_hnode **buckets;
+	uint32_t	mask;		/* nbuckets - 1 */
+	struct rwlock	*stripes;
+	uint32_t	stripe_mask;	/* nstripes - 1 */
+	atomic_uint	count;
+};
+
+/* 2^17 buckets: 100,000 clients at load factor < 1 (DESIGN.md §4). */
+#define STATE_HTAB_BUCKETS	(1u << 17)
+/* Enough stripes that 2 cores x a few workers rarely meet on one. */
+#define STATE_HTAB_STRIPES	256u
+
+int state_htab_init(struct state_htab *h, uint32_t nbuckets,
+		    uint32_t nstripes) MUST_CHECK;
+void state_htab_destroy(struct state_htab *h);
+void state_htab_lock(struct state_htab *h, uint64_t hash, enum lock_mode mode);
+void state_htab_unlock(struct state_htab *h, uint64_t hash);
+/* Bucket head for hash; the stripe for hash must be held. */
+struct state_hnode **state_htab_bucket(struct state_htab *h, uint64_t hash);
+void state_htab_insert_locked(struct state_htab *h, uint64_t hash,
+			      struct state_hnode *n);
+void state_htab_remove_locked(struct state_htab *h, uint64_t hash,
+			      struct state_hnode *n);
+bool state_htab_lock_held(struct state_htab *h, uint64_t hash);
+
+uint64_t state_hash_u64(uint64_t v);
+uint64_t state_hash_bytes(const void *p, size_t len);
+
+/* --- slot tables and the reply cache (RFC 8881 §2.10.6) --------------------- */
+
+struct state_slot {
+	uint32_t seqid;		/* of the last request accepted on the slot */
+	bool	used;		/* a request was ever accepted */
+	bool	busy;		/* a request holds the slot */
+	bool	cached;		/* buf holds the reply to seqid */
+	uint32_t len;		/* reply bytes in buf */
+	uint32_t cap;
+	uint8_t	*buf;
+};
+
+struct state_slot_table {
+	uint32_t nslots;
+	uint32_t max_cached;	/* bytes per slot reply cache */
+	struct state_slot *slots;
+};
+
+int state_slot_table_init(struct state_slot_table *t, uint32_t nslots,
+			  uint32_t max_cached) MUST_CHECK;
+void state_slot_table_destroy(struct state_slot_table *t);
+/*
+ * Classify a request on slotid with seqid (RFC 8881 §2.10.6.1): NFS4_OK
+ * with *replay false for the next request, true for a retry whose reply is
+ * cached; NFS4ERR_BADSLOT, NFS4ERR_SEQ_MISORDERED, NFS4ERR_DELAY (retry of
+ * the request in progress), NFS4ERR_RETRY_UNCACHED_REP.  Seqids are modulo
+ * 2^32.  Caller serialises access to t (the session lock).
+ */
+nfsstat4 state_slot_check(const struct state_slot_table *t, uint32_t slotid,
+			  uint32_t seqid, bool *replay) MUST_CHECK;
+/* Take the slot for a new request (after NFS4_OK, !replay). */
+void state_slot_begin(struct state_slot_table *t, uint32_t slotid,
+		      uint32_t seqid);
+/* Slot buffer of at least len bytes for the holder, NULL if too big/ENOMEM. */
+void *state_slot_buf(struct state_slot_table *t, uint32_t slotid, uint32_t len);
+/* Release the slot; cached: its buffer holds len bytes of reply. */
+void state_slot_end(struct state_slot_table *t, uint32_t slotid, bool cached,
+		    uint32_t len);
+/* Number of busy slots. */
+uint32_t state_slot_busy_count(const struct state_slot_table *t);
+
+/* --- server ----------------------------------------------------------------- */
+
+struct state_server {
+	struct state_config cfg;			/* const */
+	uint32_t	boot_epoch;			/* const: seconds at start */
+	char		owner[256];			/* const: so_major_id, scope */
+	atomic_uint	next_clientid;
+	atomic_uint	next_sessionid;
+
+	struct mutex	mgmt;				/* STATE_RANK_MGMT */
+	struct state_htab clients;			/* by clientid */
+	struct state_htab owners;			/* by co_ownerid */
+	struct state_htab sessions;			/* by sessionid */
+
+	struct state_client_hooks hooks[STATE_MAX_HOOKS]; /* set at start */
+	unsigned int	nhooks;
+
+	pthread_t	reaper;
+	bool		reaper_started;
+	struct mutex	reaper_lock;	/* reaper sleep only; never nested */
+	struct condvar	reaper_cv;
+	bool		stopping;	/* reaper_lock */
+};
+
+/* --- clients ------------------------------------------------------------------ */
+
+enum state_client_st {
+	STATE_CLIENT_UNCONFIRMED = 0,
+	STATE_CLIENT_CONFIRMED,
+	STATE_CLIENT_DEAD,	/* unhashed; waiting for the last reference */
+};
+
+struct state_principal {
+	uint32_t flavor;
+	uint32_t uid;
+};
+
+struct state_client {
+	struct state_hnode id_node;		/* srv->clients */
+	struct state_hnode owner_node;		/* srv->owners */
+	atomic_uint	ref;
+	struct state_server *srv;		/* const */
+	uint64_t	clientid;		/* const */
+	uint64_t	owner_hash;		/* const */
+	uint32_t	owner_len;		/* const */
+	uint8_t		*owner;			/* const */
+	char		verifier[NFS4_VERIFIER_SIZE];	/* const */
+	struct state_principal principal;	/* const */
+	enum state_client_st st;		/* srv->mgmt */
+
+	atomic_uint_fast64_t renew_ns;		/* lease: last renewal */
+	atomic_uint	inflight;		/* COMPOUNDs holding a slot */
+	atomic_uint	seq_flags;		/* SEQ4_STATUS_* raised by others */
+	atomic_uint	cb_ok_sessions;		/* sessions whose cb is not down */
+
+	struct mutex	lock;			/* STATE_RANK_CLIENT */
+	struct state_session *sessions;		/* lock: list via client_next */
+	uint32_t	nsessions;		/* lock */
+	/* The CREATE_SESSION "slot" (RFC 8881 §18.36.4): srv->mgmt. */
+	uint32_t	cs_seqid;
+	bool		cs_cached;
+	CREATE_SESSION4resok cs_reply;
+	bool		reclaim_complete;	/* lock */
+	void		*private[STATE_MAX_HOOKS];
+};
+
+/* Drop a client's state: unhash (mgmt held), then hooks and sessions. */
+void state_client_unhash_locked(struct state_client *clp);
+void state_client_destroy_state(struct state_client *clp);
+bool state_client_has_state(struct state_client *clp);
+/* Renew the lease (RFC 8881 §8.3): lock-free. */
+void state_client_renew(struct state_client *clp);
+
+/* --- sessions --------------------------------------------------------------------- */
+
+enum state_cb_state {
+	STATE_CB_NONE = 0,	/* no connection bound for callbacks */
+	STATE_CB_PROBING,	/* CB_NULL in flight */
+	STATE_CB_UP,
+	STATE_CB_DOWN,		/* a call failed or the connection closed */
+};
+
+struct state_cb_call;
+
+struct state_cb_slot {
+	uint32_t seqid;		/* next seqid to send */
+	bool	busy;
+};
+
+struct state_session {
+	struct state_hnode node;		/* srv->sessions */
+	atomic_uint	ref;
+	struct state_server *srv;		/* const */
+	struct state_client *clp;		/* const; holds a reference */
+	struct state_session *client_next;	/* clp->lock */
+	char		id[NFS4_SESSIONID_SIZE];	/* const */
+	uint64_t	hash;			/* const */
+	channel_attrs4	fore;			/* const (ca_rdma_ird empty) */
+	channel_attrs4	back;			/* const (ca_rdma_ird empty) */
+	uint32_t	flags;			/* const: csr_flags */
+
+	struct mutex	lock;			/* STATE_RANK_SESSION */
+	bool		dead;			/* lock */
+	struct state_slot_table slots;		/* lock (busy slot: holder) */
+
+	/* back channel, all under lock */
+	uint32_t	cb_program;
+	struct rpc_cred	cb_cred;
+	struct rpc_conn	*cb_conn;		/* reference, or NULL */
+	uint64_t	cb_hook_id;		/* close hook on cb_conn */
+	uint64_t	cb_conn_gen;		/* bumps on every (re)bind */
+	enum state_cb_state cb_state;
+	struct state_cb_slot *cb_slots;
+	uint32_t	ncb_slots;
+	struct state_cb_call *cb_queue_head, *cb_queue_tail;
+};
+
+/*
+ * Mark the session dead and unhash it; its back channel is shut and queued
+ * callbacks fail with -ESHUTDOWN.  Caller holds the client lock (the
+ * session is unlinked from the client's list by the caller).
+ */
+void state_session_kill(struct state_session *ses);
+/* Change the back-channel state and keep clp->cb_ok_sessions in step. */
+void state_session_set_cb_state_locked(struct state_session *ses,
+				       enum state_cb_state st);
+/*
+ * Bind conn as the session's back channel (replacing an older one) and
+ * start a CB_NULL probe.  Session lock not held (it is taken).
+ */
+void state_session_bind_back(struct state_session *ses, struct rpc_conn *conn);
+/* Fail every queued callback of a dead session (lock not held). */
+void state_cb_flush(struct state_session *ses);
+
+#endif
