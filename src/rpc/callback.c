@@ -202,7 +202,7 @@ rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers,
 	      bool (*encode)(XDR *xdrs, void *arg), void *arg,
 	      uint64_t timeout_ns, rpc_callback_done_fn done, void *ctx)
 {
-	struct rpc_server *srv = conn->srv;
+	struct rpc_server *srv;
 	uint32_t hdr[5] = { 0, RPC_MSG_CALL, 2, prog, vers };
 	struct rpc_outbuf *o;
 	struct rpc_pending *p;
@@ -210,6 +210,13 @@ rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers,
 	XDR x;
 	int err;
 
+	/*
+	 * Checked again under the lock; this early test keeps a holder of a
+	 * stale reference from touching the server after it has stopped.
+	 */
+	if (atomic_load(&conn->closed))
+		return -ENOTCONN;
+	srv = conn->srv;
 	p = calloc(1, sizeof(*p));
 	o = malloc(sizeof(*o));
 	if (!p || !o) {

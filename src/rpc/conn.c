@@ -128,18 +128,23 @@ conn_update_events(struct rpc_conn *conn)
 	conn->events = want;
 }
 
-/* Loop thread: too much in flight or buffered to read another call? */
-static bool
+/*
+ * Loop thread: too much in flight or buffered to read another call?
+ * Returns which limit holds reading back, or NULL.
+ */
+static const char *
 conn_over_limits(struct rpc_conn *conn)
 {
 	const struct rpc_server_config *cfg = &conn->srv->cfg;
-	bool over;
+	const char *why = NULL;
 
 	mutex_lock(&conn->lock);
-	over = conn->inflight >= cfg->max_inflight_per_conn ||
-	       conn->out_bytes > cfg->max_conn_memory;
+	if (conn->inflight >= cfg->max_inflight_per_conn)
+		why = "max_inflight_per_conn";
+	else if (conn->out_bytes > cfg->max_conn_memory)
+		why = "max_conn_memory";
 	mutex_unlock(&conn->lock);
-	return over;
+	return why;
 }
 
 /*
@@ -197,7 +202,9 @@ conn_consume(struct rpc_conn *conn, const uint8_t *data, size_t n)
 	int ret;
 
 	while (!atomic_load(&conn->closed)) {
-		if (conn_over_limits(conn)) {
+		const char *limit = conn_over_limits(conn);
+
+		if (limit) {
 			if (off < n) {
 				conn->stash = malloc(n - off);
 				if (!conn->stash) {
@@ -207,6 +214,10 @@ conn_consume(struct rpc_conn *conn, const uint8_t *data, size_t n)
 				memcpy(conn->stash, data + off, n - off);
 				conn->stash_len = n - off;
 			}
+			if (!conn->read_paused)
+				log_debug("rpc: %s: at %s, reading paused",
+					  peer_str(&conn->peer, pbuf,
+						   sizeof(pbuf)), limit);
 			conn->read_paused = true;
 			conn_update_events(conn);
 			return;

@@ -31,6 +31,8 @@
 #define TEST_DEADLINE_MS	5000
 #define TEST_MAX_RECORD		(64 * 1024)
 #define TEST_MAX_REPLY		(32 * 1024)
+/* Small, so a client that does not read hits it quickly. */
+#define TEST_MAX_CONN_MEMORY	(256 * 1024)
 
 enum { P_NULL, P_ECHO, P_BLOCK, P_CALLBACK, P_NPROCS };
 
@@ -314,45 +316,62 @@ send_record(int fd, const void *body, uint32_t len, uint32_t nfrag)
 	}
 }
 
+/* Read exactly len bytes by the deadline: 0, -1 on EOF/error, -2 timeout. */
+static int
+read_exact(int fd, uint8_t *p, size_t len, uint64_t deadline)
+{
+	while (len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = clock_now_ns();
+		ssize_t n;
+
+		if (now >= deadline)
+			return -2;
+		if (poll(&pfd, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) <= 0)
+			continue;
+		n = read(fd, p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /*
- * Read one record within the deadline.  Returns its length (*out malloc'ed),
- * -1 on EOF or error, -2 on timeout.
+ * Read one record within the deadline, fragment by fragment, never past
+ * its end.  Returns its length (*out malloc'ed), -1 on EOF or error, -2 on
+ * timeout.
  */
 static int
 recv_record_ms(int fd, uint8_t **out, int timeout_ms)
 {
-	static __thread struct rpc_record_reader rr;
-	static __thread uint8_t buf[1];
 	uint64_t deadline = clock_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MSEC;
-	uint32_t len;
-	size_t used;
+	uint8_t hdr[4], *buf = NULL, *nb;
+	uint32_t h, flen, len = 0;
+	int r;
 
-	rpc_record_reader_init(&rr, 1 << 20);
-	for (;;) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		uint64_t now = clock_now_ns();
-		ssize_t n;
-		int r;
-
-		if (now >= deadline) {
-			rpc_record_reader_free(&rr);
-			return -2;
-		}
-		if (poll(&pfd, 1, (int)((deadline - now) / NSEC_PER_MSEC) + 1) <= 0)
-			continue;
-		/* One byte at a time: never read into the next record. */
-		n = read(fd, buf, 1);
-		if (n <= 0) {
-			rpc_record_reader_free(&rr);
-			return -1;
-		}
-		r = rpc_record_reader_feed(&rr, buf, 1, &used);
-		REQUIRE(r >= 0);
-		if (r == 1) {
-			rpc_record_reader_take(&rr, out, &len);
-			return (int)len;
-		}
-	}
+	do {
+		r = read_exact(fd, hdr, 4, deadline);
+		if (r)
+			goto fail;
+		h = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+		    (uint32_t)hdr[2] << 8 | hdr[3];
+		flen = h & RPC_FRAG_LEN_MASK;
+		REQUIRE(len + flen <= (1u << 24));
+		nb = realloc(buf, len + flen + 1);
+		REQUIRE(nb);
+		buf = nb;
+		r = read_exact(fd, buf + len, flen, deadline);
+		if (r)
+			goto fail;
+		len += flen;
+	} while (!(h & RPC_LAST_FRAG));
+	*out = buf;
+	return (int)len;
+fail:
+	free(buf);
+	return r;
 }
 
 static int
@@ -531,6 +550,7 @@ start_server(void)
 	cfg.nworkers = 4;
 	cfg.nblocking_workers = 2;
 	cfg.max_inflight_per_conn = 2;
+	cfg.max_conn_memory = TEST_MAX_CONN_MEMORY;
 	REQUIRE(rpc_server_create(&cfg, &srv) == 0);
 	REQUIRE(rpc_server_register(srv, &test_prog) == 0);
 	REQUIRE(rpc_server_register(srv, &test_prog_sysonly) == 0);
@@ -869,6 +889,92 @@ test_pipelined(void)
 	close(fd);
 }
 
+/* Writer thread of test_slow_reader: the calls, in one blocking stream. */
+struct slow_writer {
+	int		fd;
+	uint8_t		*stream;
+	size_t		len;
+};
+
+static void *
+slow_writer_main(void *arg)
+{
+	struct slow_writer *w = arg;
+
+	write_all(w->fd, w->stream, w->len);
+	return NULL;
+}
+
+/*
+ * A client that sends many calls with large replies and does not read:
+ * the server queues replies up to max_conn_memory, then stops reading that
+ * connection; other connections are served all the while, and once the
+ * client reads, every reply arrives.
+ */
+static void
+test_slow_reader(void)
+{
+	enum { N = 128, PAYLOAD = 16 * 1024 };	/* 2 MiB of replies */
+	static struct msg m;
+	static uint8_t data[PAYLOAD];
+	struct slow_writer w;
+	pthread_t th;
+	uint32_t base = next_xid;
+	size_t off = 0, per;
+	bool seen[N] = { false };
+	int a = connect_to(AF_INET, port4), b = connect_to(AF_INET, port4);
+
+	next_xid += N;
+	msg_call(&m, 0, 2, TEST_PROG, 1, P_ECHO);
+	msg_auth_none(&m);
+	msg_opaque(&m, data, PAYLOAD);
+	per = 4 + xdr_getpos(&m.x);
+	w.stream = malloc(per * N);
+	REQUIRE(w.stream);
+	for (uint32_t i = 0; i < N; i++) {
+		msg_call(&m, base + i, 2, TEST_PROG, 1, P_ECHO);
+		msg_auth_none(&m);
+		memset(data, (int)i, 8);
+		msg_opaque(&m, data, PAYLOAD);
+		rpc_record_mark(w.stream + off, (uint32_t)(per - 4), true);
+		memcpy(w.stream + off + 4, m.buf, per - 4);
+		off += per;
+	}
+	w.fd = a;
+	w.len = off;
+	REQUIRE(pthread_create(&th, NULL, slow_writer_main, &w) == 0);
+
+	/* While a is backed up, b is served. */
+	for (int i = 0; i < 5; i++) {
+		msg_call(&m, next_xid, 2, TEST_PROG, 1, P_NULL);
+		msg_auth_none(&m);
+		expect(b, &m, next_xid, MSG_ACCEPTED, SUCCESS, NULL);
+		next_xid++;
+	}
+	for (int i = 0; i < N; i++) {
+		struct reply r;
+		char *got = NULL;
+		u_int glen = 0;
+		uint32_t idx;
+
+		reply_recv(a, &r);
+		idx = r.xid - base;
+		REQUIRE(idx < N);
+		CHECK(!seen[idx]);
+		seen[idx] = true;
+		CHECK_EQ(r.stat, SUCCESS);
+		CHECK(xdr_bytes(&r.x, &got, &glen, PAYLOAD));
+		CHECK(glen == PAYLOAD && got && got[0] == (char)idx &&
+		      got[7] == (char)idx);
+		free(got);
+		reply_free(&r);
+	}
+	pthread_join(th, NULL);
+	free(w.stream);
+	close(a);
+	close(b);
+}
+
 static bool
 two_blocked(void)
 {
@@ -1183,6 +1289,7 @@ main(void)
 	TEST_RUN(test_truncated_then_close);
 	TEST_RUN(test_oversized);
 	TEST_RUN(test_pipelined);
+	TEST_RUN(test_slow_reader);
 	TEST_RUN(test_blocked_workers);
 	TEST_RUN(test_callback_answered);
 	TEST_RUN(test_callback_timeout);
