@@ -1,1 +1,14 @@
-# tests/unit/fs.mk: unit tests of src/fs (see top-level Makefile.am)
+# tests/unit/fs.mk: unit tests of the namespace engine (src/fs: extent
+# maps, directories, the operations with replay and checkpoints).
+FS_TEST_LIBS = src/fs/libfs.a src/pmem/libpmemvol.a src/common/libcommon.a \
+	$(PMEM_LIBS) $(PTHREAD_LIBS)
+
+check_PROGRAMS += tests/unit/test_fs_extmap
+tests_unit_test_fs_extmap_SOURCES = tests/unit/test_fs_extmap.c
+tests_unit_test_fs_extmap_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_extmap
+
+check_PROGRAMS += tests/unit/test_fs_dir
+tests_unit_test_fs_dir_SOURCES = tests/unit/test_fs_dir.c
+tests_unit_test_fs_dir_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_dir

@@ -1,0 +1,1092 @@
+/*
+ * file.c - file data and block maps: read, write, commit, setattr (incl.
+ * truncate), allocate, deallocate, seek, clone, and the two calls pNFS
+ * needs (fs_layout_map for LAYOUTGET, fs_layout_commit for LAYOUTCOMMIT).
+ *
+ * Data lives in volume blocks and is written there directly.  Ordering
+ * rule: the data a record makes reachable (a new RW extent, an INVALID
+ * extent turned RW, a larger size) is persisted before that record is
+ * appended, so after a crash a file never shows blocks it did not own.
+ * Bytes past EOF in the last block may be stale: every operation that
+ * grows the size first zeroes the old EOF block's tail (zero_tail()).
+ *
+ * Block-freeing rule (DESIGN.md section 3, rule 6): an operation that
+ * takes blocks out of a map holds IOLOCK + MAPLOCK exclusive, calls
+ * fs_break_layouts() on the range, and only then appends its record; the
+ * apply returns the blocks to the allocator, after the record is durable.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_impl.h"
+
+/* Most map operations one record may carry (a 1 MiB write on a badly
+ * fragmented volume needs 256 at 4 KiB blocks). */
+#define MAPREC_OPS_MAX	4096
+
+void
+fs_blocks_release(struct fs *fs, uint64_t vblk, uint64_t len)
+{
+	int rc = fs_alloc_free(&fs->alloc, vblk, len);
+
+	if (rc) {
+		log_error("fs: freeing blocks %llu+%llu failed: %d",
+			  (unsigned long long)vblk, (unsigned long long)len, rc);
+		fs_shutdown(fs, "block freed twice or out of range");
+	}
+}
+
+/* A MAP record under construction, and the blocks allocated for it. */
+struct mapbuild {
+	struct fs_rec_map	*r;
+	uint32_t		cap;
+	struct fs_rec_mapop	*allocd;	/* runs to give back on failure */
+	uint32_t		nallocd;
+	uint32_t		allocd_cap;
+};
+
+static int
+mb_init(struct mapbuild *mb, uint64_t ino)
+{
+	memset(mb, 0, sizeof(*mb));
+	mb->cap = 16;
+	mb->r = calloc(1, sizeof(*mb->r) + mb->cap * sizeof(mb->r->ops[0]));
+	if (!mb->r)
+		return -ENOMEM;
+	mb->r->ino = ino;
+	return 0;
+}
+
+/* Start a new attempt (after the log was full). */
+static void
+mb_reset(struct mapbuild *mb)
+{
+	mb->r->nops = 0;
+	mb->r->flags = 0;
+	mb->nallocd = 0;
+}
+
+static void
+mb_free(struct mapbuild *mb)
+{
+	free(mb->r);
+	free(mb->allocd);
+}
+
+static int
+mb_add(struct mapbuild *mb, uint32_t kind, uint64_t fblk, uint64_t len,
+       uint64_t vblk, uint32_t state)
+{
+	struct fs_rec_mapop *op;
+
+	if (mb->r->nops == mb->cap) {
+		uint32_t nc = mb->cap * 2;
+		struct fs_rec_map *nr;
+
+		if (nc > MAPREC_OPS_MAX)
+			return -EFBIG;
+		nr = realloc(mb->r, sizeof(*nr) + nc * sizeof(nr->ops[0]));
+		if (!nr)
+			return -ENOMEM;
+		mb->r = nr;
+		mb->cap = nc;
+	}
+	op = &mb->r->ops[mb->r->nops++];
+	op->kind = kind;
+	op->state = state;
+	op->fblk = fblk;
+	op->len = len;
+	op->vblk = vblk;
+	return 0;
+}
+
+static uint32_t
+mb_len(const struct mapbuild *mb)
+{
+	return (uint32_t)(sizeof(*mb->r) + mb->r->nops * sizeof(mb->r->ops[0]));
+}
+
+/* Allocate up to want blocks near goal and remember them for unwinding. */
+static int
+mb_alloc(struct fs *fs, struct mapbuild *mb, uint64_t goal, uint64_t want,
+	 uint64_t *start, uint64_t *got)
+{
+	int rc;
+
+	if (mb->nallocd == mb->allocd_cap) {
+		uint32_t nc = mb->allocd_cap ? mb->allocd_cap * 2 : 16;
+		struct fs_rec_mapop *na = realloc(mb->allocd, nc * sizeof(*na));
+
+		if (!na)
+			return -ENOMEM;
+		mb->allocd = na;
+		mb->allocd_cap = nc;
+	}
+	rc = fs_alloc_blocks(&fs->alloc, goal, want, start, got);
+	if (rc)
+		return rc;
+	mb->allocd[mb->nallocd].vblk = *start;
+	mb->allocd[mb->nallocd].len = *got;
+	mb->nallocd++;
+	return 0;
+}
+
+/* The record did not happen: its new blocks are unreachable, free them. */
+static void
+mb_unwind(struct fs *fs, struct mapbuild *mb)
+{
+	for (uint32_t i = 0; i < mb->nallocd; i++)
+		fs_blocks_release(fs, mb->allocd[i].vblk, mb->allocd[i].len);
+	mb->nallocd = 0;
+}
+
+static uint8_t *
+blk_ptr(struct fs *fs, uint64_t vblk)
+{
+	return vol_block_ptr(fs->vol, vblk);
+}
+
+/* A good place for new blocks of fblk: right after the previous extent. */
+static uint64_t
+alloc_goal(struct fs *fs, struct fs_inode *ip, uint64_t fblk)
+{
+	struct fs_ext e;
+
+	if (fblk > 0 && fs_extmap_lookup(ip->map, fblk - 1, &e) == 0)
+		return e.vblk + (fblk - e.fblk);
+	return (ip->ino * 1024) % (vol_data_blocks(fs->vol) ? vol_data_blocks(fs->vol) : 1);
+}
+
+/*
+ * The file grows from old_size: zero the stale bytes past the old EOF in
+ * its last block, and persist that before the record that raises the size.
+ * Locks: ILOCK exclusive.
+ */
+static void
+zero_tail(struct fs *fs, struct fs_inode *ip, uint64_t old_size)
+{
+	uint64_t boff = old_size & (fs->bsize - 1);
+	struct fs_ext e;
+	uint8_t *p;
+
+	fs_assert_ilocked(ip, FS_ILOCK_EXCL);
+	if (boff == 0)
+		return;
+	if (fs_extmap_lookup(ip->map, fs_blk_of(fs, old_size), &e) != 0 ||
+	    e.state != FS_EXT_RW)
+		return;
+	p = blk_ptr(fs, e.vblk + (fs_blk_of(fs, old_size) - e.fblk));
+	memset(p + boff, 0, fs->bsize - boff);
+	/* Zeroes durable before the size that exposes them. */
+	vol_persist(fs->vol, p + boff, fs->bsize - boff, "fs.data.zero_tail");
+}
+
+int
+fs_read(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
+	void *buf, size_t *nread, bool *eof)
+{
+	uint8_t *out = buf;
+	uint64_t pos, end;
+	int rc = 0;
+
+	fs_ilock(ip, FS_IOLOCK_SHARED | FS_ILOCK_SHARED);
+	if (ip->type != FS_TYPE_REG) {
+		rc = ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
+		goto out;
+	}
+	if (off >= ip->size) {
+		*nread = 0;
+		*eof = true;
+		goto out;
+	}
+	end = off + MIN((uint64_t)len, ip->size - off);
+	for (pos = off; pos < end;) {
+		uint64_t fblk = fs_blk_of(fs, pos), boff = pos & (fs->bsize - 1);
+		struct fs_ext e;
+		uint64_t run;
+
+		if (fs_extmap_lookup(ip->map, fblk, &e) == 0) {
+			run = MIN(end - pos,
+				  (e.fblk + e.len - fblk) * fs->bsize - boff);
+			if (e.state == FS_EXT_RW)
+				memcpy(out + (pos - off),
+				       blk_ptr(fs, e.vblk + (fblk - e.fblk)) + boff,
+				       run);
+			else
+				memset(out + (pos - off), 0, run);
+		} else {
+			uint64_t hole_end = e.len ? e.fblk * fs->bsize : end;
+
+			run = MIN(end, hole_end) - pos;
+			memset(out + (pos - off), 0, run);
+		}
+		pos += run;
+	}
+	*nread = end - off;
+	*eof = end >= ip->size;
+out:
+	fs_iunlock(ip, FS_IOLOCK_SHARED | FS_ILOCK_SHARED);
+	return rc;
+}
+
+/*
+ * Copy the caller's bytes into the file, filling holes with new blocks and
+ * turning INVALID blocks it touches into RW ones; adds the map operations
+ * to mb.  Data is persisted here unless it overwrites RW blocks of an
+ * unstable write (fs_commit() persists those).
+ * Locks: IOLOCK + MAPLOCK exclusive, fs->quiesce shared, ILOCK exclusive.
+ */
+static int
+write_data(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
+	   uint64_t off, const uint8_t *src, uint64_t len, bool persist_rw)
+{
+	uint64_t end = off + len, pos;
+	int rc;
+
+	fs_assert_ilocked(ip, FS_ILOCK_EXCL);
+	for (pos = off; pos < end;) {
+		uint64_t fblk = fs_blk_of(fs, pos), boff = pos & (fs->bsize - 1);
+		struct fs_ext e;
+		uint64_t run, nblk, vblk;
+		uint8_t *p;
+
+		if (fs_extmap_lookup(ip->map, fblk, &e) == 0) {
+			run = MIN(end - pos,
+				  (e.fblk + e.len - fblk) * fs->bsize - boff);
+			vblk = e.vblk + (fblk - e.fblk);
+			p = blk_ptr(fs, vblk);
+			nblk = fs_blk_up(fs, boff + run);
+			if (e.state == FS_EXT_RW) {
+				memcpy(p + boff, src + (pos - off), run);
+				if (persist_rw)
+					/* Data durable before the record. */
+					vol_persist(fs->vol, p + boff, run,
+						    "fs.data.write");
+				pos += run;
+				continue;
+			}
+			/* INVALID: the whole blocks become data; zero the
+			 * parts this write does not cover. */
+		} else {
+			uint64_t hole = e.len ? e.fblk - fblk : UINT64_MAX;
+			uint64_t got;
+
+			nblk = MIN(hole, fs_blk_up(fs, boff + (end - pos)));
+			rc = mb_alloc(fs, mb, alloc_goal(fs, ip, fblk), nblk,
+				      &vblk, &got);
+			if (rc)
+				return rc;
+			nblk = got;
+			run = MIN(end - pos, nblk * fs->bsize - boff);
+			p = blk_ptr(fs, vblk);
+		}
+		memset(p, 0, boff);
+		memcpy(p + boff, src + (pos - off), run);
+		memset(p + boff + run, 0, nblk * fs->bsize - boff - run);
+		/* New or formerly INVALID blocks: durable before the record
+		 * that makes them readable, always (even unstable writes). */
+		vol_persist(fs->vol, p, nblk * fs->bsize, "fs.data.write_new");
+		if (e.len && e.fblk <= fblk)
+			rc = mb_add(mb, FS_MAPOP_STATE, fblk, nblk, 0, FS_EXT_RW);
+		else
+			rc = mb_add(mb, FS_MAPOP_INSERT, fblk, nblk, vblk,
+				    FS_EXT_RW);
+		if (rc)
+			return rc;
+		pos += run;
+	}
+	return 0;
+}
+
+/*
+ * Take IOLOCK + MAPLOCK exclusive and break the references that reason
+ * names on the range.  Returns with *held = FS_BREAK_LOCKS, or an error
+ * with nothing held.
+ */
+static int
+lock_and_break(struct fs_inode *ip, unsigned *held, uint64_t off, uint64_t len,
+	       enum fs_break_reason reason)
+{
+	int rc;
+
+	fs_ilock(ip, FS_BREAK_LOCKS);
+	*held = FS_BREAK_LOCKS;
+	rc = fs_break_layouts(ip, held, off, len, reason, 0);
+	if (rc) {
+		fs_iunlock(ip, *held);
+		*held = 0;
+	}
+	return rc;
+}
+
+static int
+check_range(uint64_t off, uint64_t len)
+{
+	if (off > FS_MAX_FILE_SIZE || len > FS_MAX_FILE_SIZE - off)
+		return -EFBIG;
+	return 0;
+}
+
+int
+fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
+	 const void *buf, enum fs_stable how, size_t *written)
+{
+	struct mapbuild mb;
+	struct fs_time now;
+	unsigned held;
+	int rc;
+
+	if (ip->type != FS_TYPE_REG)
+		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
+	rc = check_range(off, len);
+	if (rc)
+		return rc;
+	if (len == 0) {
+		*written = 0;
+		return 0;
+	}
+	rc = mb_init(&mb, ip->ino);
+	if (rc)
+		return rc;
+	rc = lock_and_break(ip, &held, off, len, FS_BREAK_WRITE);
+	if (rc)
+		goto out_free;
+	for (;;) {
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock(ip, FS_ILOCK_EXCL);
+		mb_reset(&mb);
+		if (off > ip->size)
+			zero_tail(fs, ip, ip->size);
+		rc = write_data(fs, ip, &mb, off, buf, len, how != FS_UNSTABLE);
+		if (!rc) {
+			if (off + len > ip->size) {
+				mb.r->flags |= FS_MAP_SET_SIZE;
+				mb.r->size = off + len;
+			}
+			mb.r->flags |= FS_MAP_SET_MTIME;
+			fs_time_now(&now);
+			fs_time_to_rec(&mb.r->time, &now);
+			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
+		}
+		if (rc == 0 && how == FS_UNSTABLE)
+			atomic_store(&ip->unstable, true);
+		if (rc)
+			mb_unwind(fs, &mb);
+		else
+			mb.nallocd = 0;
+		fs_iunlock(ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	fs_iunlock(ip, held);
+	if (rc == 0)
+		*written = len;
+out_free:
+	mb_free(&mb);
+	return rc;
+}
+
+static int
+commit_ext(void *ctx, const struct fs_ext *e)
+{
+	struct fs_inode *ip = ctx;
+	struct fs *fs = ip->fs;
+
+	if (e->state == FS_EXT_RW)
+		/* Unstable overwrites become durable (COMMIT, RFC 8881
+		 * section 18.3). */
+		vol_persist(fs->vol, blk_ptr(fs, e->vblk), e->len * fs->bsize,
+			    "fs.data.commit");
+	return 0;
+}
+
+int
+fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
+{
+	int rc = 0;
+
+	if (ip->type != FS_TYPE_REG)
+		return 0;
+	if (atomic_load(&fs->shutdown))
+		return -EIO;
+	fs_ilock(ip, FS_ILOCK_SHARED);
+	/*
+	 * Clear the flag before flushing: a write racing with us sets it
+	 * again and its data is flushed by the next commit.
+	 */
+	if (atomic_exchange(&ip->unstable, false)) {
+		uint64_t first = fs_blk_of(fs, off);
+		uint64_t n = len ? fs_blk_up(fs, off + len) - first : UINT64_MAX;
+
+		/* A ranged commit leaves other unstable data: keep the flag. */
+		if (len)
+			atomic_store(&ip->unstable, true);
+		rc = fs_extmap_walk(ip->map, first, n, commit_ext, ip);
+	}
+	fs_iunlock(ip, FS_ILOCK_SHARED);
+	return rc;
+}
+
+int
+fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
+	   struct fs_attr *out)
+{
+	struct fs_rec_setattr r;
+	struct fs_time now;
+	unsigned held = 0;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.ino = ip->ino;
+	r.mask = sa->mask;
+	r.mode = sa->mode & 07777;
+	r.uid = sa->uid;
+	r.gid = sa->gid;
+	r.size = sa->size;
+	if (sa->mask & FS_SET_SIZE) {
+		if (ip->type == FS_TYPE_DIR)
+			return -EISDIR;
+		if (ip->type != FS_TYPE_REG)
+			return -EINVAL;
+		if (sa->size > FS_MAX_FILE_SIZE)
+			return -EFBIG;
+		/*
+		 * Whatever the size now, blocks past the new EOF may leave the
+		 * map: break every reference there first.
+		 */
+		uint64_t cut = fs_blk_up(fs, sa->size) * fs->bsize;
+
+		rc = lock_and_break(ip, &held, cut, FS_RANGE_EOF, FS_BREAK_UNMAP);
+		if (rc)
+			return rc;
+	}
+	for (;;) {
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock(ip, FS_ILOCK_EXCL);
+		fs_time_now(&now);
+		fs_time_to_rec(&r.ctime, &now);
+		fs_time_to_rec(&r.atime, (sa->mask & FS_SET_ATIME_NOW) ?
+			       &now : &sa->atime);
+		fs_time_to_rec(&r.mtime, (sa->mask & FS_SET_MTIME_NOW) ?
+			       &now : &sa->mtime);
+		fs_time_to_rec(&r.btime, &sa->btime);
+		if ((sa->mask & FS_SET_SIZE) && sa->size > ip->size)
+			zero_tail(fs, ip, ip->size);
+		rc = fs_log_apply(fs, FS_REC_SETATTR, &r, sizeof(r));
+		fs_iunlock(ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	if (held)
+		fs_iunlock(ip, held);
+	if (rc == 0 && out)
+		rc = fs_getattr(fs, ip, out);
+	return rc;
+}
+
+/* Fill holes of [fblk, fblk + n) with new blocks in state (INVALID). */
+static int
+fill_holes(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
+	   uint64_t fblk, uint64_t n, uint32_t state)
+{
+	uint64_t cur = fblk, end = fblk + n;
+	int rc;
+
+	while (cur < end) {
+		struct fs_ext e;
+		uint64_t hole_end, vblk, got;
+
+		if (fs_extmap_lookup(ip->map, cur, &e) == 0) {
+			cur = e.fblk + e.len;
+			continue;
+		}
+		hole_end = e.len ? MIN(e.fblk, end) : end;
+		rc = mb_alloc(fs, mb, alloc_goal(fs, ip, cur), hole_end - cur,
+			      &vblk, &got);
+		if (rc)
+			return rc;
+		rc = mb_add(mb, FS_MAPOP_INSERT, cur, got, vblk, state);
+		if (rc)
+			return rc;
+		/*
+		 * Apply as we go so the next lookup sees the new extent; the
+		 * record replays the same inserts in the same order.
+		 */
+		struct fs_ext ne = { .fblk = cur, .len = got, .vblk = vblk,
+				     .state = state };
+		rc = fs_extmap_insert(ip->map, &ne);
+		if (rc)
+			return rc;
+		cur += got;
+	}
+	return 0;
+}
+
+/* Take back inserts fill_holes() applied early (the record failed). */
+static void
+unfill_holes(struct fs_inode *ip, struct mapbuild *mb)
+{
+	for (uint32_t i = 0; i < mb->r->nops; i++) {
+		const struct fs_rec_mapop *op = &mb->r->ops[i];
+
+		if (op->kind == FS_MAPOP_INSERT)
+			VERIFY(fs_extmap_remove(ip->map, op->fblk, op->len,
+						NULL, NULL) == 0);
+	}
+}
+
+/*
+ * Log a record whose inserts were already applied to the map: append it,
+ * then apply only the size and time parts (the inserts are done).
+ */
+static int
+log_prefilled(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb)
+{
+	int rc = fs_log(fs, FS_REC_MAP, mb->r, mb_len(mb));
+
+	if (rc) {
+		unfill_holes(ip, mb);
+		mb_unwind(fs, mb);
+		return rc;
+	}
+	mb->nallocd = 0;
+	if (mb->r->flags & FS_MAP_SET_SIZE)
+		ip->size = mb->r->size;
+	if (mb->r->flags & FS_MAP_SET_MTIME) {
+		fs_time_from_rec(&ip->mtime, &mb->r->time);
+		ip->ctime = ip->mtime;
+	}
+	ip->change++;
+	return 0;
+}
+
+int
+fs_allocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
+{
+	struct mapbuild mb;
+	struct fs_time now;
+	unsigned held;
+	int rc;
+
+	if (ip->type != FS_TYPE_REG)
+		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
+	if (len == 0)
+		return -EINVAL;
+	rc = check_range(off, len);
+	if (rc)
+		return rc;
+	rc = mb_init(&mb, ip->ino);
+	if (rc)
+		return rc;
+	/* The map changes under client layouts that describe holes here. */
+	rc = lock_and_break(ip, &held, off, len, FS_BREAK_WRITE);
+	if (rc)
+		goto out_free;
+	for (;;) {
+		uint64_t first = fs_blk_of(fs, off);
+
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock(ip, FS_ILOCK_EXCL);
+		mb_reset(&mb);
+		rc = fill_holes(fs, ip, &mb, first,
+				fs_blk_up(fs, off + len) - first, FS_EXT_INVALID);
+		if (rc) {
+			unfill_holes(ip, &mb);
+			mb_unwind(fs, &mb);
+		} else {
+			if (off + len > ip->size) {
+				zero_tail(fs, ip, ip->size);
+				mb.r->flags |= FS_MAP_SET_SIZE;
+				mb.r->size = off + len;
+			}
+			fs_time_now(&now);
+			fs_time_to_rec(&mb.r->time, &now);
+			mb.r->flags |= FS_MAP_SET_MTIME;
+			rc = log_prefilled(fs, ip, &mb);
+		}
+		fs_iunlock(ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	fs_iunlock(ip, held);
+out_free:
+	mb_free(&mb);
+	return rc;
+}
+
+/* Zero [off, off+len) inside one block if that block holds data. */
+static void
+zero_partial(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
+{
+	struct fs_ext e;
+	uint64_t fblk = fs_blk_of(fs, off);
+	uint8_t *p;
+
+	if (len == 0 || fs_extmap_lookup(ip->map, fblk, &e) != 0 ||
+	    e.state != FS_EXT_RW)
+		return;
+	p = blk_ptr(fs, e.vblk + (fblk - e.fblk)) + (off & (fs->bsize - 1));
+	memset(p, 0, len);
+	vol_persist(fs->vol, p, len, "fs.data.punch_zero");
+}
+
+int
+fs_deallocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
+{
+	struct mapbuild mb;
+	struct fs_time now;
+	unsigned held;
+	int rc;
+
+	if (ip->type != FS_TYPE_REG)
+		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
+	if (len == 0)
+		return 0;
+	rc = check_range(off, len);
+	if (rc)
+		return rc;
+	rc = mb_init(&mb, ip->ino);
+	if (rc)
+		return rc;
+	rc = lock_and_break(ip, &held, off, len, FS_BREAK_UNMAP);
+	if (rc)
+		goto out_free;
+	for (;;) {
+		uint64_t end = off + len;
+		uint64_t first = fs_blk_up(fs, off), last = fs_blk_of(fs, end);
+
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock(ip, FS_ILOCK_EXCL);
+		mb_reset(&mb);
+		if (first > last) {
+			/* Inside one block. */
+			zero_partial(fs, ip, off, len);
+		} else {
+			zero_partial(fs, ip, off, first * fs->bsize - off);
+			zero_partial(fs, ip, last * fs->bsize,
+				     end - last * fs->bsize);
+			if (last > first)
+				rc = mb_add(&mb, FS_MAPOP_PUNCH, first,
+					    last - first, 0, 0);
+		}
+		if (!rc) {
+			fs_time_now(&now);
+			fs_time_to_rec(&mb.r->time, &now);
+			mb.r->flags |= FS_MAP_SET_MTIME;
+			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
+		}
+		fs_iunlock(ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	fs_iunlock(ip, held);
+out_free:
+	mb_free(&mb);
+	return rc;
+}
+
+struct seek_ctx {
+	uint64_t	want;		/* first block >= this */
+	bool		data;
+	uint64_t	found;		/* block */
+	bool		have;
+};
+
+static int
+seek_data_cb(void *ctx, const struct fs_ext *e)
+{
+	struct seek_ctx *sc = ctx;
+
+	if (e->state != FS_EXT_RW)
+		return 0;
+	sc->found = MAX(e->fblk, sc->want);
+	sc->have = true;
+	return 1;
+}
+
+static int
+seek_hole_cb(void *ctx, const struct fs_ext *e)
+{
+	struct seek_ctx *sc = ctx;
+
+	/* sc->found: the first block not yet known to be data. */
+	if (e->state != FS_EXT_RW || e->fblk > sc->found) {
+		sc->have = true;
+		return 1;
+	}
+	sc->found = MAX(sc->found, e->fblk + e->len);
+	return 0;
+}
+
+int
+fs_seek(struct fs *fs, struct fs_inode *ip, uint64_t off, bool data,
+	uint64_t *out)
+{
+	struct seek_ctx sc = { .want = fs_blk_of(fs, off), .data = data };
+	int rc = 0;
+
+	if (ip->type != FS_TYPE_REG)
+		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
+	fs_ilock(ip, FS_ILOCK_SHARED);
+	if (off >= ip->size) {
+		rc = -ENXIO;
+		goto out;
+	}
+	if (data) {
+		rc = fs_extmap_walk(ip->map, sc.want, UINT64_MAX - sc.want,
+				    seek_data_cb, &sc);
+		rc = rc > 0 ? 0 : rc;
+		if (!sc.have || sc.found * fs->bsize >= ip->size) {
+			rc = -ENXIO;
+		} else {
+			*out = MAX(off, sc.found * fs->bsize);
+		}
+	} else {
+		sc.found = sc.want;
+		rc = fs_extmap_walk(ip->map, sc.want, UINT64_MAX - sc.want,
+				    seek_hole_cb, &sc);
+		rc = rc > 0 ? 0 : rc;
+		*out = MIN(MAX(off, sc.found * fs->bsize), ip->size);
+	}
+out:
+	fs_iunlock(ip, FS_ILOCK_SHARED);
+	return rc;
+}
+
+struct clone_ctx {
+	struct fs		*fs;
+	struct fs_inode		*dst;
+	struct mapbuild		*mb;
+	uint64_t		sfirst;		/* source range, blocks */
+	uint64_t		send;
+	int64_t			delta;		/* dst block - src block */
+	int			err;
+};
+
+/* Copy one source RW extent (clipped to the range) into new blocks. */
+static int
+clone_ext(void *ctx, const struct fs_ext *e)
+{
+	struct clone_ctx *cc = ctx;
+	struct fs *fs = cc->fs;
+	uint64_t s = MAX(e->fblk, cc->sfirst), t = MIN(e->fblk + e->len, cc->send);
+	uint64_t vblk, got;
+
+	if (e->state != FS_EXT_RW)
+		return 0;	/* unwritten source reads as zeros: a hole */
+	while (s < t) {
+		uint64_t dfblk = (uint64_t)((int64_t)s + cc->delta);
+		int rc = mb_alloc(fs, cc->mb, alloc_goal(fs, cc->dst, dfblk),
+				  t - s, &vblk, &got);
+
+		if (!rc)
+			rc = mb_add(cc->mb, FS_MAPOP_INSERT, dfblk, got, vblk,
+				    FS_EXT_RW);
+		if (rc) {
+			cc->err = rc;
+			return 1;
+		}
+		memcpy(blk_ptr(fs, vblk), blk_ptr(fs, e->vblk + (s - e->fblk)),
+		       got * fs->bsize);
+		/* The copy durable before the record that maps it. */
+		vol_persist(fs->vol, blk_ptr(fs, vblk), got * fs->bsize,
+			    "fs.data.clone");
+		s += got;
+	}
+	return 0;
+}
+
+int
+fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
+	 struct fs_inode *dst, uint64_t doff, uint64_t len)
+{
+	struct mapbuild mb;
+	struct fs_time now;
+	unsigned held;
+	int rc;
+
+	if (src->type != FS_TYPE_REG || dst->type != FS_TYPE_REG)
+		return -EINVAL;
+	if ((soff | doff) & (fs->bsize - 1))
+		return -EINVAL;
+	rc = mb_init(&mb, dst->ino);
+	if (rc)
+		return rc;
+	/*
+	 * Lock dst and break on it first, then try src's IOLOCK without
+	 * waiting: fs_break_layouts() may cycle dst's locks, which must not
+	 * happen while we hold another inode's lock out of order.
+	 */
+	for (;;) {
+		rc = lock_and_break(dst, &held, doff, len ? len : FS_RANGE_EOF,
+				    FS_BREAK_UNMAP);
+		if (rc)
+			goto out_free;
+		if (src == dst || fs_ilock_nowait(src, FS_IOLOCK_SHARED))
+			break;
+		fs_iunlock(dst, held);
+		fs_ilock(src, FS_IOLOCK_SHARED);	/* wait for the holder */
+		fs_iunlock(src, FS_IOLOCK_SHARED);
+	}
+	for (;;) {
+		struct clone_ctx cc = { .fs = fs, .dst = dst, .mb = &mb };
+		uint64_t l, dsize_new;
+
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock2(src, dst, FS_ILOCK_EXCL);
+		mb_reset(&mb);
+		l = len;
+		if (l == 0)
+			l = soff < src->size ? src->size - soff : 0;
+		if (soff + l > src->size || check_range(doff, l)) {
+			rc = -EINVAL;
+		} else if (src == dst && soff < doff + l && doff < soff + l) {
+			rc = -EINVAL;		/* overlapping ranges */
+		} else if ((l & (fs->bsize - 1)) && soff + l != src->size) {
+			rc = -EINVAL;
+		} else if ((l & (fs->bsize - 1)) && doff + l < dst->size) {
+			rc = -EINVAL;		/* would zero the rest of a block */
+		}
+		if (!rc && l) {
+			cc.sfirst = fs_blk_of(fs, soff);
+			cc.send = fs_blk_up(fs, soff + l);
+			cc.delta = (int64_t)fs_blk_of(fs, doff) - (int64_t)cc.sfirst;
+			rc = mb_add(&mb, FS_MAPOP_PUNCH, fs_blk_of(fs, doff),
+				    cc.send - cc.sfirst, 0, 0);
+			if (!rc)
+				rc = fs_extmap_walk(src->map, cc.sfirst,
+						    cc.send - cc.sfirst,
+						    clone_ext, &cc);
+			if (rc > 0 || cc.err)
+				rc = cc.err;
+			dsize_new = doff + l;
+			if (!rc && dsize_new > dst->size) {
+				zero_tail(fs, dst, dst->size);
+				mb.r->flags |= FS_MAP_SET_SIZE;
+				mb.r->size = dsize_new;
+			}
+			if (!rc) {
+				fs_time_now(&now);
+				fs_time_to_rec(&mb.r->time, &now);
+				mb.r->flags |= FS_MAP_SET_MTIME;
+				rc = fs_log_apply(fs, FS_REC_MAP, mb.r,
+						  mb_len(&mb));
+			}
+		}
+		if (rc)
+			mb_unwind(fs, &mb);
+		else
+			mb.nallocd = 0;
+		fs_iunlock2(src, dst, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	if (src != dst)
+		fs_iunlock(src, FS_IOLOCK_SHARED);
+	fs_iunlock(dst, held);
+out_free:
+	mb_free(&mb);
+	return rc;
+}
+
+struct lmap_ctx {
+	struct fs		*fs;
+	struct fs_layout_ext	*ext;
+	unsigned		max;
+	unsigned		n;
+	uint64_t		cur;	/* next block to describe */
+	uint64_t		end;
+};
+
+static bool
+lmap_put(struct lmap_ctx *lc, uint64_t fblk, uint64_t len, uint64_t vol_off,
+	 enum fs_ext_state st)
+{
+	struct fs_layout_ext *x;
+
+	if (lc->n == lc->max)
+		return false;
+	x = &lc->ext[lc->n++];
+	x->file_off = fblk * lc->fs->bsize;
+	x->len = len * lc->fs->bsize;
+	x->vol_off = vol_off;
+	x->state = st;
+	return true;
+}
+
+static int
+lmap_cb(void *ctx, const struct fs_ext *e)
+{
+	struct lmap_ctx *lc = ctx;
+	uint64_t s = MAX(e->fblk, lc->cur), t = MIN(e->fblk + e->len, lc->end);
+
+	if (s > lc->cur && !lmap_put(lc, lc->cur, s - lc->cur, 0, FS_EXT_HOLE))
+		return 1;
+	if (!lmap_put(lc, s, t - s,
+		      vol_block_offset(lc->fs->vol, e->vblk + (s - e->fblk)),
+		      e->state))
+		return 1;
+	lc->cur = t;
+	return 0;
+}
+
+int
+fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
+	      bool rw, struct fs_layout_ext *ext, unsigned max, unsigned *n)
+{
+	struct lmap_ctx lc = { .fs = fs, .ext = ext, .max = max };
+	struct mapbuild mb;
+	int rc;
+
+	fs_assert_ilocked(ip, FS_MAPLOCK_SHARED);
+	if (ip->type != FS_TYPE_REG)
+		return -EINVAL;
+	if (len == 0 || max == 0)
+		return -EINVAL;
+	if (len == FS_RANGE_EOF || check_range(off, len))
+		len = FS_MAX_FILE_SIZE - MIN(off, FS_MAX_FILE_SIZE);
+	lc.cur = fs_blk_of(fs, off);
+	lc.end = fs_blk_up(fs, off + len);
+	if (!rw) {
+		fs_ilock(ip, FS_ILOCK_SHARED);
+		goto describe;
+	}
+	rc = mb_init(&mb, ip->ino);
+	if (rc)
+		return rc;
+	for (;;) {
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock(ip, FS_ILOCK_EXCL);
+		mb_reset(&mb);
+		/* A client may write anywhere in an RW layout: back every hole
+		 * with INVALID blocks (RFC 5663 section 2.3.2). */
+		rc = fill_holes(fs, ip, &mb, lc.cur, lc.end - lc.cur,
+				FS_EXT_INVALID);
+		if (rc) {
+			unfill_holes(ip, &mb);
+			mb_unwind(fs, &mb);
+		} else if (mb.r->nops) {
+			rc = log_prefilled(fs, ip, &mb);
+		}
+		if (rc == 0)
+			break;		/* keep ILOCK and the tx to describe */
+		fs_iunlock(ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	mb_free(&mb);
+	if (rc)
+		return rc;
+	fs_tx_end(fs);
+	/* ILOCK exclusive is still held: describe under it. */
+	rc = fs_extmap_walk(ip->map, lc.cur, lc.end - lc.cur, lmap_cb, &lc);
+	if (rc == 0 && lc.cur < lc.end)
+		lmap_put(&lc, lc.cur, lc.end - lc.cur, 0, FS_EXT_HOLE);
+	*n = lc.n;
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	return 0;
+
+describe:
+	rc = fs_extmap_walk(ip->map, lc.cur, lc.end - lc.cur, lmap_cb, &lc);
+	if (rc == 0 && lc.cur < lc.end)
+		lmap_put(&lc, lc.cur, lc.end - lc.cur, 0, FS_EXT_HOLE);
+	*n = lc.n;
+	fs_iunlock(ip, FS_ILOCK_SHARED);
+	return 0;
+}
+
+int
+fs_layout_commit(struct fs *fs, struct fs_inode *ip, uint64_t off,
+		 uint64_t len, uint64_t new_size, const struct fs_time *mtime)
+{
+	struct mapbuild mb;
+	struct fs_time now;
+	int rc;
+
+	if (ip->type != FS_TYPE_REG)
+		return -EINVAL;
+	rc = check_range(off, len);
+	if (rc || new_size > FS_MAX_FILE_SIZE)
+		return rc ? rc : -EFBIG;
+	rc = mb_init(&mb, ip->ino);
+	if (rc)
+		return rc;
+	for (;;) {
+		uint64_t first = fs_blk_of(fs, off);
+
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock(ip, FS_ILOCK_EXCL);
+		mb_reset(&mb);
+		if (len)
+			rc = mb_add(&mb, FS_MAPOP_STATE, first,
+				    fs_blk_up(fs, off + len) - first, 0,
+				    FS_EXT_RW);
+		if (!rc && new_size > ip->size) {
+			/* The old EOF block's tail is stale unless the client
+			 * just wrote that block. */
+			uint64_t eofblk = fs_blk_of(fs, ip->size);
+
+			if (!len || eofblk < first ||
+			    eofblk >= fs_blk_up(fs, off + len))
+				zero_tail(fs, ip, ip->size);
+			mb.r->flags |= FS_MAP_SET_SIZE;
+			mb.r->size = new_size;
+		}
+		if (!rc) {
+			fs_time_now(&now);
+			fs_time_to_rec(&mb.r->time, mtime ? mtime : &now);
+			mb.r->flags |= FS_MAP_SET_MTIME;
+			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
+		}
+		fs_iunlock(ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	mb_free(&mb);
+	return rc;
+}

@@ -1,0 +1,578 @@
+/*
+ * namei.c - the namespace operations: lookup, create, link, unlink,
+ * rename, readlink, readdir, and freeing an unlinked inode.
+ *
+ * Pattern of every change (see journal.c): take the outer locks (and break
+ * layouts when blocks will leave a file), then in a loop: fs_tx_begin(),
+ * ILOCKs, check, build the record, fs_log_apply(), unlock, fs_tx_end();
+ * when the log was full, checkpoint and go round again.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_impl.h"
+
+int
+fs_lookup(struct fs *fs, struct fs_inode *dir, const char *name,
+	  struct fs_inode **out)
+{
+	struct fs_dirent *de;
+	uint64_t ino = 0;
+	int rc = 0;
+
+	fs_ilock(dir, FS_ILOCK_SHARED);
+	if (dir->type != FS_TYPE_DIR) {
+		rc = -ENOTDIR;
+	} else if (strcmp(name, ".") == 0) {
+		ino = dir->ino;
+	} else if (strcmp(name, "..") == 0) {
+		ino = dir->parent;
+	} else {
+		size_t len = strnlen(name, FS_NAME_MAX + 1);
+
+		if (len > FS_NAME_MAX) {
+			rc = -ENAMETOOLONG;
+		} else {
+			de = fs_dir_lookup(dir->dir, name, len);
+			if (de)
+				ino = de->ino;
+			else
+				rc = -ENOENT;
+		}
+	}
+	/*
+	 * Take the reference while the entry is still there: an unlink of
+	 * it needs this ILOCK exclusively, so the inode cannot be evicted
+	 * before fs_iget() counts us.
+	 */
+	if (rc == 0) {
+		rc = fs_iget(fs, ino, 0, out);
+		if (rc)
+			rc = -EUCLEAN;	/* an entry naming no inode */
+	}
+	fs_iunlock(dir, FS_ILOCK_SHARED);
+	return rc;
+}
+
+int
+fs_readlink(struct fs *fs, struct fs_inode *ip, char *buf, size_t bufsz,
+	    size_t *len)
+{
+	int rc = 0;
+
+	fs_ilock(ip, FS_ILOCK_SHARED);
+	if (ip->type != FS_TYPE_LNK || !ip->target) {
+		rc = -EINVAL;
+	} else {
+		size_t l = strlen(ip->target);
+
+		*len = l;
+		if (l + 1 > bufsz)
+			rc = -ERANGE;
+		else
+			memcpy(buf, ip->target, l + 1);
+	}
+	fs_iunlock(ip, FS_ILOCK_SHARED);
+	return rc;
+}
+
+struct readdir_ctx {
+	fs_filldir_fn	fn;
+	void		*ctx;
+	bool		stopped;
+};
+
+static int
+readdir_one(void *ctx, const struct fs_dirent *de)
+{
+	struct readdir_ctx *rc = ctx;
+	int r = rc->fn(rc->ctx, de->name, de->namelen, de->ino, de->type,
+		       de->cookie);
+
+	if (r > 0)
+		rc->stopped = true;
+	return r;
+}
+
+/* The cookie verifier: cookies never change meaning, so it is fixed. */
+static uint64_t
+dir_verifier(const struct fs_inode *dir)
+{
+	return dir->ino ^ (dir->gen << 32) ^ 0x706d656d6e667364ULL;
+}
+
+int
+fs_readdir(struct fs *fs, struct fs_inode *dir, uint64_t cookie, uint64_t verf,
+	   fs_filldir_fn fn, void *ctx, uint64_t *verf_out, bool *eof)
+{
+	struct readdir_ctx rc = { .fn = fn, .ctx = ctx };
+	int r;
+
+	fs_ilock(dir, FS_ILOCK_SHARED);
+	if (dir->type != FS_TYPE_DIR) {
+		r = -ENOTDIR;
+		goto out;
+	}
+	*verf_out = dir_verifier(dir);
+	if (cookie != 0 && verf != 0 && verf != *verf_out) {
+		r = -EBADE;
+		goto out;
+	}
+	r = fs_dir_iterate(dir->dir, cookie, readdir_one, &rc);
+	if (r > 0)
+		r = 0;
+	*eof = !rc.stopped;
+out:
+	fs_iunlock(dir, FS_ILOCK_SHARED);
+	return r;
+}
+
+/* Take a reference on an inode already known to be in the table. */
+static struct fs_inode *
+iget_known(struct fs *fs, uint64_t ino)
+{
+	struct fs_inode *ip = NULL;
+
+	if (fs_iget(fs, ino, 0, &ip))
+		return NULL;
+	return ip;
+}
+
+int
+fs_create(struct fs *fs, struct fs_inode *dir, const char *name,
+	  const struct fs_create_args *a, struct fs_inode **out)
+{
+	size_t nl, tl = 0, rlen;
+	struct fs_rec_create *r;
+	struct fs_time now;
+	int rc;
+
+	rc = fs_name_check(name, &nl);
+	if (rc)
+		return rc;
+	if (a->type < FS_TYPE_REG || a->type > FS_TYPE_FIFO)
+		return -EINVAL;
+	if (a->type == FS_TYPE_LNK) {
+		if (!a->target)
+			return -EINVAL;
+		tl = strnlen(a->target, FS_SYMLINK_MAX + 1);
+		if (tl > FS_SYMLINK_MAX)
+			return -ENAMETOOLONG;
+	}
+	rlen = sizeof(*r) + nl + tl;
+	r = calloc(1, rlen);
+	if (!r)
+		return -ENOMEM;
+	r->parent = dir->ino;
+	r->type = a->type;
+	r->mode = a->mode & 07777;
+	r->uid = a->uid;
+	r->gid = a->gid;
+	if (a->type == FS_TYPE_BLK || a->type == FS_TYPE_CHR) {
+		r->rdev_major = a->rdev_major;
+		r->rdev_minor = a->rdev_minor;
+	}
+	r->namelen = (uint16_t)nl;
+	r->targetlen = (uint16_t)tl;
+	memcpy(r->data, name, nl);
+	if (tl)
+		memcpy(r->data + nl, a->target, tl);
+	r->gen = vol_boot_count(fs->vol);
+
+	for (;;) {
+		struct fs_dirent *de;
+
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock(dir, FS_ILOCK_EXCL);
+		if (dir->type != FS_TYPE_DIR) {
+			rc = -ENOTDIR;
+		} else if (dir->nlink == 0) {
+			rc = -ENOENT;		/* removed directory */
+		} else if ((de = fs_dir_lookup(dir->dir, name, nl))) {
+			if (a->exclusive || de->type != a->type) {
+				rc = -EEXIST;
+			} else {
+				*out = iget_known(fs, de->ino);
+				rc = *out ? 0 : -EUCLEAN;
+			}
+			fs_iunlock(dir, FS_ILOCK_EXCL);
+			fs_tx_end(fs);
+			break;
+		} else if (a->type == FS_TYPE_DIR && dir->nlink >= FS_LINK_MAX) {
+			rc = -EMLINK;
+		}
+		if (!rc) {
+			r->ino = atomic_fetch_add(&fs->next_ino, 1);
+			fs_time_now(&now);
+			fs_time_to_rec(&r->time, &now);
+			rc = fs_log_apply(fs, FS_REC_CREATE, r, (uint32_t)rlen);
+			if (!rc) {
+				*out = iget_known(fs, r->ino);
+				if (!*out)
+					rc = -EUCLEAN;
+			}
+		}
+		fs_iunlock(dir, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	free(r);
+	return rc;
+}
+
+int
+fs_link(struct fs *fs, struct fs_inode *ip, struct fs_inode *dir,
+	const char *name)
+{
+	struct fs_rec_link *r;
+	struct fs_time now;
+	size_t nl;
+	int rc;
+
+	rc = fs_name_check(name, &nl);
+	if (rc)
+		return rc;
+	r = calloc(1, sizeof(*r) + nl);
+	if (!r)
+		return -ENOMEM;
+	r->dir = dir->ino;
+	r->ino = ip->ino;
+	r->namelen = (uint16_t)nl;
+	memcpy(r->name, name, nl);
+	for (;;) {
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock2(dir, ip, FS_ILOCK_EXCL);
+		if (dir->type != FS_TYPE_DIR)
+			rc = -ENOTDIR;
+		else if (ip->type == FS_TYPE_DIR)
+			rc = -EISDIR;
+		else if (dir->nlink == 0 || ip->nlink == 0)
+			rc = -ENOENT;
+		else if (ip->nlink >= FS_LINK_MAX)
+			rc = -EMLINK;
+		else if (fs_dir_lookup(dir->dir, name, nl))
+			rc = -EEXIST;
+		if (!rc) {
+			fs_time_now(&now);
+			fs_time_to_rec(&r->time, &now);
+			rc = fs_log_apply(fs, FS_REC_LINK, r,
+					  (uint32_t)(sizeof(*r) + nl));
+		}
+		fs_iunlock2(dir, ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	free(r);
+	return rc;
+}
+
+/*
+ * Before the last name of a regular file goes, its blocks will be freed
+ * (now or at its last fs_iput()): drain every layout and pin first.  Takes
+ * IOLOCK + MAPLOCK exclusive on ip and returns with them held (*held).
+ */
+static int
+break_for_remove(struct fs_inode *ip, unsigned *held)
+{
+	int rc;
+
+	fs_ilock(ip, FS_BREAK_LOCKS);
+	*held = FS_BREAK_LOCKS;
+	rc = fs_break_layouts(ip, held, 0, FS_RANGE_EOF, FS_BREAK_UNMAP, 0);
+	if (rc) {
+		fs_iunlock(ip, *held);
+		*held = 0;
+	}
+	return rc;
+}
+
+static bool
+last_file_link(const struct fs_inode *ip)
+{
+	return ip->type == FS_TYPE_REG && ip->nlink == 1;
+}
+
+int
+fs_unlink(struct fs *fs, struct fs_inode *dir, const char *name)
+{
+	struct fs_rec_link *r;
+	struct fs_inode *ip = NULL;
+	struct fs_time now;
+	unsigned held = 0;
+	size_t nl;
+	int rc;
+
+	rc = fs_name_check(name, &nl);
+	if (rc)
+		return rc;
+	r = calloc(1, sizeof(*r) + nl);
+	if (!r)
+		return -ENOMEM;
+	r->dir = dir->ino;
+	r->namelen = (uint16_t)nl;
+	memcpy(r->name, name, nl);
+again:
+	rc = fs_lookup(fs, dir, name, &ip);
+	if (rc)
+		goto out;
+	if (last_file_link(ip)) {
+		rc = break_for_remove(ip, &held);
+		if (rc)
+			goto out_put;
+	}
+	for (;;) {
+		struct fs_dirent *de;
+		bool retry = false;
+
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock2(dir, ip, FS_ILOCK_EXCL);
+		de = fs_dir_lookup(dir->dir, name, nl);
+		if (!de || de->ino != ip->ino) {
+			retry = true;		/* the name changed meanwhile */
+		} else if (last_file_link(ip) && !held) {
+			retry = true;		/* it became the last link */
+		} else if (ip->type == FS_TYPE_DIR &&
+			   fs_dir_count(ip->dir) != 0) {
+			rc = -ENOTEMPTY;
+		} else if (ip->ino == fs->root_ino) {
+			rc = -EBUSY;
+		} else {
+			r->ino = ip->ino;
+			fs_time_now(&now);
+			fs_time_to_rec(&r->time, &now);
+			rc = fs_log_apply(fs, FS_REC_UNLINK, r,
+					  (uint32_t)(sizeof(*r) + nl));
+		}
+		fs_iunlock2(dir, ip, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (retry) {
+			if (held)
+				fs_iunlock(ip, held);
+			held = 0;
+			fs_iput(fs, ip);
+			ip = NULL;
+			goto again;
+		}
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	if (held)
+		fs_iunlock(ip, held);
+out_put:
+	fs_iput(fs, ip);	/* the last reference of a removed file frees it */
+out:
+	free(r);
+	return rc;
+}
+
+/*
+ * Is dir inside the subtree of anc (or anc itself)?  Walks ".." pointers.
+ * Locks: fs->rename_lock (directories' parents do not move).
+ */
+static bool
+dir_in_subtree(struct fs *fs, struct fs_inode *dir, struct fs_inode *anc)
+{
+	uint64_t ino = dir->ino;
+
+	mutex_assert_held(&fs->rename_lock);
+	for (;;) {
+		struct fs_inode *p;
+
+		if (ino == anc->ino)
+			return true;
+		if (ino == fs->root_ino)
+			return false;
+		p = fs_itable_find(fs, ino);
+		if (!p)
+			return false;
+		ino = p->parent;
+	}
+}
+
+/* The POSIX replacement rules, checked under all four ILOCKs. */
+static int
+rename_check(struct fs *fs, struct fs_inode *sdir, struct fs_inode *ddir,
+	     struct fs_inode *ip, struct fs_inode *victim)
+{
+	if (sdir->type != FS_TYPE_DIR || ddir->type != FS_TYPE_DIR)
+		return -ENOTDIR;
+	if (ddir->nlink == 0)
+		return -ENOENT;
+	if (ip->ino == fs->root_ino)
+		return -EBUSY;
+	if (ip->type == FS_TYPE_DIR) {
+		if (victim && victim->type != FS_TYPE_DIR)
+			return -ENOTDIR;
+		if (victim && fs_dir_count(victim->dir) != 0)
+			return -ENOTEMPTY;
+		if (sdir != ddir && dir_in_subtree(fs, ddir, ip))
+			return -EINVAL;
+		if (!victim && sdir != ddir && ddir->nlink >= FS_LINK_MAX)
+			return -EMLINK;
+	} else if (victim && victim->type == FS_TYPE_DIR) {
+		return -EISDIR;
+	}
+	return 0;
+}
+
+int
+fs_rename(struct fs *fs, struct fs_inode *sdir, const char *sname,
+	  struct fs_inode *ddir, const char *dname)
+{
+	struct fs_inode *ip = NULL, *victim = NULL;
+	struct fs_rec_rename *r;
+	struct fs_time now;
+	unsigned held = 0;
+	size_t sl, dl;
+	bool cross = sdir != ddir;
+	int rc;
+
+	if ((rc = fs_name_check(sname, &sl)) || (rc = fs_name_check(dname, &dl)))
+		return rc;
+	r = calloc(1, sizeof(*r) + sl + dl);
+	if (!r)
+		return -ENOMEM;
+	r->sdir = sdir->ino;
+	r->ddir = ddir->ino;
+	r->snamelen = (uint16_t)sl;
+	r->dnamelen = (uint16_t)dl;
+	memcpy(r->names, sname, sl);
+	memcpy(r->names + sl, dname, dl);
+	if (cross)
+		mutex_lock(&fs->rename_lock);
+again:
+	rc = fs_lookup(fs, sdir, sname, &ip);
+	if (rc)
+		goto out;
+	rc = fs_lookup(fs, ddir, dname, &victim);
+	if (rc == -ENOENT) {
+		victim = NULL;
+	} else if (rc) {
+		goto out_put;
+	} else if (victim == ip) {
+		rc = 0;		/* two names of one inode: nothing to do */
+		goto out_put;
+	} else if (last_file_link(victim)) {
+		rc = break_for_remove(victim, &held);
+		if (rc)
+			goto out_put;
+	}
+	for (;;) {
+		struct fs_inode *ips[4] = { sdir, ddir, ip, victim };
+		struct fs_dirent *de;
+		bool retry = false;
+
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		fs_ilock_many(ips, 4, FS_ILOCK_EXCL);
+		de = fs_dir_lookup(sdir->dir, sname, sl);
+		if (!de || de->ino != ip->ino)
+			retry = true;
+		de = fs_dir_lookup(ddir->dir, dname, dl);
+		if ((victim && (!de || de->ino != victim->ino)) ||
+		    (!victim && de))
+			retry = true;
+		if (victim && last_file_link(victim) && !held)
+			retry = true;
+		if (!retry)
+			rc = rename_check(fs, sdir, ddir, ip, victim);
+		if (!retry && !rc) {
+			r->ino = ip->ino;
+			r->victim = victim ? victim->ino : 0;
+			fs_time_now(&now);
+			fs_time_to_rec(&r->time, &now);
+			rc = fs_log_apply(fs, FS_REC_RENAME, r,
+					  (uint32_t)(sizeof(*r) + sl + dl));
+		}
+		fs_iunlock_many(ips, 4, FS_ILOCK_EXCL);
+		fs_tx_end(fs);
+		if (retry) {
+			if (held)
+				fs_iunlock(victim, held);
+			held = 0;
+			fs_iput(fs, ip);
+			if (victim)
+				fs_iput(fs, victim);
+			ip = victim = NULL;
+			goto again;
+		}
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	if (held)
+		fs_iunlock(victim, held);
+out_put:
+	if (victim)
+		fs_iput(fs, victim);
+	fs_iput(fs, ip);
+out:
+	if (cross)
+		mutex_unlock(&fs->rename_lock);
+	free(r);
+	return rc;
+}
+
+/*
+ * An inode lost its last link and its last reference: log its freeing
+ * and free its blocks.  Its layouts were broken when its last name went
+ * (fs_unlink/fs_rename); break again for the pins and layouts that an open
+ * file could still have taken since (normally none: one pass, no wait).
+ * A failure leaves an orphan that the next mount frees.
+ * Locks: none held; nobody else can reach ip any more.
+ */
+void
+fs_inode_evict(struct fs *fs, struct fs_inode *ip)
+{
+	struct fs_rec_ifree r = { .ino = ip->ino };
+	unsigned held = 0;
+	int rc;
+
+	if (ip->type == FS_TYPE_REG) {
+		rc = break_for_remove(ip, &held);
+		if (rc) {
+			log_warn("fs: inode %llu: layouts not drained, left as "
+				 "an orphan", (unsigned long long)ip->ino);
+			return;
+		}
+		fs_iunlock(ip, held);
+	}
+	for (;;) {
+		rc = fs_tx_begin(fs);
+		if (rc)
+			break;
+		rc = fs_log_apply(fs, FS_REC_IFREE, &r, sizeof(r));
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			break;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			break;
+	}
+	if (rc && rc != -EIO && rc != -EROFS)
+		log_warn("fs: inode %llu: free failed (%d), left as an orphan",
+			 (unsigned long long)ip->ino, rc);
+}
