@@ -116,6 +116,15 @@ enum rpc_disp {
 	RPC_DISP_DROP,		/* send nothing (e.g. a retransmission in progress) */
 };
 
+/*
+ * dispatch() runs on a worker thread after the RPC header, the credential
+ * and prog/vers/proc have been checked; call->args is positioned at the
+ * call body and call->res is empty (the rpc layer writes the reply header
+ * itself).  It must return holding no locks (asserted in debug builds).
+ * call, args and res are valid only until it returns.  Credentials: only
+ * AUTH_NONE and AUTH_SYS are decoded; any other flavor (RPCSEC_GSS too,
+ * for now) is rejected with AUTH_ERROR(AUTH_BADCRED) before dispatch.
+ */
 struct rpc_program {
 	const char	*name;
 	uint32_t	prog;
@@ -128,7 +137,10 @@ struct rpc_program {
 
 /*
  * Limits that protect the server from its clients.  Defaults are set by
- * rpc_server_config_defaults(); every one can be overridden by the config.
+ * rpc_server_config_defaults() (docs/rpc.md lists them and why); every one
+ * can be overridden by the config.  Reading from a connection pauses while
+ * it has max_inflight_per_conn calls in progress or more than
+ * max_conn_memory bytes of output unwritten.
  */
 struct rpc_server_config {
 	uint32_t max_record;		/* bytes; larger records close the conn */
@@ -143,21 +155,31 @@ struct rpc_server_config {
 
 void rpc_server_config_defaults(struct rpc_server_config *cfg);
 
+/*
+ * Starts the workers.  -EINVAL unless nworkers >= 2, nblocking_workers <
+ * nworkers, every limit non-zero and max_record/max_reply < 2 GiB.
+ */
 int rpc_server_create(const struct rpc_server_config *cfg,
 		      struct rpc_server **out) MUST_CHECK;
 /* Register before rpc_server_run(); at most a handful of programs. */
 int rpc_server_register(struct rpc_server *srv,
 			const struct rpc_program *prog) MUST_CHECK;
 /*
- * Listen on addr:port (IPv4 or IPv6 literal, or NULL for all).  port 0
- * picks a free port; the bound port is returned in *bound_port.
+ * Listen on addr:port (IPv4 or IPv6 literal, or NULL for all: one
+ * dual-stack socket).  port 0 picks a free port; the bound port is returned
+ * in *bound_port.  Before rpc_server_run() only.
  */
 int rpc_server_listen(struct rpc_server *srv, const char *addr, uint16_t port,
 		      uint16_t *bound_port) MUST_CHECK;
-/* Run the event loop(s) and workers until rpc_server_stop(). */
+/*
+ * Run the event loop on the calling thread until rpc_server_stop().  On
+ * return every connection is closed (close hooks ran, back-channel calls
+ * completed with -ECONNRESET) and no dispatch function is running.
+ */
 int rpc_server_run(struct rpc_server *srv) MUST_CHECK;
 /* Async-signal-safe: make rpc_server_run() return. */
 void rpc_server_stop(struct rpc_server *srv);
+/* After rpc_server_run() returned (or was never called). */
 void rpc_server_destroy(struct rpc_server *srv);
 
 /*
@@ -165,13 +187,20 @@ void rpc_server_destroy(struct rpc_server *srv);
  * first.  Only cfg->nblocking_workers workers may block at once, so the
  * requests that end a wait (LAYOUTRETURN, DELEGRETURN, callback replies)
  * always find a free worker.  false: do not block, answer NFS4ERR_DELAY.
- * Every true must be paired with rpc_worker_unblock().
+ * Every true must be paired with rpc_worker_unblock().  Threads that are
+ * not rpc workers (local callers) always get true.
  */
 bool rpc_worker_may_block(void) MUST_CHECK;
 void rpc_worker_unblock(void);
 
 /* --- connections ------------------------------------------------------- */
 
+/*
+ * References: a dispatch function's call holds one for the call's life; take
+ * your own (rpc_conn_get) to keep conn past that, e.g. as a session's back
+ * channel.  Every reference must be put before rpc_server_destroy().  The
+ * last put frees the connection; any thread, no locks.
+ */
 void rpc_conn_get(struct rpc_conn *conn);
 void rpc_conn_put(struct rpc_conn *conn);
 /* Peer address, for export rules and logging. */
@@ -179,11 +208,17 @@ const struct sockaddr_storage *rpc_conn_peer(const struct rpc_conn *conn);
 bool rpc_conn_is_closed(const struct rpc_conn *conn);
 /*
  * Run fn(conn, ctx) once when the connection closes (peer or server).
- * Runs on a worker thread.  Returns an id for rpc_conn_cancel_close_hook().
+ * Runs on a worker thread.  Returns 0 and an id for
+ * rpc_conn_cancel_close_hook(), -ENOTCONN if conn is already closed (the
+ * hook will never run: act as if it had), or -ENOMEM.
  */
 int rpc_conn_add_close_hook(struct rpc_conn *conn,
 			    void (*fn)(struct rpc_conn *, void *), void *ctx,
 			    uint64_t *id) MUST_CHECK;
+/*
+ * Remove a hook that has not started.  A hook already running is not
+ * waited for, so ctx must stay valid until it returns either way.
+ */
 void rpc_conn_cancel_close_hook(struct rpc_conn *conn, uint64_t id);
 
 /* --- calls the server sends (back channel) ------------------------------ */
@@ -191,15 +226,22 @@ void rpc_conn_cancel_close_hook(struct rpc_conn *conn, uint64_t id);
 /*
  * done() runs exactly once, on a worker thread: err 0 with reply positioned
  * at the accepted reply body, or err < 0 (-ETIMEDOUT: no reply in time;
- * -ECONNRESET: the connection closed; -EPROTO: the reply was not an
- * accepted SUCCESS, with *rpc_stat describing it) and reply NULL.
+ * -ECONNRESET: the connection closed; -EPROTO: the reply was MSG_DENIED or
+ * not an accepted SUCCESS (logged at info level); -ENOMEM) and reply NULL.
+ * The reply stream is valid only during done().
  */
 typedef void (*rpc_callback_done_fn)(void *ctx, int err, XDR *reply);
 
 /*
  * Send a call on conn (the client's own connection).  encode() writes the
- * call body.  Returns 0 when queued (done() will run), or a negative errno
- * when nothing was sent (done() will not run).
+ * call body.  cred NULL means AUTH_NONE; AUTH_SYS is encoded from cred.
+ * The xid is fresh (server-wide counter); the reply is matched by xid on
+ * this connection only.  The timer starts now.  Any thread, including a
+ * worker inside dispatch; never blocks.  Returns 0 when queued (done()
+ * will run), or a negative errno when nothing was sent (done() will not
+ * run): -ENOTCONN (closed), -ENOBUFS (conn buffers more than
+ * max_conn_memory: the client is not reading), -EINVAL (encode() or the
+ * credential failed, or the call is over max_reply), -ENOMEM.
  */
 int rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers,
 		  uint32_t proc, const struct rpc_cred *cred,

@@ -372,6 +372,7 @@ evloop_stop(struct evloop *loop)
 	errno = saved;
 }
 
+/* Any thread, lock-free: is the caller the thread running this loop? */
 bool
 evloop_in_loop_thread(const struct evloop *loop)
 {

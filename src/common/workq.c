@@ -70,6 +70,10 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Start the pool; see workq.h for the limits.  No locks held by the
+ * caller are needed or touched.
+ */
 int
 workq_create(const char *name, uint32_t nworkers, uint32_t nblocking,
 	     struct workq **out)
@@ -111,6 +115,11 @@ out_free:
 	return err;
 }
 
+/*
+ * Append item (FIFO) and wake one idle worker.  Any thread; wq->lock is a
+ * leaf, so callers may hold their own locks.  Not after workq_destroy()
+ * began (VERIFY).
+ */
 void
 workq_queue(struct workq *wq, struct workq_item *item)
 {
@@ -126,6 +135,7 @@ workq_queue(struct workq *wq, struct workq_item *item)
 	mutex_unlock(&wq->lock);
 }
 
+/* Block until nothing is queued or running.  Not on a worker of wq. */
 void
 workq_drain(struct workq *wq)
 {
@@ -136,6 +146,10 @@ workq_drain(struct workq *wq)
 	mutex_unlock(&wq->lock);
 }
 
+/*
+ * Let the workers finish everything queued, join them, free wq.  Not on a
+ * worker of wq; nobody may queue concurrently.
+ */
 void
 workq_destroy(struct workq *wq)
 {
@@ -156,6 +170,10 @@ workq_destroy(struct workq *wq)
 	free(wq);
 }
 
+/*
+ * Take a slot of the calling worker's block budget if one is free.  See
+ * workq.h.  Takes wq->lock briefly.
+ */
 bool
 workq_may_block(void)
 {
@@ -174,6 +192,7 @@ workq_may_block(void)
 	return ok;
 }
 
+/* Give back the slot taken by workq_may_block(). */
 void
 workq_unblock(void)
 {
@@ -188,6 +207,7 @@ workq_unblock(void)
 	cur_blocked = false;
 }
 
+/* True when the caller is one of wq's workers.  Lock-free. */
 bool
 workq_on_worker(const struct workq *wq)
 {

@@ -293,6 +293,7 @@ rpc_call_start(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
 
 /* --- reply stream helpers for the reply cache ----------------------- */
 
+/* Reply body bytes encoded so far.  The call's worker only. */
 uint32_t
 rpc_call_res_pos(struct rpc_call *call)
 {
@@ -301,6 +302,10 @@ rpc_call_res_pos(struct rpc_call *call)
 	return cp->res.len - cp->res.base;
 }
 
+/*
+ * Copy encoded reply body bytes out (for the reply cache).  The call's
+ * worker only.  Returns 0 or -ERANGE.
+ */
 int
 rpc_call_res_copy(struct rpc_call *call, uint32_t from, uint32_t len,
 		  void *dst)
@@ -314,6 +319,10 @@ rpc_call_res_copy(struct rpc_call *call, uint32_t from, uint32_t len,
 	return 0;
 }
 
+/*
+ * Roll the reply body back to pos (NFS4ERR_REP_TOO_BIG: drop a partly
+ * encoded op result).  The call's worker only.  Returns 0 or -ERANGE.
+ */
 int
 rpc_call_res_truncate(struct rpc_call *call, uint32_t pos)
 {

@@ -100,12 +100,14 @@ rpc_conn_put(struct rpc_conn *conn)
 	free(conn);
 }
 
+/* The peer's address; constant for the connection's life.  No locks. */
 const struct sockaddr_storage *
 rpc_conn_peer(const struct rpc_conn *conn)
 {
 	return &conn->peer;
 }
 
+/* Lock-free snapshot: true once the server closed its side. */
 bool
 rpc_conn_is_closed(const struct rpc_conn *conn)
 {

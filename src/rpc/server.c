@@ -43,6 +43,7 @@
 /* Accepts per listener readiness event, so reads are not starved. */
 #define RPC_ACCEPTS_PER_EVENT	32
 
+/* Fill cfg with the defaults above (docs/rpc.md explains each). */
 void
 rpc_server_config_defaults(struct rpc_server_config *cfg)
 {
@@ -294,12 +295,14 @@ rpc_server_destroy(struct rpc_server *srv)
 	free(srv);
 }
 
+/* See rpc.h: the worker pool's block budget (workq_may_block()). */
 bool
 rpc_worker_may_block(void)
 {
 	return workq_may_block();
 }
 
+/* Return the slot rpc_worker_may_block() granted. */
 void
 rpc_worker_unblock(void)
 {
