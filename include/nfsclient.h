@@ -191,6 +191,14 @@ int nc_encode_call(struct nc_conn *c, uint32_t xid, uint32_t prog,
 int nc_conn_send_raw(struct nc_conn *c, const void *bytes,
 		     size_t len) MUST_CHECK;
 
+/*
+ * Send msg as one record (a single last fragment) without registering a
+ * call: for messages no reply is expected to (stray replies, junk).
+ * Returns 0 or -errno.  Locks: must not hold any nc_ lock.
+ */
+int nc_conn_send_record(struct nc_conn *c, const void *msg,
+			size_t len) MUST_CHECK;
+
 /* Synchronous RPC NULL to prog/vers; 0 or -errno, *reply filled. */
 int nc_null(struct nc_conn *c, uint32_t prog, uint32_t vers,
 	    struct nc_rpc_reply *reply) MUST_CHECK;

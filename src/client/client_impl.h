@@ -97,9 +97,6 @@ struct nc_session {
 	struct nc_fore_slot slots[NC_MAX_SLOTS];
 };
 
-/* Send one record (header added here) under send_lock.  0 or -errno. */
-int nc_conn_send_record(struct nc_conn *c, const void *msg,
-			size_t len) MUST_CHECK;
 /*
  * Handle an incoming CALL record on the back channel (receive thread).
  * Takes and drops c->lock itself; called with no lock held.
