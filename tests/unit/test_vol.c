@@ -348,6 +348,24 @@ test_geometry(void)
 	CHECK_EQ(sb.data_blocks, ((16ull << 20) - sb.data_off) / 4096);
 }
 
+/* The standard check value, and continuation over split buffers. */
+static void
+test_crc32c(void)
+{
+	const char *s = "123456789";
+	uint8_t big[1000];
+
+	CHECK_EQ(vol_crc32c(0, s, 9), 0xe3069283u);
+	CHECK_EQ(vol_crc32c(vol_crc32c(0, s, 4), s + 4, 5), 0xe3069283u);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 31);
+	for (size_t cut = 0; cut < 20; cut++)	/* unaligned heads and tails */
+		CHECK_EQ(vol_crc32c(vol_crc32c(0, big + 1, cut), big + 1 + cut,
+				    sizeof(big) - 1 - cut),
+			 vol_crc32c(0, big + 1, sizeof(big) - 1));
+	CHECK_EQ(vol_crc32c(0, NULL, 0), 0);
+}
+
 static void
 test_inject_parse(void)
 {
@@ -369,6 +387,7 @@ main(void)
 {
 	log_init("test_vol", LOG_LVL_WARN, false);
 	tv_setup();
+	TEST_RUN(test_crc32c);
 	TEST_RUN(test_geometry);
 	TEST_RUN(test_inject_parse);
 	TEST_RUN(test_round_trip);
