@@ -1,1 +1,11 @@
-# src/nfs4: build fragment (see top-level Makefile.am)
+# src/nfs4: the NFS RPC program, the COMPOUND loop, the op table and the op
+# handlers (see docs/nfs4.md).
+noinst_LIBRARIES += src/nfs4/libnfs4.a
+src_nfs4_libnfs4_a_SOURCES = \
+	src/nfs4/nfs4_int.h \
+	src/nfs4/compound.c \
+	src/nfs4/optable.c \
+	src/nfs4/server.c \
+	src/nfs4/session_ops.c
+# The sources include the generated nfs4_prot.h (see src/xdr/local.mk).
+$(src_nfs4_libnfs4_a_OBJECTS): $(XDR_GEN_H)

@@ -1,0 +1,293 @@
+/*
+ * compound.c - the COMPOUND loop (RFC 8881 §16.2.3, §2.10.6).
+ *
+ * Decoding is per op: the header (tag, minorversion, op count) first, then
+ * one nfs_argop4 at a time, right before that op runs.  Why: an op count of
+ * a million costs nothing (nothing is allocated per announced op, only per
+ * op actually reached), SEQUENCE can refuse NFS4ERR_TOO_MANY_OPS /
+ * NFS4ERR_REQ_TOO_BIG before the rest is even looked at, and a request
+ * whose tail is garbage still gets its leading ops answered, with
+ * NFS4ERR_BADXDR on the first op that does not decode.
+ *
+ * Results are collected in an array and encoded after the last op, so
+ * COMPOUND4res's status and count are known when the header is written.
+ * Reply size limits are enforced while the ops run, from each op's table
+ * bound (or the exact encoded size when the bound is unknown or too
+ * loose), so NFS4ERR_REP_TOO_BIG[_TO_CACHE] replaces the op whose result
+ * does not fit.
+ *
+ * Decode, processing and encode stay apart: handlers see decoded structs
+ * and fill result structs; only this file touches XDR streams.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nfs4_int.h"
+
+/*
+ * ca_maxresponsesize counts the whole RPC reply (RFC 8881 §18.36.3): xid,
+ * msg_type, reply_stat, verifier (AUTH_NONE: flavor + length), accept_stat.
+ */
+#define NFS4_RPC_REPLY_HDR	24u
+/* resop + status: the smallest op result. */
+#define NFS4_RES_MIN		8u
+
+static uint32_t
+xdr_opaque_size(uint32_t len)
+{
+	return 4 + ROUND_UP(len, 4);
+}
+
+/* Every XXX4res begins with its nfsstat4 (RFC 5662), as does the union. */
+static void
+res_set_status(nfs_resop4 *res, nfsstat4 status)
+{
+	memcpy(&res->nfs_resop4_u, &status, sizeof(status));
+}
+
+static nfsstat4
+res_status(const nfs_resop4 *res)
+{
+	nfsstat4 status;
+
+	memcpy(&status, &res->nfs_resop4_u, sizeof(status));
+	return status;
+}
+
+/* Replace a result by a bare error (releasing what the handler built). */
+static void
+res_replace(nfs_resop4 *res, const struct nfs4_op_desc *desc, bool built,
+	    nfsstat4 status)
+{
+	if (built && desc && desc->release)
+		desc->release(res);
+	memset(&res->nfs_resop4_u, 0, sizeof(res->nfs_resop4_u));
+	res_set_status(res, status);
+}
+
+/*
+ * RFC 8881 §2.6.3.1.1.8 and §18.46.3: where an op may stand.  SEQUENCE
+ * only first; ops that work without a session only as the sole op of a
+ * COMPOUND that has none; everything else after SEQUENCE.
+ */
+static nfsstat4
+check_position(const struct nfs4_compound *cs, uint32_t opnum,
+	       const struct nfs4_op_desc *desc)
+{
+	if (opnum == OP_SEQUENCE)
+		return cs->opidx == 0 ? NFS4_OK : NFS4ERR_SEQUENCE_POS;
+	if ((desc->flags & NFS4_OPF_SOLO) && cs->opcnt != 1)
+		return NFS4ERR_NOT_ONLY_OP;
+	if (cs->opidx == 0) {
+		if (!(desc->flags & NFS4_OPF_SESSIONLESS))
+			return NFS4ERR_OP_NOT_IN_SESSION;
+		if (cs->opcnt != 1)
+			return NFS4ERR_NOT_ONLY_OP;
+		return NFS4_OK;
+	}
+	/* Not first: op 0 was a SEQUENCE that succeeded, or we stopped. */
+	return nfs4_in_session(cs) ? NFS4_OK : NFS4ERR_OP_NOT_IN_SESSION;
+}
+
+/* The limit the reply must fit and the error for breaking it. */
+static uint32_t
+reply_limit(const struct nfs4_compound *cs, nfsstat4 *err)
+{
+	if (cs->seq.cachethis &&
+	    cs->seq.max_resp_cached < cs->seq.max_resp) {
+		*err = NFS4ERR_REP_TOO_BIG_TO_CACHE;
+		return cs->seq.max_resp_cached;
+	}
+	*err = NFS4ERR_REP_TOO_BIG;
+	return cs->seq.max_resp;
+}
+
+/*
+ * Run op cs->opidx.  Decodes its arguments from args, fills res.  Returns
+ * the op's status (NFS4_OK lets the COMPOUND continue).
+ */
+static nfsstat4
+run_one_op(struct nfs4_compound *cs, XDR *args, nfs_resop4 *res)
+{
+	const struct nfs4_op_desc *desc;
+	nfs_argop4 arg;
+	nfsstat4 status, limit_err;
+	uint32_t limit, size;
+
+	memset(&arg, 0, sizeof(arg));
+	memset(res, 0, sizeof(*res));
+	/*
+	 * The .x decodes any op number ("default: void"), so a decode failure
+	 * here is a short or malformed argument body.
+	 */
+	if (!xdr_nfs_argop4(args, &arg)) {
+		desc = nfs4_op_lookup(arg.argop, cs->minorversion);
+		res->resop = desc ? arg.argop : OP_ILLEGAL;
+		status = desc ? NFS4ERR_BADXDR : NFS4ERR_OP_ILLEGAL;
+		goto out_free;
+	}
+	desc = nfs4_op_lookup(arg.argop, cs->minorversion);
+	if (!desc) {
+		/* §18.52.3: the result carries OP_ILLEGAL, not the number. */
+		res->resop = OP_ILLEGAL;
+		status = NFS4ERR_OP_ILLEGAL;
+		goto out_free;
+	}
+	res->resop = arg.argop;
+	status = check_position(cs, arg.argop, desc);
+	if (status != NFS4_OK)
+		goto out_free;
+	if ((desc->flags & NFS4_OPF_V40_ONLY) ||
+	    desc->process == nfs4_op_notsupp) {
+		status = NFS4ERR_NOTSUPP;
+		goto out_free;
+	}
+	if ((desc->flags & NFS4_OPF_NEEDS_FH) && cs->current_fh.len == 0) {
+		status = NFS4ERR_NOFILEHANDLE;
+		goto out_free;
+	}
+	if (nfs4_in_session(cs)) {
+		/* Refuse before running what could not be answered. */
+		limit = reply_limit(cs, &limit_err);
+		if (cs->resp_size + MAX(desc->res_max, NFS4_RES_MIN) > limit) {
+			status = limit_err;
+			goto out_free;
+		}
+	}
+
+	status = desc->process(cs, &arg, res);
+	res_set_status(res, status);
+
+	if (nfs4_in_session(cs)) {
+		limit = reply_limit(cs, &limit_err);
+		size = desc->res_max;
+		if (!size || cs->resp_size + size > limit)
+			size = (uint32_t)xdr_sizeof((xdrproc_t)xdr_nfs_resop4,
+						    res);
+		if (cs->resp_size + size > limit) {
+			/* §2.10.6.4: the op ran but its reply cannot go out. */
+			res_replace(res, desc, status == NFS4_OK, limit_err);
+			status = limit_err;
+			size = NFS4_RES_MIN;
+		}
+		cs->resp_size += size;
+	}
+	xdr_free((xdrproc_t)xdr_nfs_argop4, (char *)&arg);
+	return status;
+
+out_free:
+	res_set_status(res, status);
+	xdr_free((xdrproc_t)xdr_nfs_argop4, (char *)&arg);
+	return status;
+}
+
+/* Keep the encoded reply in the slot if the client asked for it. */
+static void
+cache_reply(struct nfs4_compound *cs, const struct nfs4_reply_io *io,
+	    uint32_t start, uint32_t end, bool encoded)
+{
+	uint32_t len = end - start;
+	bool cached = false;
+	void *buf;
+
+	if (!cs->seq.ses)
+		return;
+	if (encoded && cs->seq.cachethis && len <= cs->seq.max_resp_cached) {
+		buf = state_seq_cache_buf(&cs->seq, len);
+		if (buf && io->copy(io->ctx, start, len, buf) == 0)
+			cached = true;
+	}
+	state_sequence_done(&cs->seq, cached, len);
+}
+
+enum rpc_disp
+nfs4_compound_run(struct nfs4_server *nsrv, XDR *args, XDR *res,
+		  const struct rpc_cred *cred, struct rpc_conn *conn,
+		  uint32_t req_len, const struct nfs4_reply_io *io)
+{
+	struct nfs4_compound cs;
+	utf8str_cs tag;
+	nfs_resop4 *results = NULL;
+	uint32_t nalloc, nres = 0, start, end;
+	nfsstat4 status = NFS4_OK;
+	enum rpc_disp disp = RPC_DISP_REPLY;
+	bool ok = true;
+
+	ASSERT(lock_held_count() == 0);
+	memset(&cs, 0, sizeof(cs));
+	memset(&tag, 0, sizeof(tag));
+	cs.srv = nsrv;
+	cs.state = nsrv->state;
+	cs.cred = cred;
+	cs.conn = conn;
+	cs.req_len = req_len;
+	if (!xdr_utf8str_cs(args, &tag) ||
+	    !xdr_uint32_t(args, &cs.minorversion) ||
+	    !xdr_uint32_t(args, &cs.opcnt)) {
+		xdr_free((xdrproc_t)xdr_utf8str_cs, (char *)&tag);
+		return RPC_DISP_GARBAGE;
+	}
+	cs.resp_size = NFS4_RPC_REPLY_HDR + 4 +
+		       xdr_opaque_size(tag.utf8string_len) + 4;
+
+	if (cs.minorversion < NFS4_MINOR_MIN ||
+	    cs.minorversion > NFS4_MINOR_MAX) {
+		/* §16.2.3: no results at all. */
+		status = NFS4ERR_MINOR_VERS_MISMATCH;
+		goto encode;
+	}
+	/*
+	 * Only a SEQUENCE that accepted opcnt (<= the session's
+	 * ca_maxoperations <= max_ops) lets more than one op run, so
+	 * max_ops results always suffice.
+	 */
+	nalloc = MAX(MIN(cs.opcnt, nsrv->cfg.max_ops), 1u);
+	results = calloc(nalloc, sizeof(*results));
+	if (!results) {
+		xdr_free((xdrproc_t)xdr_utf8str_cs, (char *)&tag);
+		return RPC_DISP_SYSTEM_ERR;
+	}
+	for (cs.opidx = 0; cs.opidx < cs.opcnt; cs.opidx++) {
+		VERIFY(nres < nalloc);
+		status = run_one_op(&cs, args, &results[nres]);
+		nres++;
+		if (status != NFS4_OK || cs.seq.replay)
+			break;
+	}
+
+	if (cs.seq.replay) {
+		/* §2.10.6.1.3: the cached reply, byte for byte. */
+		if (!XDR_PUTBYTES(res, cs.seq.replay_buf, cs.seq.replay_len))
+			disp = RPC_DISP_SYSTEM_ERR;
+		state_sequence_done(&cs.seq, false, 0);
+		nres = 0;	/* results[0] is the SEQUENCE: nothing to free */
+		goto out;
+	}
+
+encode:
+	start = io->pos(io->ctx);
+	ok = xdr_nfsstat4(res, &status) && xdr_utf8str_cs(res, &tag) &&
+	     xdr_u_int(res, &nres);
+	for (uint32_t i = 0; ok && i < nres; i++)
+		ok = xdr_nfs_resop4(res, &results[i]);
+	end = io->pos(io->ctx);
+	if (!ok) {
+		log_warn("nfs4: COMPOUND reply did not encode (%u ops)", nres);
+		disp = RPC_DISP_SYSTEM_ERR;
+	}
+	cache_reply(&cs, io, start, end, ok);
+out:
+	for (uint32_t i = 0; i < nres; i++) {
+		const struct nfs4_op_desc *d =
+			nfs4_op_lookup(results[i].resop, cs.minorversion);
+
+		if (d && d->release && res_status(&results[i]) == NFS4_OK)
+			d->release(&results[i]);
+	}
+	free(results);
+	xdr_free((xdrproc_t)xdr_utf8str_cs, (char *)&tag);
+	return disp;
+}

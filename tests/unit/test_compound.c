@@ -1,0 +1,599 @@
+/*
+ * test_compound.c - the COMPOUND loop (RFC 8881 §16.2.3, §2.6.3.1.1.8,
+ * §2.10.6, §18.46.3) driven through real XDR: requests are encoded with the
+ * generated routines into a buffer, run through nfs4_compound_run(), and
+ * the reply decoded again.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "nfs4.h"
+#include "../testlib.h"
+
+#define BUF_SIZE	65536
+#define TAG		"test-tag"
+
+static struct nfs4_server *nsrv;
+static struct rpc_cred cred;
+
+struct wire {
+	char	req[BUF_SIZE];
+	uint32_t req_len;
+	char	res[BUF_SIZE];
+	uint32_t res_len;
+	XDR	enc;
+	COMPOUND4res reply;
+	bool	decoded;
+};
+
+static uint32_t
+io_pos(void *ctx)
+{
+	return xdr_getpos((XDR *)ctx);
+}
+
+static int
+io_copy(void *ctx, uint32_t from, uint32_t len, void *dst)
+{
+	XDR *x = ctx;
+
+	if (from + len > xdr_getpos(x))
+		return -ERANGE;
+	/* x_base of an xdrmem stream is where it started. */
+	memcpy(dst, (char *)x->x_base + from, len);
+	return 0;
+}
+
+static void
+req_begin(struct wire *w, uint32_t minor, uint32_t nops)
+{
+	utf8str_cs tag = { .utf8string_len = strlen(TAG),
+			   .utf8string_val = (char *)TAG };
+
+	xdrmem_create(&w->enc, w->req, sizeof(w->req), XDR_ENCODE);
+	REQUIRE(xdr_utf8str_cs(&w->enc, &tag));
+	REQUIRE(xdr_uint32_t(&w->enc, &minor));
+	REQUIRE(xdr_uint32_t(&w->enc, &nops));
+}
+
+static void
+req_op(struct wire *w, nfs_argop4 *op)
+{
+	REQUIRE(xdr_nfs_argop4(&w->enc, op));
+}
+
+static void
+req_end(struct wire *w)
+{
+	w->req_len = xdr_getpos(&w->enc);
+	xdr_destroy(&w->enc);
+}
+
+static void
+wire_free(struct wire *w)
+{
+	if (w->decoded)
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&w->reply);
+	w->decoded = false;
+}
+
+/* Run the request in w; decode the reply into w->reply. */
+static enum rpc_disp
+run_len(struct wire *w, uint32_t req_len)
+{
+	XDR args, res, dec;
+	struct nfs4_reply_io io = { .pos = io_pos, .copy = io_copy };
+	enum rpc_disp d;
+
+	wire_free(w);
+	xdrmem_create(&args, w->req, w->req_len, XDR_DECODE);
+	xdrmem_create(&res, w->res, sizeof(w->res), XDR_ENCODE);
+	io.ctx = &res;
+	d = nfs4_compound_run(nsrv, &args, &res, &cred, NULL, req_len, &io);
+	w->res_len = xdr_getpos(&res);
+	xdr_destroy(&args);
+	xdr_destroy(&res);
+	if (d != RPC_DISP_REPLY)
+		return d;
+	memset(&w->reply, 0, sizeof(w->reply));
+	xdrmem_create(&dec, w->res, w->res_len, XDR_DECODE);
+	REQUIRE(xdr_COMPOUND4res(&dec, &w->reply));
+	REQUIRE(xdr_getpos(&dec) == w->res_len);	/* nothing trailing */
+	xdr_destroy(&dec);
+	w->decoded = true;
+	return d;
+}
+
+static enum rpc_disp
+run(struct wire *w)
+{
+	return run_len(w, w->req_len + 40);	/* + an RPC call header */
+}
+
+static nfs_resop4 *
+res_at(struct wire *w, uint32_t i)
+{
+	REQUIRE(i < w->reply.resarray.resarray_len);
+	return &w->reply.resarray.resarray_val[i];
+}
+
+static nfsstat4
+status_at(struct wire *w, uint32_t i)
+{
+	nfsstat4 st;
+
+	memcpy(&st, &res_at(w, i)->nfs_resop4_u, sizeof(st));
+	return st;
+}
+
+static void
+op_void(nfs_argop4 *op, nfs_opnum4 num)
+{
+	memset(op, 0, sizeof(*op));
+	op->argop = num;
+}
+
+static void
+op_exchange_id(nfs_argop4 *op, const char *owner)
+{
+	EXCHANGE_ID4args *a = &op->nfs_argop4_u.opexchange_id;
+
+	op_void(op, OP_EXCHANGE_ID);
+	memcpy(a->eia_clientowner.co_verifier, "verifier", 8);
+	a->eia_clientowner.co_ownerid.co_ownerid_len = strlen(owner);
+	a->eia_clientowner.co_ownerid.co_ownerid_val = (char *)owner;
+	a->eia_state_protect.spa_how = SP4_NONE;
+}
+
+static callback_sec_parms4 sec_none = { .cb_secflavor = AUTH_NONE };
+
+static void
+op_create_session(nfs_argop4 *op, uint64_t clid, uint32_t seq,
+		  uint32_t maxreq, uint32_t maxresp, uint32_t maxcached)
+{
+	CREATE_SESSION4args *a = &op->nfs_argop4_u.opcreate_session;
+
+	op_void(op, OP_CREATE_SESSION);
+	a->csa_clientid = clid;
+	a->csa_sequence = seq;
+	a->csa_fore_chan_attrs.ca_maxrequestsize = maxreq;
+	a->csa_fore_chan_attrs.ca_maxresponsesize = maxresp;
+	a->csa_fore_chan_attrs.ca_maxresponsesize_cached = maxcached;
+	a->csa_fore_chan_attrs.ca_maxoperations = 8;
+	a->csa_fore_chan_attrs.ca_maxrequests = 4;
+	a->csa_back_chan_attrs = a->csa_fore_chan_attrs;
+	a->csa_cb_program = 0x40000000;
+	a->csa_sec_parms.csa_sec_parms_len = 1;
+	a->csa_sec_parms.csa_sec_parms_val = &sec_none;
+}
+
+static void
+op_sequence(nfs_argop4 *op, const char *sid, uint32_t slot, uint32_t seqid,
+	    bool cachethis)
+{
+	SEQUENCE4args *a = &op->nfs_argop4_u.opsequence;
+
+	op_void(op, OP_SEQUENCE);
+	memcpy(a->sa_sessionid, sid, NFS4_SESSIONID_SIZE);
+	a->sa_sequenceid = seqid;
+	a->sa_slotid = slot;
+	a->sa_highest_slotid = slot;
+	a->sa_cachethis = cachethis;
+}
+
+/* EXCHANGE_ID + CREATE_SESSION as two sessionless COMPOUNDs. */
+static void
+make_session(const char *owner, uint32_t maxreq, uint32_t maxresp,
+	     uint32_t maxcached, char sid[NFS4_SESSIONID_SIZE])
+{
+	static struct wire w;
+	nfs_argop4 op;
+	uint64_t clid;
+
+	req_begin(&w, 1, 1);
+	op_exchange_id(&op, owner);
+	req_op(&w, &op);
+	req_end(&w);
+	REQUIRE(run(&w) == RPC_DISP_REPLY);
+	REQUIRE(w.reply.status == NFS4_OK);
+	clid = res_at(&w, 0)->nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u
+		       .eir_resok4.eir_clientid;
+
+	req_begin(&w, 1, 1);
+	op_create_session(&op, clid, 1, maxreq, maxresp, maxcached);
+	req_op(&w, &op);
+	req_end(&w);
+	REQUIRE(run(&w) == RPC_DISP_REPLY);
+	REQUIRE(w.reply.status == NFS4_OK);
+	memcpy(sid, res_at(&w, 0)->nfs_resop4_u.opcreate_session
+		       .CREATE_SESSION4res_u.csr_resok4.csr_sessionid,
+	       NFS4_SESSIONID_SIZE);
+	wire_free(&w);
+}
+
+static void
+test_minor_version_and_tag(void)
+{
+	static struct wire w;
+	nfs_argop4 op;
+
+	for (uint32_t minor = 0; minor <= 3; minor += 3) {
+		req_begin(&w, minor, 1);
+		op_void(&op, OP_PUTROOTFH);
+		req_op(&w, &op);
+		req_end(&w);
+		CHECK_EQ(run(&w), RPC_DISP_REPLY);
+		CHECK_EQ(w.reply.status, NFS4ERR_MINOR_VERS_MISMATCH);
+		CHECK_EQ(w.reply.resarray.resarray_len, 0);
+		CHECK_EQ(w.reply.tag.utf8string_len, strlen(TAG));
+		CHECK(memcmp(w.reply.tag.utf8string_val, TAG,
+			     strlen(TAG)) == 0);
+	}
+	/* An empty COMPOUND is fine and says NFS4_OK. */
+	req_begin(&w, 2, 0);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4_OK);
+	CHECK_EQ(w.reply.resarray.resarray_len, 0);
+	/* A header that does not decode is GARBAGE_ARGS. */
+	w.req_len = 3;
+	CHECK_EQ(run(&w), RPC_DISP_GARBAGE);
+	wire_free(&w);
+}
+
+static void
+test_sessionless_rules(void)
+{
+	static struct wire w;
+	nfs_argop4 op;
+
+	/* §2.6.3.1.1.8: ordinary ops need a SEQUENCE first. */
+	req_begin(&w, 1, 1);
+	op_void(&op, OP_PUTROOTFH);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_OP_NOT_IN_SESSION);
+	CHECK_EQ(w.reply.resarray.resarray_len, 1);
+	CHECK_EQ(res_at(&w, 0)->resop, OP_PUTROOTFH);
+
+	/* Sessionless ops must stand alone; nothing runs otherwise. */
+	req_begin(&w, 1, 2);
+	op_exchange_id(&op, "notonly");
+	req_op(&w, &op);
+	op_void(&op, OP_PUTROOTFH);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
+	CHECK_EQ(w.reply.resarray.resarray_len, 1);
+	CHECK_EQ(res_at(&w, 0)->resop, OP_EXCHANGE_ID);
+
+	/* A million announced ops costs nothing: the first one decides. */
+	req_begin(&w, 1, 1000000);
+	op_exchange_id(&op, "million");
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
+	CHECK_EQ(w.reply.resarray.resarray_len, 1);
+
+	/* 4.0-only op: NOTSUPP inside a session, but first: not in session. */
+	req_begin(&w, 1, 1);
+	op_void(&op, OP_RENEW);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_OP_NOT_IN_SESSION);
+	wire_free(&w);
+}
+
+static void
+test_illegal(void)
+{
+	static struct wire w;
+	const uint32_t nums[] = { 0, 2, 76, 9999, OP_ILLEGAL };
+	nfs_argop4 op;
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(nums); i++) {
+		req_begin(&w, 1, 2);
+		op_void(&op, nums[i]);
+		req_op(&w, &op);
+		op_void(&op, OP_PUTROOTFH);
+		req_op(&w, &op);
+		req_end(&w);
+		CHECK_EQ(run(&w), RPC_DISP_REPLY);
+		CHECK_EQ(w.reply.status, NFS4ERR_OP_ILLEGAL);
+		CHECK_EQ(w.reply.resarray.resarray_len, 1);
+		CHECK_EQ(res_at(&w, 0)->resop, OP_ILLEGAL);
+	}
+	/* An NFSv4.2 op in a 4.1 COMPOUND does not exist there. */
+	req_begin(&w, 1, 1);
+	op_void(&op, OP_SEEK);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_OP_ILLEGAL);
+	wire_free(&w);
+}
+
+static void
+test_exchange_id_reply(void)
+{
+	static struct wire w;
+	EXCHANGE_ID4resok *ok;
+	nfs_argop4 op;
+
+	req_begin(&w, 1, 1);
+	op_exchange_id(&op, "reply-fields");
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	REQUIRE(w.reply.status == NFS4_OK);
+	ok = &res_at(&w, 0)->nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u
+		      .eir_resok4;
+	CHECK(ok->eir_flags & EXCHGID4_FLAG_USE_PNFS_MDS);
+	CHECK_EQ(ok->eir_state_protect.spr_how, SP4_NONE);
+	CHECK_EQ(ok->eir_server_owner.so_major_id.so_major_id_len,
+		 strlen("unit-test-owner"));
+	CHECK(memcmp(ok->eir_server_owner.so_major_id.so_major_id_val,
+		     "unit-test-owner", strlen("unit-test-owner")) == 0);
+	CHECK_EQ(ok->eir_server_scope.eir_server_scope_len,
+		 strlen("unit-test-owner"));
+	CHECK_EQ(ok->eir_server_impl_id.eir_server_impl_id_len, 1);
+	wire_free(&w);
+}
+
+static void
+test_sequence_rules(void)
+{
+	static struct wire w;
+	char sid[NFS4_SESSIONID_SIZE];
+	nfs_argop4 op;
+
+	make_session("seqrules", 4096, 65536, 4096, sid);
+
+	/* SEQUENCE then an op without a handler yet. */
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 1, false);
+	req_op(&w, &op);
+	op_void(&op, OP_PUTROOTFH);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_NOTSUPP);
+	CHECK_EQ(w.reply.resarray.resarray_len, 2);
+	CHECK_EQ(status_at(&w, 0), NFS4_OK);
+	CHECK_EQ(res_at(&w, 1)->resop, OP_PUTROOTFH);
+
+	/* A second SEQUENCE. */
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 2, false);
+	req_op(&w, &op);
+	op_sequence(&op, sid, 1, 1, false);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_SEQUENCE_POS);
+	CHECK_EQ(w.reply.resarray.resarray_len, 2);
+
+	/* More ops than ca_maxoperations (8): SEQUENCE refuses. */
+	req_begin(&w, 1, 9);
+	op_sequence(&op, sid, 0, 3, false);
+	req_op(&w, &op);
+	for (int i = 0; i < 8; i++) {
+		op_void(&op, OP_PUTROOTFH);
+		req_op(&w, &op);
+	}
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_TOO_MANY_OPS);
+	CHECK_EQ(w.reply.resarray.resarray_len, 1);
+
+	/* A request over ca_maxrequestsize (4096). */
+	req_begin(&w, 1, 1);
+	op_sequence(&op, sid, 0, 3, false);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run_len(&w, 4097), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_REQ_TOO_BIG);
+	/* Refused requests did not consume seqid 3. */
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4_OK);
+
+	/* BIND_CONN_TO_SESSION must be alone even after SEQUENCE. */
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 4, false);
+	req_op(&w, &op);
+	op_void(&op, OP_BIND_CONN_TO_SESSION);
+	memcpy(op.nfs_argop4_u.opbind_conn_to_session.bctsa_sessid, sid,
+	       NFS4_SESSIONID_SIZE);
+	op.nfs_argop4_u.opbind_conn_to_session.bctsa_dir = CDFC4_FORE;
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
+
+	/* DESTROY_SESSION of our own session must come last. */
+	req_begin(&w, 1, 3);
+	op_sequence(&op, sid, 0, 5, false);
+	req_op(&w, &op);
+	op_void(&op, OP_DESTROY_SESSION);
+	memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, sid,
+	       NFS4_SESSIONID_SIZE);
+	req_op(&w, &op);
+	op_void(&op, OP_PUTROOTFH);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
+	CHECK_EQ(w.reply.resarray.resarray_len, 2);
+
+	/* ... and then it works; the session is gone afterwards. */
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 6, false);
+	req_op(&w, &op);
+	op_void(&op, OP_DESTROY_SESSION);
+	memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, sid,
+	       NFS4_SESSIONID_SIZE);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4_OK);
+	req_begin(&w, 1, 1);
+	op_sequence(&op, sid, 0, 7, false);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_BADSESSION);
+	wire_free(&w);
+}
+
+static void
+test_reply_cache(void)
+{
+	static struct wire w;
+	static char first[BUF_SIZE];
+	uint32_t first_len;
+	char sid[NFS4_SESSIONID_SIZE];
+	nfs_argop4 op;
+
+	make_session("replay", 4096, 65536, 4096, sid);
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 2, 1, true);
+	req_op(&w, &op);
+	op_void(&op, OP_RECLAIM_COMPLETE);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4_OK);
+	memcpy(first, w.res, w.res_len);
+	first_len = w.res_len;
+	/*
+	 * The retry is answered from the cache: the same bytes, although
+	 * running RECLAIM_COMPLETE again would now fail.
+	 */
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.res_len, first_len);
+	CHECK(memcmp(w.res, first, first_len) == 0);
+	CHECK_EQ(w.reply.status, NFS4_OK);
+
+	/* The next seqid runs it again: COMPLETE_ALREADY. */
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 2, 2, false);
+	req_op(&w, &op);
+	op_void(&op, OP_RECLAIM_COMPLETE);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_COMPLETE_ALREADY);
+	/* Not cached (sa_cachethis false): its retry is refused. */
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_RETRY_UNCACHED_REP);
+	CHECK_EQ(w.reply.resarray.resarray_len, 1);
+	/* Misordered and bad slot. */
+	req_begin(&w, 1, 1);
+	op_sequence(&op, sid, 2, 9, false);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_SEQ_MISORDERED);
+	req_begin(&w, 1, 1);
+	op_sequence(&op, sid, 4, 1, false);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_BADSLOT);
+	wire_free(&w);
+}
+
+static void
+test_reply_limits(void)
+{
+	static struct wire w;
+	char sid[NFS4_SESSIONID_SIZE];
+	nfs_argop4 op;
+
+	/* Replies up to 300 bytes, of which 200 may be cached. */
+	make_session("limits", 4096, 300, 200, sid);
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 1, true);
+	req_op(&w, &op);
+	op_exchange_id(&op, "inner");
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_REP_TOO_BIG_TO_CACHE);
+	CHECK_EQ(w.reply.resarray.resarray_len, 2);
+	CHECK_EQ(res_at(&w, 1)->resop, OP_EXCHANGE_ID);
+
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 2, false);
+	req_op(&w, &op);
+	op_exchange_id(&op, "inner");
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_REP_TOO_BIG);
+
+	/* Small results still fit. */
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 3, true);
+	req_op(&w, &op);
+	op_void(&op, OP_RECLAIM_COMPLETE);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4_OK);
+	CHECK(w.res_len + 24 <= 200);
+	wire_free(&w);
+}
+
+static void
+test_bad_xdr(void)
+{
+	static struct wire w;
+	char sid[NFS4_SESSIONID_SIZE];
+	nfs_argop4 op;
+
+	make_session("badxdr", 4096, 65536, 4096, sid);
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 1, false);
+	req_op(&w, &op);
+	op_exchange_id(&op, "truncated");
+	req_op(&w, &op);
+	req_end(&w);
+	w.req_len -= 8;		/* cut into EXCHANGE_ID's arguments */
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_BADXDR);
+	CHECK_EQ(w.reply.resarray.resarray_len, 2);
+	CHECK_EQ(status_at(&w, 0), NFS4_OK);
+	CHECK_EQ(res_at(&w, 1)->resop, OP_EXCHANGE_ID);
+	wire_free(&w);
+}
+
+int
+main(void)
+{
+	struct nfs4_config cfg;
+
+	log_init("test_compound", LOG_LVL_WARN, false);
+	nfs4_config_defaults(&cfg);
+	cfg.server_owner = "unit-test-owner";
+	REQUIRE(nfs4_server_create_detached(&cfg, &nsrv) == 0);
+	memset(&cred, 0, sizeof(cred));
+	cred.flavor = AUTH_SYS;
+
+	TEST_RUN(test_minor_version_and_tag);
+	TEST_RUN(test_sessionless_rules);
+	TEST_RUN(test_illegal);
+	TEST_RUN(test_exchange_id_reply);
+	TEST_RUN(test_sequence_rules);
+	TEST_RUN(test_reply_cache);
+	TEST_RUN(test_reply_limits);
+	TEST_RUN(test_bad_xdr);
+	nfs4_server_shutdown(nsrv);
+	TEST_EXIT();
+}
