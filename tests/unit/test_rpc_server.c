@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -1227,7 +1228,18 @@ test_close_hook(void)
 	mutex_unlock(&tlock);
 }
 
-/* A second server: max_connections and the idle timeout. */
+static struct rpc_server *sig_srv;
+
+static void
+on_sigusr1(int sig)
+{
+	rpc_server_stop(sig_srv);
+}
+
+/*
+ * A second server: max_connections and the idle timeout; it is stopped
+ * from a signal handler running on its loop thread.
+ */
 static void
 test_connection_limits(void)
 {
@@ -1237,6 +1249,7 @@ test_connection_limits(void)
 	uint16_t port;
 	struct msg m;
 	uint8_t *rec = NULL;
+	struct sigaction sa = { .sa_flags = 0 };
 	uint64_t t0;
 	int fds[3];
 
@@ -1267,8 +1280,13 @@ test_connection_limits(void)
 	CHECK_EQ(recv_record_ms(fds[1], &rec, 3000), -1);
 	close(fds[0]);
 	close(fds[1]);
-	rpc_server_stop(s2);
+	sig_srv = s2;
+	sa.sa_handler = on_sigusr1;
+	sigemptyset(&sa.sa_mask);
+	REQUIRE(sigaction(SIGUSR1, &sa, NULL) == 0);
+	REQUIRE(pthread_kill(th, SIGUSR1) == 0);
 	pthread_join(th, NULL);
+	signal(SIGUSR1, SIG_DFL);
 	rpc_server_destroy(s2);
 }
 
