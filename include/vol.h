@@ -149,7 +149,8 @@ void vol_signature(const struct vol *v, uint64_t *offset,
 /*
  * Make [addr, addr + len) of the mapping durable: flush + drain on pmem,
  * msync otherwise.  tag names the persist point for fault injection
- * ("fs.data.write", ...); every call site uses a distinct literal.  On a
+ * ("fs.data.write", ...); every call site uses a distinct string literal
+ * (it is kept by pointer for the counts of vol_inject_count()).  On a
  * read-only volume this is a bug (VERIFY).  A failed msync shuts the
  * volume down (see vol_shutdown()).  Locks: none.
  */
@@ -157,10 +158,20 @@ void vol_persist(struct vol *v, const void *addr, size_t len, const char *tag);
 
 /*
  * Copy len bytes to dst (inside the mapping) and make them durable, as
- * one persist point named tag.  Locks: none.
+ * one persist point named tag (non-temporal copy on pmem).  Locks: none.
  */
 void vol_memcpy_persist(struct vol *v, void *dst, const void *src, size_t len,
 			const char *tag);
+
+/*
+ * Batched persistence of several ranges: vol_flush() each range, then one
+ * vol_drain(), which is the persist point (named tag).  After vol_drain()
+ * returns, every range flushed before it by this thread is durable.  On
+ * msync volumes vol_flush() already writes the pages and vol_drain() only
+ * counts the point.  Locks: none.
+ */
+void vol_flush(struct vol *v, const void *addr, size_t len);
+void vol_drain(struct vol *v, const char *tag);
 
 /*
  * Append one log record and return once it, and every record appended
@@ -227,6 +238,12 @@ int vol_checkpoint_load(struct vol *v,
 
 /* Copy the next len bytes of the image.  Returns 0 or -ENODATA (past the end). */
 int vol_ckpt_get(struct vol_ckpt_reader *r, void *buf, size_t len) MUST_CHECK;
+/*
+ * Zero-copy variant: the next len bytes in place (in the mapping, valid
+ * until vol_close()), or NULL past the end.  No alignment is promised
+ * beyond what the writer arranged.
+ */
+const void *vol_ckpt_get_ptr(struct vol_ckpt_reader *r, size_t len);
 /* Bytes of the image not yet read. */
 uint64_t vol_ckpt_remaining(const struct vol_ckpt_reader *r);
 /* Checkpoint epoch (also the log generation). */

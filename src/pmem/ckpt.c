@@ -83,10 +83,7 @@ vol_ckpt_put(struct vol_ckpt_writer *w, const void *buf, size_t len)
 	 * its header, in vol_checkpoint().  On pmem the non-temporal copy
 	 * leaves nothing dirty in the cache for that flush to miss.
 	 */
-	if (w->v->is_pmem)
-		pmem_memcpy_nodrain(w->base + w->len, buf, len);
-	else
-		memcpy(w->base + w->len, buf, len);
+	vol_copy_nodrain(w->v, w->base + w->len, buf, len);
 	w->crc = vol_crc32c(w->crc, buf, len);
 	w->len += len;
 	return 0;
@@ -139,7 +136,7 @@ vol_checkpoint(struct vol *v, int (*save)(void *ctx, struct vol_ckpt_writer *w),
 	 * 1. The image is durable before the header that validates it is
 	 * written: a header can never describe bytes still in flight.
 	 */
-	vol_persist_point(v, w.base, w.len, "ckpt.data");
+	vol_persist_copied(v, w.base, w.len, "ckpt.data");
 	h = area_hdr(v, new_epoch);
 	h->magic = VOL_CKPT_MAGIC;
 	h->epoch = new_epoch;
@@ -221,6 +218,18 @@ vol_ckpt_get(struct vol_ckpt_reader *r, void *buf, size_t len)
 	memcpy(buf, r->base + r->pos, len);
 	r->pos += len;
 	return 0;
+}
+
+/* See vol.h. */
+const void *
+vol_ckpt_get_ptr(struct vol_ckpt_reader *r, size_t len)
+{
+	const void *p = r->base + r->pos;
+
+	if (len > r->len - r->pos)
+		return NULL;
+	r->pos += len;
+	return p;
 }
 
 uint64_t

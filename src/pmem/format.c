@@ -281,7 +281,7 @@ fill_uuid(uint8_t *uuid)
  * mapping (a DAX character device cannot be read with pread()).
  */
 static int
-prepare_file(const char *path, uint64_t size, bool force)
+prepare_file(const char *path, uint64_t size, bool force, bool *created)
 {
 	uint8_t buf[PROBE_LEN];
 	struct stat st;
@@ -289,7 +289,12 @@ prepare_file(const char *path, uint64_t size, bool force)
 	ssize_t n;
 	int fd, err = 0;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	*created = false;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		*created = true;
+	else if (errno == EEXIST)
+		fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		log_error("%s: cannot open: %s", path, strerror(errno));
@@ -381,7 +386,7 @@ vol_create(const char *path, uint64_t size, const struct vol_mkfs_opts *opts)
 	uint32_t bs = o->block_size ? o->block_size : VOL_BLOCK_SIZE_DEFAULT;
 	uint8_t *base;
 	size_t map_len;
-	bool is_pmem, own_map;
+	bool is_pmem, own_map, created = false;
 	const char *what;
 	uint64_t total = VOL_AREA_ALIGN + 2 * VOL_CKPT_HDR_SIZE + 4096;
 	uint32_t seed;
@@ -405,12 +410,12 @@ vol_create(const char *path, uint64_t size, const struct vol_mkfs_opts *opts)
 	err = vol_inject_env();
 	if (err)
 		return err;
-	err = prepare_file(path, size, o->force);
+	err = prepare_file(path, size, o->force, &created);
 	if (err)
-		return err;
+		goto out_unlink;
 	err = vol_map(path, false, &base, &map_len, &is_pmem, &own_map);
 	if (err)
-		return err;
+		goto out_unlink;
 	if (size && size > map_len) {
 		log_error("%s: size %" PRIu64 " exceeds the device (%zu bytes)",
 			  path, size, map_len);
@@ -509,5 +514,9 @@ vol_create(const char *path, uint64_t size, const struct vol_mkfs_opts *opts)
 		 path, sb.vol_size, sb.data_blocks, bs);
 out_unmap:
 	vol_unmap(base, map_len, own_map);
+out_unlink:
+	/* Do not leave behind a file that we created and failed to format. */
+	if (err && created)
+		unlink(path);
 	return err;
 }

@@ -103,37 +103,76 @@ vol_unmap(uint8_t *base, size_t len, bool own_map)
 		pmem_unmap(base, len);
 }
 
-/*
- * The one place that makes bytes of the mapping durable.  On pmem,
- * pmem_persist() is flush (CLWB/CLFLUSHOPT) + drain (SFENCE): when it
- * returns, every store to [addr, addr + len) made before the call is in
- * the persistence domain.  On anything else msync() gives the same
- * guarantee for the pages covering the range.  A failed msync means we no
- * longer know what is on the media: shut down.  Locks: none.
- */
+/* How a range reached persist_range(). */
+enum persist_how {
+	PERSIST_STORED,		/* plain stores: flush and drain */
+	PERSIST_WORDS,		/* atomic 8-byte stores: flush and drain, never torn */
+	PERSIST_COPIED,		/* pmem_memcpy_nodrain(): already flushed on pmem */
+};
+
 static void
-persist_range(struct vol *v, const void *addr, size_t len, const char *tag,
-	      bool tearable)
+msync_or_shutdown(struct vol *v, const void *addr, size_t len)
 {
-	VERIFY(!v->rdonly);
-	ASSERT((const uint8_t *)addr >= v->base &&
-	       (const uint8_t *)addr + len <= v->base + v->map_len);
-	vol_inject_point(tag, tearable ? (void *)addr : NULL, len);
-	if (len == 0)
-		return;
-	if (v->is_pmem) {
-		pmem_persist(addr, len);
-	} else if (pmem_msync(addr, len) != 0) {
+	if (pmem_msync(addr, len) != 0) {
 		log_error("%s: msync failed at offset %td: %s", v->path,
 			  (const uint8_t *)addr - v->base, strerror(errno));
 		vol_shutdown(v, "cannot persist");
 	}
 }
 
+/*
+ * The one place that makes bytes of the mapping durable.  On pmem,
+ * pmem_persist() is flush (CLWB/CLFLUSHOPT) + drain (SFENCE): when it
+ * returns, every store to [addr, addr + len) made before the call is in
+ * the persistence domain.  A range written by pmem_memcpy_nodrain() is
+ * already flushed (non-temporal stores or flushes inside the copy), so it
+ * needs only the drain.  On anything else msync() gives the same
+ * guarantee for the pages covering the range.  A failed msync means we no
+ * longer know what is on the media: shut down.  Locks: none.
+ */
+static void
+persist_range(struct vol *v, const void *addr, size_t len, const char *tag,
+	      enum persist_how how)
+{
+	VERIFY(!v->rdonly);
+	ASSERT((const uint8_t *)addr >= v->base &&
+	       (const uint8_t *)addr + len <= v->base + v->map_len);
+	vol_inject_point(tag, how == PERSIST_WORDS ? NULL : (void *)addr, len);
+	if (len == 0)
+		return;
+	if (!v->is_pmem)
+		msync_or_shutdown(v, addr, len);
+	else if (how == PERSIST_COPIED)
+		pmem_drain();
+	else
+		pmem_persist(addr, len);
+}
+
 void
 vol_persist_point(struct vol *v, const void *addr, size_t len, const char *tag)
 {
-	persist_range(v, addr, len, tag, true);
+	persist_range(v, addr, len, tag, PERSIST_STORED);
+}
+
+/* A range written with vol_copy_nodrain(): see persist_range(). */
+void
+vol_persist_copied(struct vol *v, const void *addr, size_t len,
+		   const char *tag)
+{
+	persist_range(v, addr, len, tag, PERSIST_COPIED);
+}
+
+/*
+ * Copy into the mapping for a later vol_persist_copied(): non-temporal on
+ * pmem, so the data does not linger in the cache.
+ */
+void
+vol_copy_nodrain(struct vol *v, void *dst, const void *src, size_t len)
+{
+	if (v->is_pmem)
+		pmem_memcpy_nodrain(dst, src, len);
+	else
+		memcpy(dst, src, len);
 }
 
 /*
@@ -146,7 +185,7 @@ vol_persist_words(struct vol *v, const uint64_t *words, size_t n,
 		  const char *tag)
 {
 	ASSERT(((uintptr_t)words & 7) == 0);
-	persist_range(v, words, n * sizeof(uint64_t), tag, false);
+	persist_range(v, words, n * sizeof(uint64_t), tag, PERSIST_WORDS);
 }
 
 /* See vol.h. */
@@ -162,11 +201,31 @@ vol_memcpy_persist(struct vol *v, void *dst, const void *src, size_t len,
 		   const char *tag)
 {
 	VERIFY(!v->rdonly);
+	vol_copy_nodrain(v, dst, src, len);
+	vol_persist_copied(v, dst, len, tag);
+}
+
+/* See vol.h. */
+void
+vol_flush(struct vol *v, const void *addr, size_t len)
+{
+	VERIFY(!v->rdonly);
+	if (len == 0)
+		return;
 	if (v->is_pmem)
-		pmem_memcpy_nodrain(dst, src, len);
+		pmem_flush(addr, len);
 	else
-		memcpy(dst, src, len);
-	vol_persist_point(v, dst, len, tag);
+		msync_or_shutdown(v, addr, len);
+}
+
+/* See vol.h. */
+void
+vol_drain(struct vol *v, const char *tag)
+{
+	VERIFY(!v->rdonly);
+	vol_inject_point(tag, NULL, 0);
+	if (v->is_pmem)
+		pmem_drain();
 }
 
 /*

@@ -162,6 +162,9 @@ void vol_persist_point(struct vol *v, const void *addr, size_t len,
 		       const char *tag);
 void vol_persist_words(struct vol *v, const uint64_t *words, size_t n,
 		       const char *tag);
+void vol_copy_nodrain(struct vol *v, void *dst, const void *src, size_t len);
+void vol_persist_copied(struct vol *v, const void *addr, size_t len,
+			const char *tag);
 
 /* inject.c */
 void vol_inject_point(const char *tag, void *addr, size_t len);

@@ -27,3 +27,7 @@ TESTS += tests/unit/test_alloc
 # pmemnfs-mkfs end to end (needs tools/mkfs/pmemnfs-mkfs, built by "all").
 dist_check_SCRIPTS += tests/unit/test_vol_mkfs.sh
 TESTS += tests/unit/test_vol_mkfs.sh
+
+# The same tests on the flush+drain path (PMEM_IS_PMEM_FORCE=1).
+dist_check_SCRIPTS += tests/unit/test_vol_pmem_force.sh
+TESTS += tests/unit/test_vol_pmem_force.sh

@@ -51,16 +51,39 @@ test_round_trip(void)
 	tv_pread(path, disk_sig, sig_len, off);
 	CHECK(memcmp(disk_sig, sig, sig_len) == 0);
 	CHECK(memcmp(sig + sig_len - VOL_UUID_LEN, vol_uuid(v), VOL_UUID_LEN) == 0);
-	/* block data persists across close/open */
+	/* pmem or msync: as libpmem says (PMEM_IS_PMEM_FORCE honoured) */
+	{
+		const char *force = getenv("PMEM_IS_PMEM_FORCE");
+
+		if (force && strcmp(force, "1") == 0)
+			CHECK(vol_is_pmem(v));
+		else if (force && strcmp(force, "0") == 0)
+			CHECK(!vol_is_pmem(v));
+	}
+	/* block data persists across close/open, by each persist call */
+	vol_inject_reset();
 	memcpy(vol_block_ptr(v, 3), "hello", 5);
 	vol_persist(v, vol_block_ptr(v, 3), 5, "test.data");
+	vol_memcpy_persist(v, vol_block_ptr(v, 4), "world", 5, "test.copy");
+	memcpy(vol_block_ptr(v, 5), "batch1", 6);
+	memcpy(vol_block_ptr(v, 9), "batch2", 6);
+	vol_flush(v, vol_block_ptr(v, 5), 6);
+	vol_flush(v, vol_block_ptr(v, 9), 6);
+	vol_drain(v, "test.drain");
+	CHECK_EQ(vol_inject_count("test.*"), 3);
+	CHECK_EQ(vol_inject_count("test.data"), 1);
+	CHECK_EQ(vol_inject_count(NULL), 3);
 	vol_close(v);
+	CHECK_EQ(vol_inject_count("sb.close"), 1);
 
 	tv_read_sb(path, &sb);
 	CHECK_EQ(sb.clean_word, VOL_SB_CLEAN);
 	REQUIRE(vol_open(path, 0, &v) == 0);
 	CHECK_EQ(vol_boot_count(v), 2);
 	CHECK(memcmp(vol_block_ptr(v, 3), "hello", 5) == 0);
+	CHECK(memcmp(vol_block_ptr(v, 4), "world", 5) == 0);
+	CHECK(memcmp(vol_block_ptr(v, 5), "batch1", 6) == 0);
+	CHECK(memcmp(vol_block_ptr(v, 9), "batch2", 6) == 0);
 	tv_read_sb(path, &sb);
 	CHECK_EQ(sb.clean_word, VOL_SB_DIRTY);	/* dirty while open */
 	vol_close(v);
