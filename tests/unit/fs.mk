@@ -12,3 +12,8 @@ check_PROGRAMS += tests/unit/test_fs_dir
 tests_unit_test_fs_dir_SOURCES = tests/unit/test_fs_dir.c
 tests_unit_test_fs_dir_LDADD = $(FS_TEST_LIBS)
 TESTS += tests/unit/test_fs_dir
+
+check_PROGRAMS += tests/unit/test_fs_ops
+tests_unit_test_fs_ops_SOURCES = tests/unit/test_fs_ops.c tests/unit/test_fs_util.h
+tests_unit_test_fs_ops_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_ops
