@@ -19,3 +19,11 @@ tests_unit_test_refset_stress_SOURCES = tests/unit/test_refset_stress.c \
 	tests/unit/test_refset_util.h
 tests_unit_test_refset_stress_LDADD = $(REFSET_TEST_LIBS)
 TESTS += tests/unit/test_refset_stress
+
+# The same stress against the real engine on a file-backed volume.
+check_PROGRAMS += tests/unit/test_refset_engine
+tests_unit_test_refset_engine_SOURCES = tests/unit/test_refset_engine.c \
+	tests/unit/test_refset_util.h
+tests_unit_test_refset_engine_LDADD = src/fs/libfs.a src/pmem/libpmemvol.a \
+	src/common/libcommon.a $(PMEM_LIBS) $(PTHREAD_LIBS)
+TESTS += tests/unit/test_refset_engine
