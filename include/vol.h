@@ -4,7 +4,9 @@
  * described byte by byte in docs/format.md.
  *
  * Locking: a struct vol has one internal mutex that serializes log space
- * reservation and superblock updates; it is never held across a callback.
+ * reservation and checkpoint state; it is a leaf lock (nothing is taken
+ * under it, no persist runs under it) and never held across a callback,
+ * so any function here may be called with any fs lock held.
  * vol_log_append() may be called from many threads at once.  The metadata
  * owner (src/fs) must keep appends out while it runs vol_checkpoint() and
  * during vol_checkpoint_load()/vol_log_replay() at mount (it holds its own
@@ -175,8 +177,8 @@ void vol_drain(struct vol *v, const char *tag);
 
 /*
  * Append one log record and return once it, and every record appended
- * before it, is durable (RFC-free rule: an operation is acknowledged only
- * after its record is on the media).  type in 1..VOL_LOG_TYPE_MAX, len up
+ * before it, is durable: an operation may be acknowledged once this
+ * returns 0, never before.  type in 1..VOL_LOG_TYPE_MAX, len up
  * to VOL_LOG_PAYLOAD_MAX.  Locks: takes the volume mutex briefly; the copy
  * and the persist run outside it, so appends from several threads overlap.
  * Returns 0; -ENOSPC if the log is full (checkpoint, then retry); -EIO if

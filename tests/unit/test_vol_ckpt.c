@@ -147,6 +147,19 @@ test_fresh_and_roundtrip(void)
 	CHECK_EQ(st.records, 1);		/* only "c" */
 	CHECK_EQ(st.epoch, 2);
 
+	/* fsck's view: a read-only mapping loads and replays the same */
+	{
+		struct state ro = { 0 };
+
+		REQUIRE(vol_open(path, VOL_OPEN_RDONLY, &v) == 0);
+		CHECK_EQ(vol_checkpoint_load(v, load_image, &ro.img), 0);
+		CHECK_EQ(vol_log_replay(v, count_records, &ro.records), 0);
+		CHECK_EQ(ro.img.len, IMG_LEN);
+		CHECK_EQ(ro.img.tag, TAG_OLD);
+		CHECK_EQ(ro.records, 1);
+		vol_close(v);
+	}
+
 	/* a second checkpoint goes to the other area, and so on */
 	im.tag = TAG_NEW;
 	im.len = 5000;
