@@ -244,9 +244,30 @@ int
 vol_probe(const char *path)
 {
 	struct vol_sb_disk sb;
+	struct stat st;
 	ssize_t n;
 	int fd;
 
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISCHR(st.st_mode)) {
+		/* a DAX device cannot be read(): map it */
+		uint8_t *base;
+		size_t len;
+		bool is_pmem, own_map;
+		int err = vol_map(path, true, &base, &len, &is_pmem, &own_map);
+
+		if (err)
+			return err;
+		if (len < sizeof(sb)) {
+			vol_unmap(base, len, own_map);
+			return 0;
+		}
+		memcpy(&sb, base, sizeof(sb));
+		vol_unmap(base, len, own_map);
+		return memcmp(sb.magic, VOL_SB_MAGIC, VOL_SB_MAGIC_LEN) == 0 &&
+		       sb.csum == vol_sb_csum(&sb);
+	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -393,6 +414,7 @@ vol_create(const char *path, uint64_t size, const struct vol_mkfs_opts *opts)
 	uint8_t *base;
 	size_t map_len;
 	bool is_pmem, own_map, created = false;
+	int lock_fd = -1;
 	const char *what;
 	uint64_t total = VOL_AREA_ALIGN + 2 * VOL_CKPT_HDR_SIZE +
 			 MKFS_LOG_CLEAR_LEN + sizeof(struct vol_sb_disk);
@@ -417,9 +439,22 @@ vol_create(const char *path, uint64_t size, const struct vol_mkfs_opts *opts)
 	err = vol_inject_env();
 	if (err)
 		return err;
+	/* Lock before looking at or resizing an existing file. */
+	if (access(path, F_OK) == 0) {
+		lock_fd = vol_lock_path(path, true);
+		if (lock_fd < 0)
+			return lock_fd;
+	}
 	err = prepare_file(path, size, o->force, &created);
 	if (err)
 		goto out_unlink;
+	if (lock_fd < 0) {
+		lock_fd = vol_lock_path(path, true);
+		if (lock_fd < 0) {
+			err = lock_fd;
+			goto out_unlink;
+		}
+	}
 	err = vol_map(path, false, &base, &map_len, &is_pmem, &own_map);
 	if (err)
 		goto out_unlink;
@@ -526,5 +561,7 @@ out_unlink:
 	/* Do not leave behind a file that we created and failed to format. */
 	if (err && created)
 		unlink(path);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return err;
 }

@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -92,6 +93,38 @@ vol_map(const char *path, bool rdonly, uint8_t **base, size_t *len,
 out_close:
 	close(fd);
 	return err;
+}
+
+/*
+ * One user per volume: an advisory flock() on the path, exclusive for
+ * read-write use and for formatting, shared for read-only inspection,
+ * held until the returned descriptor is closed.  Two servers on one
+ * volume, or mkfs under a running server, would destroy it.  Returns the
+ * locked descriptor, -EBUSY if another process holds a conflicting lock,
+ * or another negative errno (logged).  Locks: none.
+ */
+int
+vol_lock_path(const char *path, bool excl)
+{
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		log_error("%s: %s", path, strerror(errno));
+		return err;
+	}
+	if (flock(fd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
+		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+		if (err == -EBUSY)
+			log_error("%s: in use by another process (a running "
+				  "server, mkfs or fsck)", path);
+		else
+			log_error("%s: cannot lock: %s", path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 void
@@ -263,10 +296,15 @@ vol_open(const char *path, unsigned flags, struct vol **out)
 		goto out_free;
 	}
 	v->rdonly = flags & VOL_OPEN_RDONLY;
+	v->lock_fd = vol_lock_path(path, !v->rdonly);
+	if (v->lock_fd < 0) {
+		err = v->lock_fd;
+		goto out_free_path;
+	}
 	err = vol_map(path, v->rdonly, &v->base, &v->map_len, &v->is_pmem,
 		      &v->own_map);
 	if (err)
-		goto out_free_path;
+		goto out_unlock;
 	v->sb = (struct vol_sb_disk *)v->base;
 	err = vol_sb_validate(path, v->sb, v->map_len);
 	if (err)
@@ -318,6 +356,8 @@ vol_open(const char *path, unsigned flags, struct vol **out)
 	return 0;
 out_unmap:
 	vol_unmap(v->base, v->map_len, v->own_map);
+out_unlock:
+	close(v->lock_fd);
 out_free_path:
 	free(v->path);
 out_free:
@@ -340,6 +380,7 @@ vol_close(struct vol *v)
 	condvar_destroy(&v->durable_cv);
 	mutex_destroy(&v->lock);
 	vol_unmap(v->base, v->map_len, v->own_map);
+	close(v->lock_fd);	/* the next user may come in */
 	free(v->path);
 	free(v);
 }

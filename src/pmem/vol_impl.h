@@ -124,6 +124,7 @@ struct vol {
 	bool			is_pmem;
 	bool			rdonly;
 	bool			was_clean;
+	int			lock_fd;	/* flock()ed: see vol_lock_path() */
 	struct vol_sb_disk	*sb;
 
 	/* validated geometry */
@@ -158,6 +159,7 @@ struct vol {
 int vol_map(const char *path, bool rdonly, uint8_t **base, size_t *len,
 	    bool *is_pmem, bool *own_map) MUST_CHECK;
 void vol_unmap(uint8_t *base, size_t len, bool own_map);
+int vol_lock_path(const char *path, bool excl) MUST_CHECK;
 void vol_persist_point(struct vol *v, const void *addr, size_t len,
 		       const char *tag);
 void vol_persist_words(struct vol *v, const uint64_t *words, size_t n,

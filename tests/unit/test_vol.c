@@ -127,6 +127,31 @@ test_unclean(void)
 	vol_close(v);
 }
 
+/* One user per volume: a second read-write open, or mkfs, is refused. */
+static void
+test_exclusive(void)
+{
+	char path[300];
+	struct vol *v, *v2, *r1, *r2;
+	struct vol_mkfs_opts o = { .force = true };
+
+	tv_path(path, sizeof(path), "excl");
+	tv_mkfs(path, TV_SIZE, 0);
+	REQUIRE(vol_open(path, 0, &v) == 0);
+	CHECK_EQ(vol_open(path, 0, &v2), -EBUSY);
+	CHECK_EQ(vol_open(path, VOL_OPEN_RDONLY, &v2), -EBUSY);
+	CHECK_EQ(vol_create(path, TV_SIZE, &o), -EBUSY);
+	vol_close(v);
+	/* readers share */
+	REQUIRE(vol_open(path, VOL_OPEN_RDONLY, &r1) == 0);
+	REQUIRE(vol_open(path, VOL_OPEN_RDONLY, &r2) == 0);
+	CHECK_EQ(vol_open(path, 0, &v2), -EBUSY);
+	vol_close(r1);
+	vol_close(r2);
+	REQUIRE(vol_open(path, 0, &v) == 0);	/* free again */
+	vol_close(v);
+}
+
 static void
 test_refuse_reformat(void)
 {
@@ -415,6 +440,7 @@ main(void)
 	TEST_RUN(test_inject_parse);
 	TEST_RUN(test_round_trip);
 	TEST_RUN(test_unclean);
+	TEST_RUN(test_exclusive);
 	TEST_RUN(test_refuse_reformat);
 	TEST_RUN(test_bad_options);
 	TEST_RUN(test_corrupt_fields);
