@@ -197,7 +197,9 @@ int fs_layoutref_shrink(struct fs_inode *ip, struct fs_layoutref *ref,
  * a stream of pins can not starve a truncate): to wait it drops the
  * caller's inode locks named in *held, waits, and retakes them in order;
  * *held is restored exactly on every return.  Pin first, then look up the
- * block map: the map can not change under a pin.
+ * block map: the map can not change under a pin.  A thread that already
+ * holds a pin on an overlapping range must pass a deadline: the break it
+ * would wait for is waiting for its first pin.
  * Locks: MAPLOCK held shared or exclusive (asserted), as described by
  * *held; no other inode's locks should be held if it may wait.
  * deadline_ns: CLOCK_MONOTONIC deadline for the wait, 0 = no limit.
@@ -261,6 +263,26 @@ uint64_t fs_refset_next_deadline(struct fs_inode *ip);
 
 /* Number of references in ip's set now (racy snapshot; for admin). */
 unsigned fs_refset_count(struct fs_inode *ip);
+
+/* One reference as administration sees it (pmemnfsctl). */
+struct fs_layoutref_info {
+	uint64_t		off;
+	uint64_t		len;
+	enum fs_layoutref_kind	kind;
+	enum fs_layoutref_state	state;
+	void			*owner;
+	uint64_t		break_deadline_ns; /* 0 unless being broken */
+};
+
+/*
+ * Call fn(ctx, info) for each reference of ip in offset order; stop at the
+ * first non-zero return and return it (0 when all were visited).
+ * Locks: holds the set's mutex across the walk, so fn must be quick and
+ * must not call into the reference set or take inode locks.
+ */
+int fs_refset_foreach(struct fs_inode *ip,
+		      int (*fn)(void *ctx, const struct fs_layoutref_info *ri),
+		      void *ctx) MUST_CHECK;
 
 /*
  * The recall bound for references broken from now on (ns, > 0), and its

@@ -569,6 +569,33 @@ fs_refset_next_deadline(struct fs_inode *ip)
 	return d;
 }
 
+int
+fs_refset_foreach(struct fs_inode *ip,
+		  int (*fn)(void *ctx, const struct fs_layoutref_info *ri),
+		  void *ctx)
+{
+	struct fs_refset *rs = &ip->refs;
+	int rc = 0;
+
+	mutex_lock(&rs->mu);
+	for (struct fs_layoutref *ref = rs->head; ref && rc == 0;
+	     ref = ref->next) {
+		struct fs_layoutref_info ri = {
+			.off = ref->off,
+			.len = ref->len,
+			.kind = ref->kind,
+			.state = ref->state,
+			.owner = ref->owner,
+			.break_deadline_ns = ref->state == FS_REF_ACTIVE ? 0 :
+				ref->break_deadline_ns,
+		};
+
+		rc = fn(ctx, &ri);
+	}
+	mutex_unlock(&rs->mu);
+	return rc;
+}
+
 unsigned
 fs_refset_count(struct fs_inode *ip)
 {

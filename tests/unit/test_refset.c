@@ -680,6 +680,73 @@ test_bad_arguments(void)
 	test_inode_free(ip);
 }
 
+struct walk {
+	int		n;
+	uint64_t	last_off;
+	bool		sorted;
+	int		breaking;
+	int		pins;
+};
+
+static int
+walk_one(void *ctx, const struct fs_layoutref_info *ri)
+{
+	struct walk *w = ctx;
+
+	if (w->n > 0 && ri->off < w->last_off)
+		w->sorted = false;
+	w->last_off = ri->off;
+	w->n++;
+	if (ri->state == FS_REF_BREAKING) {
+		w->breaking++;
+		CHECK(ri->break_deadline_ns != 0);
+	}
+	if (ri->kind == FS_REF_PIN)
+		w->pins++;
+	return w->n == 4 ? 42 : 0;	/* stop at the fourth */
+}
+
+/* The admin walk sees every reference in order, with its state. */
+static void
+test_foreach(void)
+{
+	struct fs_inode *ip = test_inode_new(113);
+	struct holder a, b, c;
+	struct fs_layoutref pin;
+	unsigned held = FS_MAPLOCK_SHARED;
+	struct walk w = { .sorted = true };
+
+	memset(&pin, 0, sizeof(pin));
+	holder_init(&a, ip, ANSWER_LATER);
+	holder_init(&b, ip, ANSWER_LATER);
+	holder_init(&c, ip, ANSWER_LATER);
+	CHECK_EQ(holder_grant(&a, FS_REF_LAYOUT_RW, 8192, 4096), 0);
+	CHECK_EQ(holder_grant(&b, FS_REF_LAYOUT_READ, 0, 4096), 0);
+	fs_ilock(ip, held);
+	CHECK_EQ(fs_pin_range(ip, &held, &pin, 4096, 4096, NULL, NULL, 0), 0);
+	fs_iunlock(ip, held);
+	held = FS_BREAK_LOCKS;
+	fs_ilock(ip, held);
+	CHECK_EQ(fs_break_layouts(ip, &held, 8192, 4096, FS_BREAK_UNMAP,
+				  clock_now_ns() + NSEC_PER_MSEC), -EAGAIN);
+	fs_iunlock(ip, held);
+	CHECK_EQ(fs_refset_foreach(ip, walk_one, &w), 0);
+	CHECK_EQ(w.n, 3);
+	CHECK(w.sorted);
+	CHECK_EQ(w.breaking, 1);
+	CHECK_EQ(w.pins, 1);
+	CHECK_EQ(holder_grant(&c, FS_REF_LAYOUT_READ, 1 << 20, 4096), 0);
+	memset(&w, 0, sizeof(w));
+	w.sorted = true;
+	CHECK_EQ(fs_refset_foreach(ip, walk_one, &w), 42);
+	CHECK_EQ(w.n, 4);
+	holder_return(&a);
+	holder_return(&b);
+	holder_return(&c);
+	fs_unpin(ip, &pin);
+	test_inode_free(ip);
+}
+
 int
 main(void)
 {
@@ -697,5 +764,6 @@ main(void)
 	TEST_RUN(test_pin_deadline);
 	TEST_RUN(test_shrink_completes_break);
 	TEST_RUN(test_bad_arguments);
+	TEST_RUN(test_foreach);
 	TEST_EXIT();
 }
