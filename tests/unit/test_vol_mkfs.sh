@@ -96,6 +96,12 @@ grep -q -- "$dir/small" "$dir/err" || bad "error does not name $dir/small"
 [ ! -e "$dir/small" ] || bad "a failed mkfs left the file it created"
 run -l 100K -f "$vol"
 expect 1 "multiples of" "log size not a multiple of 64K"
+if command -v flock >/dev/null 2>&1; then
+	# a volume in use (as by a running server) is never formatted
+	flock -x "$vol" "$MKFS" -f "$vol" >"$dir/out" 2>"$dir/err"
+	rc=$?
+	expect 1 "in use by another process" "volume in use"
+fi
 mkdir "$dir/ro" && chmod 555 "$dir/ro"
 if [ "$(id -u)" != 0 ]; then
 	run -s 16M "$dir/ro/vol"

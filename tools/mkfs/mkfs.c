@@ -220,12 +220,8 @@ main(int argc, char **argv)
 		printf("Formatting %s (%" PRIu64 " bytes)\n", path, size);
 	}
 	err = vol_create(path, size, &o);
-	if (err) {
-		/* vol_create() logged the reason, naming the file */
-		if (err != -EEXIST && err != -EINVAL)
-			fprintf(stderr, PROG ": %s: %s\n", path, strerror(-err));
-		return 1;
-	}
+	if (err)
+		return 1;	/* vol_create() logged the reason, naming the file */
 	if (quiet)
 		return 0;
 	err = vol_open(path, VOL_OPEN_RDONLY, &v);
