@@ -234,7 +234,11 @@ void fs_unpin(struct fs_inode *ip, struct fs_layoutref *pin);
  * Locks: caller holds ip's IOLOCK and MAPLOCK exclusive (asserted) and
  * passes what it holds of ip in *held; the locks may be cycled and are
  * held exactly as *held says on every return.  Anything the caller read
- * under them must be re-validated after a call that waited.
+ * under them must be re-validated after a call that waited.  Locks of
+ * other inodes stay held across the wait, and retaking ip's locks is
+ * order-checked: call it before taking any other inode's locks (or hold
+ * only IOLOCKs of lower-numbered inodes), and not while this thread holds
+ * a pin on the range.
  * deadline_ns: CLOCK_MONOTONIC bound on this call's wait, 0 = wait until
  * done (local callers).  When it passes the call returns -EAGAIN (the NFS
  * layer answers NFS4ERR_DELAY) while the recall carries on; a retry finds
