@@ -97,6 +97,8 @@ cb_ref_free(struct state_cb_ref *ref)
 	free(ref);
 }
 
+static void cb_kick(struct state_session *ses);
+
 /* Mark the binding gen down, if it is still the current one. */
 static void
 cb_mark_down(struct state_session *ses, uint64_t gen)
@@ -107,13 +109,30 @@ cb_mark_down(struct state_session *ses, uint64_t gen)
 	session_unlock(ses);
 }
 
+/*
+ * Close hook: the back channel of binding ref->gen is gone.  The session
+ * lets go of the connection at once (its memory is freed with the last
+ * reference) and callbacks waiting for a slot fail with -ECONNRESET.
+ */
 static void
 cb_conn_closed(struct rpc_conn *conn, void *arg)
 {
 	struct state_cb_ref *ref = arg;
+	struct state_session *ses = ref->ses;
+	struct rpc_conn *drop = NULL;
 
 	(void)conn;
-	cb_mark_down(ref->ses, ref->gen);
+	session_lock(ses);
+	if (!ses->dead && ses->cb_conn_gen == ref->gen) {
+		drop = ses->cb_conn;
+		ses->cb_conn = NULL;
+		state_session_set_cb_state_locked(ses, STATE_CB_DOWN);
+	}
+	session_unlock(ses);
+	if (drop) {
+		rpc_conn_put(drop);
+		cb_kick(ses);
+	}
 	cb_ref_free(ref);
 }
 
@@ -134,8 +153,6 @@ cb_probe_done(void *arg, int err, XDR *reply)
 		log_info("state: CB_NULL probe failed: %d", err);
 	cb_ref_free(ref);
 }
-
-static void cb_kick(struct state_session *ses);
 
 /*
  * Requires: no state locks held.  conn becomes the session's back channel

@@ -1,8 +1,15 @@
 # tests/unit/nfs4.mk: unit tests of src/nfs4 (see top-level Makefile.am).
-check_PROGRAMS += tests/unit/test_compound
-tests_unit_test_compound_SOURCES = tests/unit/test_compound.c
-tests_unit_test_compound_LDADD = src/nfs4/libnfs4.a src/state/libstate.a \
+NFS4_TEST_LIBS = src/nfs4/libnfs4.a src/state/libstate.a \
 	src/rpc/librpc.a src/xdr/libxdr.a src/common/libcommon.a \
 	$(TIRPC_LIBS) $(PTHREAD_LIBS)
-$(tests_unit_test_compound_OBJECTS): $(XDR_GEN_H)
-TESTS += tests/unit/test_compound
+
+check_PROGRAMS += tests/unit/test_compound tests/unit/test_backchannel
+tests_unit_test_compound_SOURCES = tests/unit/test_compound.c
+tests_unit_test_compound_LDADD = $(NFS4_TEST_LIBS)
+# A real TCP connection on 127.0.0.1 (free port): CB_NULL, CB_COMPOUND,
+# path-down reporting, BIND_CONN_TO_SESSION, connection close.
+tests_unit_test_backchannel_SOURCES = tests/unit/test_backchannel.c
+tests_unit_test_backchannel_LDADD = $(NFS4_TEST_LIBS)
+$(tests_unit_test_compound_OBJECTS) $(tests_unit_test_backchannel_OBJECTS): \
+	$(XDR_GEN_H)
+TESTS += tests/unit/test_compound tests/unit/test_backchannel
