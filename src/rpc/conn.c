@@ -341,13 +341,14 @@ conn_flush(struct rpc_conn *conn)
 			free(o);
 		}
 	}
+	if (atomic_load(&conn->closed))
+		return;		/* close() zeroed out_bytes */
 	if (written) {
 		mutex_lock(&conn->lock);
+		VERIFY(conn->out_bytes >= written);
 		conn->out_bytes -= written;
 		mutex_unlock(&conn->lock);
 	}
-	if (atomic_load(&conn->closed))
-		return;
 	conn_update_events(conn);
 	conn_maybe_resume(conn);
 }
