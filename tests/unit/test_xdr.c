@@ -833,6 +833,58 @@ test_block_layout_round_trip(void)
 	free(buf);
 }
 
+/*
+ * RFC 8154 SCSI device address: one base volume named by an NAA
+ * designator, checked against its wire image (RFC 8154 section 2.3).
+ */
+static void
+test_scsi_deviceaddr_wire(void)
+{
+	static char naa[] = "\x60\x01\x40\x50\x11\x22\x33\x44\x55\x66";
+	pnfs_scsi_deviceaddr4 da, got;
+	pnfs_scsi_volume4 vol;
+	pnfs_scsi_base_volume_info4 *b;
+	unsigned char want[64], *p = want;
+	u_int len;
+	char *buf;
+
+	memset(&da, 0, sizeof(da));
+	memset(&vol, 0, sizeof(vol));
+	vol.type = PNFS_SCSI_VOLUME_BASE;
+	b = &vol.pnfs_scsi_volume4_u.sv_simple_info;
+	b->sbv_code_set = PS_CODE_SET_BINARY;
+	b->sbv_designator_type = PS_DESIGNATOR_NAA;
+	b->sbv_designator.sbv_designator_len = sizeof(naa) - 1;
+	b->sbv_designator.sbv_designator_val = naa;
+	b->sbv_pr_key = 0x0123456789abcdefULL;
+	da.sda_volumes.sda_volumes_len = 1;
+	da.sda_volumes.sda_volumes_val = &vol;
+
+	put_be32(p, 1); p += 4;				/* sda_volumes count */
+	put_be32(p, 4); p += 4;				/* PNFS_SCSI_VOLUME_BASE */
+	put_be32(p, 1); p += 4;				/* PS_CODE_SET_BINARY */
+	put_be32(p, 3); p += 4;				/* PS_DESIGNATOR_NAA */
+	put_be32(p, sizeof(naa) - 1); p += 4;
+	memcpy(p, naa, sizeof(naa) - 1); p += 12;	/* 10 bytes + 2 pad */
+	put_be32(p, 0x01234567); p += 4;		/* sbv_pr_key, high */
+	put_be32(p, 0x89abcdef); p += 4;		/* sbv_pr_key, low */
+
+	buf = ENCODE(pnfs_scsi_deviceaddr4, &da, &len);
+	CHECK_EQ(len, p - want);
+	CHECK(len == (u_int)(p - want) && memcmp(buf, want, len) == 0);
+	REQUIRE(DECODE(pnfs_scsi_deviceaddr4, &got, buf, len));
+	REQUIRE(got.sda_volumes.sda_volumes_len == 1);
+	b = &got.sda_volumes.sda_volumes_val[0].pnfs_scsi_volume4_u
+		     .sv_simple_info;
+	CHECK_EQ(b->sbv_designator_type, PS_DESIGNATOR_NAA);
+	CHECK_EQ(b->sbv_pr_key, 0x0123456789abcdefULL);
+	CHECK(b->sbv_designator.sbv_designator_len == sizeof(naa) - 1 &&
+	      memcmp(b->sbv_designator.sbv_designator_val, naa,
+		     sizeof(naa) - 1) == 0);
+	FREE(pnfs_scsi_deviceaddr4, &got);
+	free(buf);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Bounds                                                                  */
 /* ---------------------------------------------------------------------- */
@@ -1513,6 +1565,7 @@ main(void)
 	TEST_RUN(test_cb_compound_res_round_trip);
 	TEST_RUN(test_block_deviceaddr_round_trip);
 	TEST_RUN(test_block_layout_round_trip);
+	TEST_RUN(test_scsi_deviceaddr_wire);
 	TEST_RUN(test_argarray_bound);
 	TEST_RUN(test_opaque_bounds);
 	TEST_RUN(test_write_and_name_bounds);
