@@ -145,6 +145,12 @@ struct fs_statfs {
 
 /* fs_mount() flags. */
 #define FS_MOUNT_RDONLY		0x1	/* no log records, no checkpoint */
+/*
+ * For pmemnfs-fsck: mount even when blocks are mapped twice or lie outside
+ * the data area (fs_check() names them), and leave orphans for fs_check()
+ * to report instead of freeing them.
+ */
+#define FS_MOUNT_FSCK		0x2
 
 /*
  * Mount the volume at path: open it, load the active checkpoint, replay the
@@ -327,5 +333,43 @@ int fs_srvrec_iterate(struct fs *fs,
 		      int (*fn)(void *ctx, const void *key, size_t klen,
 				const void *val, size_t vlen),
 		      void *ctx) MUST_CHECK;
+
+/* fs_check() options and results (pmemnfs-fsck, the crash tests). */
+struct fs_check_opts {
+	bool	repair;		/* fix what can be fixed (log records) */
+	/* Each problem as one line of text; NULL: log_warn(). */
+	void	(*problem)(void *ctx, const char *msg);
+	/* Progress over the inode walk (done, total); may be NULL. */
+	void	(*progress)(void *ctx, uint64_t done, uint64_t total);
+	void	*ctx;
+};
+
+struct fs_check_result {
+	uint64_t	problems;	/* found (before repair) */
+	uint64_t	fixed;		/* repaired */
+	uint64_t	inodes;
+	uint64_t	dirs;
+	uint64_t	extents;
+	uint64_t	blocks_mapped;
+	uint64_t	log_records;	/* in the current log generation */
+	uint64_t	log_used;	/* bytes */
+	uint64_t	log_size;
+};
+
+/*
+ * Check every invariant of the mounted metadata: no block in two files or
+ * outside the data area, the allocator agrees with the extent maps, every
+ * directory entry names an inode of its type, link counts match entries,
+ * every inode is reachable from the root, directories' parents match,
+ * sizes agree with extents and link texts, extent maps are well formed.
+ * With o->repair (not on a read-only mount): removes entries naming no
+ * inode, links unreachable files into /lost+found, corrects link counts
+ * and frees orphans, each as a log record; res->fixed counts them.
+ * Locks: none held; takes the quiesce lock exclusively while it looks
+ * (changes wait), so run it on an idle engine.
+ * Returns 0 (res filled; res->problems may be > 0), or -errno.
+ */
+int fs_check(struct fs *fs, const struct fs_check_opts *o,
+	     struct fs_check_result *res) MUST_CHECK;
 
 #endif

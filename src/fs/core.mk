@@ -2,6 +2,7 @@
 # the file operations, log records, checkpoints and replay (include/fs.h).
 # Appends to src_fs_libfs_a_SOURCES.
 src_fs_libfs_a_SOURCES += \
+	src/fs/check.c \
 	src/fs/ckpt.c \
 	src/fs/dir.c \
 	src/fs/dir.h \

@@ -77,6 +77,8 @@ struct fs {
 	size_t			srv_count;
 	/* Statistics. */
 	atomic_uint_fast64_t	checkpoints;
+	/* FS_MOUNT_FSCK: extents the allocator rebuild refused. */
+	uint64_t		mount_conflicts;
 };
 
 /* Extended attribute, one list element (ILOCK of the inode). */
@@ -110,6 +112,8 @@ enum fs_rec_type {
 	FS_REC_XATTR_DEL = 9,
 	FS_REC_SRV_PUT = 10,
 	FS_REC_SRV_DEL = 11,
+	FS_REC_SETNLINK = 12,	/* fsck repair */
+	FS_REC_DIRENT_DEL = 13,	/* fsck repair: an entry naming no inode */
 };
 
 struct fs_rec_time {
@@ -216,6 +220,15 @@ struct fs_rec_srv {
 	uint32_t		vlen;
 	uint8_t			data[];		/* key, then value */
 };
+
+/* SETNLINK (fsck) */
+struct fs_rec_setnlink {
+	uint64_t		ino;
+	uint32_t		nlink;
+	uint32_t		pad;
+};
+
+/* DIRENT_DEL (fsck): dir, name; uses struct fs_rec_link with ino 0. */
 
 /* ---- inode.c ---- */
 void fs_itable_init(struct fs *fs);

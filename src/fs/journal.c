@@ -476,6 +476,40 @@ apply_srv(struct fs *fs, uint16_t type, const struct fs_rec_srv *r,
 	return rc == -ENOENT ? -EUCLEAN : rc;
 }
 
+static int
+apply_setnlink(struct fs *fs, const struct fs_rec_setnlink *r, uint32_t len)
+{
+	struct fs_inode *ip;
+	int rc;
+
+	if (len != sizeof(*r))
+		return -EUCLEAN;
+	rc = rec_inode(fs, r->ino, &ip);
+	if (rc)
+		return rc;
+	ip->nlink = r->nlink;
+	ip->change++;
+	return 0;
+}
+
+static int
+apply_dirent_del(struct fs *fs, const struct fs_rec_link *r, uint32_t len)
+{
+	struct fs_inode *dir;
+	int rc;
+
+	if (len < sizeof(*r) || len != sizeof(*r) + r->namelen)
+		return -EUCLEAN;
+	rc = rec_dir(fs, r->dir, &dir);
+	if (rc)
+		return rc;
+	rc = fs_dir_remove(dir->dir, r->name, r->namelen);
+	if (rc)
+		return -EUCLEAN;
+	dir->change++;
+	return 0;
+}
+
 int
 fs_apply(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 {
@@ -500,6 +534,10 @@ fs_apply(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 	case FS_REC_SRV_PUT:
 	case FS_REC_SRV_DEL:
 		return apply_srv(fs, type, rec, len);
+	case FS_REC_SETNLINK:
+		return apply_setnlink(fs, rec, len);
+	case FS_REC_DIRENT_DEL:
+		return apply_dirent_del(fs, rec, len);
 	default:
 		return -EUCLEAN;
 	}

@@ -92,11 +92,18 @@ static int
 mark_used(void *ctx, const struct fs_ext *e)
 {
 	struct fs *fs = ctx;
+	int rc;
 
 	if (e->vblk >= vol_data_blocks(fs->vol) ||
 	    e->vblk + e->len > vol_data_blocks(fs->vol))
-		return -EUCLEAN;
-	return fs_alloc_mark_used(&fs->alloc, e->vblk, e->len);
+		rc = -EUCLEAN;
+	else
+		rc = fs_alloc_mark_used(&fs->alloc, e->vblk, e->len);
+	if (rc && rc != -ENOMEM && (fs->flags & FS_MOUNT_FSCK)) {
+		fs->mount_conflicts++;	/* fs_check() names it */
+		rc = 0;
+	}
+	return rc;
 }
 
 static int
@@ -108,7 +115,7 @@ rebuild_one(void *ctx, struct fs_inode *ip)
 	if (!ip->map)
 		return 0;
 	rc = fs_extmap_walk(ip->map, 0, UINT64_MAX, mark_used, fs);
-	if (rc == -EEXIST || rc == -EINVAL) {
+	if (rc == -EEXIST || rc == -EINVAL || rc == -EUCLEAN) {
 		log_error("fs: inode %llu maps a block another file maps, or "
 			  "one outside the data area",
 			  (unsigned long long)ip->ino);
@@ -240,9 +247,11 @@ fs_mount(const char *path, unsigned flags, struct fs **out)
 		goto out_close;
 
 	if (!(flags & FS_MOUNT_RDONLY)) {
-		rc = free_orphans(fs);
-		if (rc)
-			goto out_close;
+		if (!(flags & FS_MOUNT_FSCK)) {
+			rc = free_orphans(fs);
+			if (rc)
+				goto out_close;
+		}
 		/*
 		 * A new volume gets its root only through this checkpoint (a
 		 * crash before it leaves the volume as mkfs wrote it); an old

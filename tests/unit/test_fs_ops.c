@@ -17,6 +17,7 @@
 
 #include "../testlib.h"
 #include "test_fs_util.h"
+#include "../../src/fs/dir.h"
 
 #define VOLSZ	(64ull << 20)
 #define BS	4096u
@@ -549,6 +550,85 @@ test_shutdown(void)
 	CHECK_EQ(fs_unmount(fs), 0);
 }
 
+static uint64_t check_msgs;
+
+static void
+check_msg(void *ctx, const char *msg)
+{
+	check_msgs++;
+	if (getenv("FS_TEST_VERBOSE"))
+		fprintf(stderr, "  check: %s\n", msg);
+}
+
+/* fs_check() finds nothing on a good volume, finds planted damage, and
+ * repairs it. */
+static void
+test_check(void)
+{
+	struct fs_check_opts o = { .problem = check_msg };
+	struct fs_check_result res;
+	struct fs *fs;
+	struct fs_inode *root, *f, *d, *ip;
+	size_t n;
+	char buf[100] = "x";
+
+	tf_mkfs(VOLSZ, 0);
+	fs = tf_mount();
+	root = tf_root(fs);
+	d = tf_create(fs, root, "d", FS_TYPE_DIR);
+	f = tf_create(fs, d, "f", FS_TYPE_REG);
+	CHECK_EQ(fs_write(fs, f, 0, sizeof(buf), buf, FS_FILE_SYNC, &n), 0);
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	CHECK_EQ(res.problems, 0);
+	CHECK_EQ(res.inodes, 3);
+	CHECK_EQ(res.blocks_mapped, 1);
+
+	/* Plant damage in memory: a wrong link count and an entry naming
+	 * no inode. */
+	f->nlink = 5;
+	CHECK_EQ(fs_dir_add(root->dir, "ghost", 5, 999999, FS_TYPE_REG, 0), 0);
+	check_msgs = 0;
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	CHECK_EQ(res.problems, 2);
+	CHECK_EQ(check_msgs, 2);
+	o.repair = true;
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	CHECK_EQ(res.fixed, 2);
+	o.repair = false;
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	CHECK_EQ(res.problems, 0);
+
+	/* An unreachable file goes to lost+found. */
+	CHECK_EQ(fs_dir_remove(d->dir, "f", 1), 0);
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	CHECK(res.problems >= 1);
+	o.repair = true;
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	o.repair = false;
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	CHECK_EQ(res.problems, 0);
+	ip = tf_lookup(fs, root, "lost+found");
+	REQUIRE(ip);
+	snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)f->ino);
+	{
+		struct fs_inode *g = tf_lookup(fs, ip, buf);
+
+		CHECK(g == f);
+		if (g)
+			fs_iput(fs, g);
+	}
+	fs_iput(fs, ip);
+	fs_iput(fs, f);
+	fs_iput(fs, d);
+	fs_iput(fs, root);
+	CHECK_EQ(fs_unmount(fs), 0);
+	/* The repairs were logged: a fresh mount is clean. */
+	fs = tf_mount();
+	CHECK_EQ(fs_check(fs, &o, &res), 0);
+	CHECK_EQ(res.problems, 0);
+	CHECK_EQ(fs_unmount(fs), 0);
+}
+
 int
 main(void)
 {
@@ -559,6 +639,7 @@ main(void)
 	TEST_RUN(test_replay);
 	TEST_RUN(test_log_full);
 	TEST_RUN(test_shutdown);
+	TEST_RUN(test_check);
 	tf_cleanup();
 	TEST_EXIT();
 }
