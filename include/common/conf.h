@@ -21,6 +21,7 @@ enum conf_type {
 	CONF_U32,	/* decimal integer in [min, max] */
 	CONF_U64,	/* decimal integer in [min, max] */
 	CONF_SIZE,	/* integer with optional K/M/G/T suffix (binary), u64 */
+	CONF_SIZE32,	/* the same, stored in a uint32_t */
 	CONF_BOOL,	/* yes/no, true/false, on/off, 1/0 */
 	CONF_STRING,	/* rest of the line, trimmed; char * (strdup'ed) */
 	CONF_LOGLEVEL,	/* error|warn|notice|info|debug -> enum log_level */

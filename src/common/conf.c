@@ -109,7 +109,9 @@ conf_set(const struct conf_key *k, const char *v, void *base, char *why_buf,
 	case CONF_U32:
 	case CONF_U64:
 	case CONF_SIZE:
-		rc = parse_u64(v, k->type == CONF_SIZE, &n, &why);
+	case CONF_SIZE32:
+		rc = parse_u64(v, k->type == CONF_SIZE ||
+			       k->type == CONF_SIZE32, &n, &why);
 		if (rc) {
 			snprintf(why_buf, why_len, "%s.%s: '%s': %s",
 				 k->section, k->name, v, why);
@@ -123,7 +125,7 @@ conf_set(const struct conf_key *k, const char *v, void *base, char *why_buf,
 				 (unsigned long long)k->max);
 			return -EINVAL;
 		}
-		if (k->type == CONF_U32)
+		if (k->type == CONF_U32 || k->type == CONF_SIZE32)
 			*(uint32_t *)field = (uint32_t)n;
 		else
 			*(uint64_t *)field = n;

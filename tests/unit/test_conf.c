@@ -15,6 +15,7 @@
 
 struct cfg {
 	uint32_t port;
+	uint32_t rec;
 	uint64_t size;
 	bool flag;
 	char *path;
@@ -23,6 +24,7 @@ struct cfg {
 
 static const struct conf_key keys[] = {
 	{ "server", "port", CONF_U32, offsetof(struct cfg, port), 1, 65535, "" },
+	{ "server", "rec", CONF_SIZE32, offsetof(struct cfg, rec), 4096, 1U << 30, "" },
 	{ "server", "size", CONF_SIZE, offsetof(struct cfg, size), 0, UINT64_MAX, "" },
 	{ "server", "flag", CONF_BOOL, offsetof(struct cfg, flag), 0, 0, "" },
 	{ "server", "path", CONF_STRING, offsetof(struct cfg, path), 0, 0, "" },
@@ -50,10 +52,11 @@ test_good(void)
 	char err[CONF_ERR_MAX] = "";
 
 	CHECK_EQ(parse_text("# comment\n[server]\nport = 2049\n"
-			    "size = 64G\nflag = yes\n  path = /a b  \n"
+			    "size = 64G\nrec = 1088K\nflag = yes\n  path = /a b  \n"
 			    "[log]\nlevel = debug\n", &c, err), 0);
 	CHECK_EQ(c.port, 2049);
 	CHECK_EQ(c.size, 64ULL << 30);
+	CHECK_EQ(c.rec, 1088 * 1024);
 	CHECK(c.flag);
 	CHECK(c.path && strcmp(c.path, "/a b") == 0);
 	CHECK_EQ(c.level, LOG_LVL_DEBUG);
@@ -95,6 +98,7 @@ test_bad(void)
 	expect_bad("[log]\nlevel = loud\n", ":2: log.level: 'loud'");
 	expect_bad("[server]\nsize = 3Q\n", ":2: server.size: '3Q': unknown size suffix");
 	expect_bad("[server]\nsize = 99999999999T\n", ":2: server.size");
+	expect_bad("[server]\nrec = 2G\n", ":2: server.rec: 2147483648 out of range");
 }
 
 static void

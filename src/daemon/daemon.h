@@ -1,0 +1,74 @@
+/*
+ * daemon.h - private to pmemnfsd's main: the whole configuration of one
+ * server process, as read from defaults, the config file and -o overrides.
+ *
+ * Locking: parsed once in main before any thread starts; read-only after.
+ * Ownership: strings are owned by the struct (daemon_config_free()).
+ */
+#ifndef PMEMNFS_DAEMON_H
+#define PMEMNFS_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common.h"
+#include "common/conf.h"
+#include "rpc.h"
+#include "nfs4.h"
+
+#define DAEMON_DEFAULT_PORT		2049
+#define DAEMON_DEFAULT_LISTEN		"127.0.0.1"
+#define DAEMON_DEFAULT_VOLUME		"pmemnfs.vol"
+/* A demo volume small enough for any disk, sparse so it costs nothing. */
+#define DAEMON_DEFAULT_VOLUME_SIZE	(1ULL << 30)
+
+struct daemon_config {
+	char		*listen;
+	uint32_t	port;
+	char		*volume;
+	uint64_t	volume_size;	/* used when the volume must be created */
+	char		*exports;	/* NULL: export "/" read-write to loopback */
+	char		*pid_file;
+	enum log_level	log_level;
+	bool		use_syslog;
+	struct rpc_server_config rpc;
+	struct nfs4_config nfs4;
+};
+
+void daemon_config_defaults(struct daemon_config *cfg);
+void daemon_config_free(struct daemon_config *cfg);
+/* Config file then overrides; err gets "FILE:LINE: problem". */
+int daemon_config_load(struct daemon_config *cfg, const char *path,
+		       char err[CONF_ERR_MAX]) MUST_CHECK;
+int daemon_config_override(struct daemon_config *cfg, const char *spec,
+			   char err[CONF_ERR_MAX]) MUST_CHECK;
+/*
+ * Fill in values derived from others and check the cross-key rules a
+ * per-key range cannot express; run once after the file and all overrides
+ * are applied.  where names the source for the message.
+ */
+int daemon_config_finish(struct daemon_config *cfg, const char *where,
+			 char err[CONF_ERR_MAX]) MUST_CHECK;
+/* Print every key with its meaning (for -h and the example config). */
+void daemon_config_usage(FILE *out);
+
+
+/*
+ * The storage behind the server: the volume (created on first start), the
+ * mounted engine, and the exports.  Owned by main; the NFS layer borrows
+ * the engine through daemon_storage_fs().
+ */
+struct daemon_storage;
+struct fs;
+
+int daemon_storage_open(const struct daemon_config *cfg,
+			struct daemon_storage **out) MUST_CHECK;
+void daemon_storage_close(struct daemon_storage *st);
+struct fs *daemon_storage_fs(struct daemon_storage *st);
+/* Parse the exports file without applying it (for -n and before start). */
+int daemon_storage_check_exports(const struct daemon_config *cfg,
+				 char err[CONF_ERR_MAX]) MUST_CHECK;
+/* SIGHUP: re-read the exports file; on error the old exports stay. */
+int daemon_storage_reload_exports(struct daemon_storage *st) MUST_CHECK;
+
+#endif
