@@ -183,6 +183,26 @@ void rpc_server_stop(struct rpc_server *srv);
 void rpc_server_destroy(struct rpc_server *srv);
 
 /*
+ * Counters for pmemnfsctl and tests; each is read atomically, the set is
+ * not a consistent snapshot.  Any thread, no locks.
+ */
+struct rpc_server_stats {
+	uint64_t calls;			/* CALL records read */
+	uint64_t replies;		/* replies sent (queued), any status */
+	uint64_t rejected;		/* of those: denied or accept_stat != SUCCESS */
+	uint64_t dropped;		/* calls answered with nothing */
+	uint64_t conns_accepted;
+	uint64_t conns_refused;		/* over max_connections */
+	uint64_t conns_open;
+	uint64_t records_too_big;	/* connections closed over max_record */
+	uint64_t read_pauses;		/* times a connection hit a flow limit */
+	uint64_t cb_calls;		/* back-channel calls sent */
+	uint64_t cb_timeouts;
+	uint64_t cb_stray_replies;	/* replies matching no pending call */
+};
+void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
+
+/*
  * A dispatch function that wants to block (waiting for a recall, say) asks
  * first.  Only cfg->nblocking_workers workers may block at once, so the
  * requests that end a wait (LAYOUTRETURN, DELEGRETURN, callback replies)

@@ -255,6 +255,10 @@ call_run(struct workq_item *it)
 		goto out_drop;
 	}
 out_send:
+	RPC_STAT_INC(srv, replies);
+	if (rpc_get32(cp->res.buf + 12) != MSG_ACCEPTED ||
+	    rpc_get32(cp->res.buf + 4 + 20) != SUCCESS)
+		RPC_STAT_INC(srv, rejected);
 	out = cp->res.buf;
 	outlen = cp->res.len;
 	rpc_record_mark(out, outlen - 4, true);
@@ -263,6 +267,7 @@ out_send:
 	call_free(cp);
 	return;
 out_drop:
+	RPC_STAT_INC(srv, dropped);
 	rpc_conn_queue_out(conn, NULL, 0, true);
 	call_free(cp);
 }

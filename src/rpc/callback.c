@@ -87,6 +87,7 @@ pending_timeout(struct evloop *loop, struct evloop_timer *t)
 	/* Armed implies still listed: reply and close cancel the timer. */
 	VERIFY(took == p);
 	log_info("rpc: back-channel call xid %#x timed out", p->xid);
+	RPC_STAT_INC(conn->srv, cb_timeouts);
 	pending_queue_completion(p, -ETIMEDOUT);
 }
 
@@ -106,6 +107,7 @@ rpc_pending_reply(struct rpc_conn *conn, uint32_t xid, uint8_t *rec,
 	mutex_unlock(&conn->lock);
 	if (!p) {
 		log_info("rpc: reply with unknown xid %#x; dropped", xid);
+		RPC_STAT_INC(conn->srv, cb_stray_replies);
 		free(rec);
 		return;
 	}
@@ -269,6 +271,7 @@ rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers,
 	conn->q_tail = o;
 	conn->out_bytes += xb.len;
 	rpc_conn_kick_locked(conn);
+	RPC_STAT_INC(srv, cb_calls);
 	mutex_unlock(&conn->lock);
 	return 0;
 

@@ -169,6 +169,7 @@ conn_handle_record(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
 	xid = rpc_get32(rec);
 	mtype = rpc_get32(rec + 4);
 	if (mtype == RPC_MSG_CALL) {
+		RPC_STAT_INC(conn->srv, calls);
 		mutex_lock(&conn->lock);
 		conn->inflight++;
 		mutex_unlock(&conn->lock);
@@ -216,10 +217,12 @@ conn_consume(struct rpc_conn *conn, const uint8_t *data, size_t n)
 				memcpy(conn->stash, data + off, n - off);
 				conn->stash_len = n - off;
 			}
-			if (!conn->read_paused)
+			if (!conn->read_paused) {
+				RPC_STAT_INC(conn->srv, read_pauses);
 				log_debug("rpc: %s: at %s, reading paused",
 					  peer_str(&conn->peer, pbuf,
 						   sizeof(pbuf)), limit);
+			}
 			conn->read_paused = true;
 			conn_update_events(conn);
 			return;
@@ -232,6 +235,7 @@ conn_consume(struct rpc_conn *conn, const uint8_t *data, size_t n)
 				 "bytes; closing the connection",
 				 peer_str(&conn->peer, pbuf, sizeof(pbuf)),
 				 conn->srv->cfg.max_record);
+			RPC_STAT_INC(conn->srv, records_too_big);
 			rpc_conn_close(conn, "record too large");
 			return;
 		}
@@ -542,6 +546,7 @@ rpc_conn_close(struct rpc_conn *conn, const char *why)
 		conn->next->prev = conn->prev;
 	conn->prev = conn->next = NULL;
 	srv->nconns--;
+	RPC_STAT_DEC(srv, conns_open);
 
 	rpc_pending_fail_all(pend);
 	if (hooks) {
@@ -569,6 +574,7 @@ rpc_conn_accept(struct rpc_server *srv, int fd,
 		log_warn("rpc: connection from %s refused: max_connections "
 			 "(%u) reached", peer_str(peer, pbuf, sizeof(pbuf)),
 			 srv->cfg.max_connections);
+		RPC_STAT_INC(srv, conns_refused);
 		close(fd);
 		return -EMFILE;
 	}
@@ -603,6 +609,8 @@ rpc_conn_accept(struct rpc_server *srv, int fd,
 		srv->conns->prev = conn;
 	srv->conns = conn;
 	srv->nconns++;
+	RPC_STAT_INC(srv, conns_accepted);
+	RPC_STAT_INC(srv, conns_open);
 	log_debug("rpc: connection from %s", peer_str(peer, pbuf,
 						       sizeof(pbuf)));
 	return 0;

@@ -121,6 +121,19 @@ struct rpc_listener {
 	int			fd;
 };
 
+/* struct rpc_server_stats, field for field, as relaxed atomic counters. */
+struct rpc_stats {
+	atomic_uint_fast64_t calls, replies, rejected, dropped;
+	atomic_uint_fast64_t conns_accepted, conns_refused, conns_open;
+	atomic_uint_fast64_t records_too_big, read_pauses;
+	atomic_uint_fast64_t cb_calls, cb_timeouts, cb_stray_replies;
+};
+
+#define RPC_STAT_INC(srv, field) \
+	atomic_fetch_add_explicit(&(srv)->stats.field, 1, memory_order_relaxed)
+#define RPC_STAT_DEC(srv, field) \
+	atomic_fetch_sub_explicit(&(srv)->stats.field, 1, memory_order_relaxed)
+
 struct rpc_server {
 	struct rpc_server_config cfg;
 	struct evloop		*loop;
@@ -134,6 +147,7 @@ struct rpc_server {
 	uint8_t			*rbuf;		/* loop: socket read buffer */
 	atomic_uint		next_xid;	/* back-channel xids */
 	atomic_bool		running;
+	struct rpc_stats	stats;
 };
 
 /* conn.c */

@@ -295,6 +295,26 @@ rpc_server_destroy(struct rpc_server *srv)
 	free(srv);
 }
 
+/* Copy the counters out; see struct rpc_server_stats.  Any thread. */
+void
+rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
+{
+#define RD(f) out->f = atomic_load_explicit(&srv->stats.f, memory_order_relaxed)
+	RD(calls);
+	RD(replies);
+	RD(rejected);
+	RD(dropped);
+	RD(conns_accepted);
+	RD(conns_refused);
+	RD(conns_open);
+	RD(records_too_big);
+	RD(read_pauses);
+	RD(cb_calls);
+	RD(cb_timeouts);
+	RD(cb_stray_replies);
+#undef RD
+}
+
 /* See rpc.h: the worker pool's block budget (workq_may_block()). */
 bool
 rpc_worker_may_block(void)

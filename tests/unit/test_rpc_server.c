@@ -1313,6 +1313,7 @@ test_connection_limits(void)
 	struct msg m;
 	uint8_t *rec = NULL;
 	struct sigaction sa = { .sa_flags = 0 };
+	struct rpc_server_stats st;
 	uint64_t t0;
 	int fds[3];
 
@@ -1350,7 +1351,39 @@ test_connection_limits(void)
 	REQUIRE(pthread_kill(th, SIGUSR1) == 0);
 	pthread_join(th, NULL);
 	signal(SIGUSR1, SIG_DFL);
+	rpc_server_get_stats(s2, &st);
+	CHECK_EQ(st.conns_accepted, 2);
+	CHECK_EQ(st.conns_refused, 1);
+	CHECK_EQ(st.conns_open, 0);
+	CHECK_EQ(st.calls, 2);
+	CHECK_EQ(st.replies, 2);
 	rpc_server_destroy(s2);
+}
+
+/* The main server's counters agree with what the tests above did. */
+static void
+test_stats(void)
+{
+	struct rpc_server_stats st;
+	uint64_t deadline = clock_now_ns() + TEST_DEADLINE_MS * NSEC_PER_MSEC;
+
+	/* A mutated call may still be on a worker; wait for it by deadline. */
+	do {
+		rpc_server_get_stats(srv, &st);
+	} while (st.calls != st.replies + st.dropped &&
+		 clock_now_ns() < deadline && !usleep(1000));
+	CHECK_EQ(st.records_too_big, 1);
+	CHECK_EQ(st.cb_timeouts, 1);
+	CHECK_EQ(st.cb_calls, 3);
+	CHECK(st.cb_stray_replies >= 2);
+	CHECK(st.read_pauses >= 2);
+	CHECK(st.rejected >= 12);
+	CHECK(st.dropped >= 1);		/* mutated calls with a cut header */
+	CHECK(st.calls > 500);
+	/* Every call read was answered or dropped by now. */
+	CHECK_EQ(st.calls, st.replies + st.dropped);
+	CHECK(st.conns_accepted >= 20);
+	CHECK_EQ(st.conns_refused, 0);
 }
 
 int
@@ -1378,6 +1411,7 @@ main(void)
 	TEST_RUN(test_close_hook);
 	TEST_RUN(test_mutated_calls);
 	TEST_RUN(test_connection_limits);
+	TEST_RUN(test_stats);
 	stop_server();
 	CHECK_EQ(atomic_load(&dispatch_errors), 0);
 	condvar_destroy(&tcv);
