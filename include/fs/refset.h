@@ -15,8 +15,9 @@
  *   fs_refset_expire_overdue()    no inode lock needed (any may be held)
  * Ownership: the engine owns the set; the holder owns each struct
  * fs_layoutref (usually embedded in its layout state or pin record) and
- * may free it once fs_layoutref_remove() returned, or once its expire op
- * was called and returned.  The engine never frees a reference.
+ * may free or reuse it only after fs_layoutref_remove() returned - also
+ * after an expiry, where remove is a no-op that waits until the engine
+ * has let go of the reference.  The engine never frees a reference.
  *
  * The engine knows nothing about NFS: it calls up only through the ops a
  * holder supplies (break_ref: start a recall; expire_ref: revoke and fence).
@@ -93,7 +94,8 @@ struct fs_layoutref_ops {
 	 * The recall bound passed: revoke the reference, and fence the holder
 	 * where configured, before returning - the engine removes the
 	 * reference when this returns and the blocks may then be reused.  May
-	 * block for the fence.  NULL: the reference can not be revoked (a
+	 * block for the fence.  The holder still calls fs_layoutref_remove()
+	 * (from here or later) before it frees the reference.  NULL: the reference can not be revoked (a
 	 * local pin: DMA may still be running); breakers wait for its release
 	 * (bounded only by their own deadline).
 	 */
