@@ -318,6 +318,16 @@ void nc_session_compound_init(struct nc_compound *cp, const char *tag);
 #define NC_DELAY_RETRIES	50
 #define NC_DELAY_BACKOFF_NS	(20 * NSEC_PER_MSEC)
 
+/*
+ * BIND_CONN_TO_SESSION (§18.34) of connection c to s, asking for dir.  A
+ * granted back direction makes c answer the session's callbacks (bound on
+ * the receive thread before any callback after the reply is read).
+ * *granted (if not NULL) gets bctsr_dir when *status is NFS4_OK.
+ */
+int nc_bind_conn_to_session(struct nc_conn *c, struct nc_session *s,
+			    channel_dir_from_client4 dir,
+			    channel_dir_from_server4 *granted,
+			    nfsstat4 *status) MUST_CHECK;
 /* DESTROY_SESSION (§18.37) sent on the session's connection; *status. */
 int nc_destroy_session(struct nc_session *s, nfsstat4 *status) MUST_CHECK;
 /* DESTROY_CLIENTID (§18.50) as a lone op on c; *status. */

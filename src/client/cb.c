@@ -22,13 +22,13 @@
 /* Encoded size of CB_SEQUENCE4resok: sessionid + four words. */
 #define NC_CB_SEQ_RESOK		(NFS4_SESSIONID_SIZE + 16u)
 
-/* See client_impl.h.  Locks: takes c->lock. */
+/* See client_impl.h.  Locks: caller holds c->lock. */
 void
-nc_cb_bind(struct nc_conn *c, const sessionid4 sid, uint32_t nslots)
+nc_cb_bind_locked(struct nc_conn *c, const sessionid4 sid, uint32_t nslots)
 {
 	uint32_t i;
 
-	mutex_lock(&c->lock);
+	mutex_assert_held(&c->lock);
 	if (!c->cb.bound ||
 	    memcmp(c->cb.sessionid, sid, NFS4_SESSIONID_SIZE) != 0) {
 		for (i = 0; i < NC_MAX_CB_SLOTS; i++) {
@@ -41,7 +41,6 @@ nc_cb_bind(struct nc_conn *c, const sessionid4 sid, uint32_t nslots)
 	c->cb.bound = true;
 	memcpy(c->cb.sessionid, sid, NFS4_SESSIONID_SIZE);
 	c->cb.nslots = MIN(nslots, NC_MAX_CB_SLOTS);
-	mutex_unlock(&c->lock);
 }
 
 /* See client_impl.h.  Locks: takes c->lock. */

@@ -34,6 +34,14 @@ struct nc_call {
 	uint32_t	reply_len;
 	nc_done_fn	done;
 	void		*ctx;
+	/*
+	 * Runs on the receive thread with conn->lock held, after the reply is
+	 * attached and before anything after it on the stream is read: lets
+	 * CREATE_SESSION / BIND_CONN_TO_SESSION bind the back channel before
+	 * the server's first callback (which may follow the reply at once) is
+	 * looked at.  Such calls have no done function; ctx is the hook's.
+	 */
+	void		(*peek_locked)(struct nc_call *call);
 };
 
 /* One back-channel slot: the last seqid answered and its reply (§2.10.6.1). */
@@ -102,8 +110,17 @@ struct nc_session {
  * Takes and drops c->lock itself; called with no lock held.
  */
 void nc_cb_handle_call(struct nc_conn *c, const uint8_t *rec, uint32_t len);
-/* Bind c's back channel to a session (CREATE_SESSION / BIND_CONN). */
-void nc_cb_bind(struct nc_conn *c, const sessionid4 sid, uint32_t nslots);
+/*
+ * Start a call like nc_call_start() with a peek_locked hook (see struct
+ * nc_call).  Internal to the library.
+ */
+int nc_call_start_peek(struct nc_conn *c, uint32_t prog, uint32_t vers,
+		       uint32_t proc, xdrproc_t enc, const void *args,
+		       void (*peek_locked)(struct nc_call *call),
+		       void *peek_ctx, struct nc_call **out) MUST_CHECK;
+/* Bind c's back channel to a session; caller holds c->lock. */
+void nc_cb_bind_locked(struct nc_conn *c, const sessionid4 sid,
+		       uint32_t nslots);
 /* Forget the binding if it is for sid. */
 void nc_cb_unbind(struct nc_conn *c, const sessionid4 sid);
 /* Free cached callback replies (conn teardown). */

@@ -185,8 +185,11 @@ conn_complete(struct nc_conn *c, uint8_t *rec, uint32_t len, uint32_t xid)
 	pending_del_locked(c, call);
 	call->reply = rec;
 	call->reply_len = len;
+	/* Waiters cannot see this before we unlock, peek included. */
 	call->completed = true;
 	call->err = 0;
+	if (call->peek_locked)
+		call->peek_locked(call);
 	done = call->done;
 	ctx = call->ctx;
 	condvar_broadcast(&c->cond);
@@ -574,11 +577,11 @@ call_send(struct nc_conn *c, struct nc_call *call, const void *msg,
 	return err;
 }
 
-/* See nfsclient.h.  Locks: none held by the caller. */
-int
-nc_call_start(struct nc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
-	      xdrproc_t enc, const void *args, nc_done_fn done, void *ctx,
-	      struct nc_call **out)
+/* Encode and send a call; the common part of the nc_call_start variants. */
+static int MUST_CHECK
+call_start(struct nc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
+	   xdrproc_t enc, const void *args, nc_done_fn done, void *ctx,
+	   void (*peek_locked)(struct nc_call *call), struct nc_call **out)
 {
 	struct nc_call *call;
 	size_t cap = NC_ENCODE_INITIAL, len = 0;
@@ -588,6 +591,7 @@ nc_call_start(struct nc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
 	call = call_alloc(c, nc_conn_next_xid(c), done, ctx);
 	if (!call)
 		return -ENOMEM;
+	call->peek_locked = peek_locked;
 	for (;;) {
 		uint8_t *nbuf = realloc(buf, cap);
 
@@ -617,6 +621,26 @@ out_free:
 	free(buf);
 	free(call);
 	return err;
+}
+
+/* See nfsclient.h.  Locks: none held by the caller. */
+int
+nc_call_start(struct nc_conn *c, uint32_t prog, uint32_t vers, uint32_t proc,
+	      xdrproc_t enc, const void *args, nc_done_fn done, void *ctx,
+	      struct nc_call **out)
+{
+	return call_start(c, prog, vers, proc, enc, args, done, ctx, NULL, out);
+}
+
+/* See client_impl.h.  Locks: none held by the caller. */
+int
+nc_call_start_peek(struct nc_conn *c, uint32_t prog, uint32_t vers,
+		   uint32_t proc, xdrproc_t enc, const void *args,
+		   void (*peek_locked)(struct nc_call *call), void *peek_ctx,
+		   struct nc_call **out)
+{
+	return call_start(c, prog, vers, proc, enc, args, NULL, peek_ctx,
+			  peek_locked, out);
 }
 
 /* See nfsclient.h.  Locks: none held by the caller. */

@@ -52,17 +52,19 @@ nc_compound_add(struct nc_compound *cp, nfs_opnum4 op)
 	return a;
 }
 
-/* See nfsclient.h. */
-int
-nc_compound(struct nc_conn *c, const struct nc_compound *cp, COMPOUND4res *res,
-	    struct nc_call **call_out)
+/* nc_compound() with an optional receive-thread peek hook. */
+static int MUST_CHECK
+compound_peek(struct nc_conn *c, const struct nc_compound *cp,
+	      COMPOUND4res *res, struct nc_call **call_out,
+	      void (*peek_locked)(struct nc_call *call), void *peek_ctx)
 {
 	struct nc_call *call;
 	int err;
 
-	err = nc_call_start(c, NC_NFS_PROGRAM, NC_NFS_VERSION,
-			    NC_NFSPROC_COMPOUND, (xdrproc_t)xdr_COMPOUND4args,
-			    &cp->args, NULL, NULL, &call);
+	err = nc_call_start_peek(c, NC_NFS_PROGRAM, NC_NFS_VERSION,
+				 NC_NFSPROC_COMPOUND,
+				 (xdrproc_t)xdr_COMPOUND4args, &cp->args,
+				 peek_locked, peek_ctx, &call);
 	if (err)
 		return err;
 	err = nc_call_wait(call, NC_DEFAULT_TIMEOUT_NS);
@@ -74,6 +76,75 @@ nc_compound(struct nc_conn *c, const struct nc_compound *cp, COMPOUND4res *res,
 	else
 		nc_call_free(call);
 	return err;
+}
+
+/* See nfsclient.h. */
+int
+nc_compound(struct nc_conn *c, const struct nc_compound *cp, COMPOUND4res *res,
+	    struct nc_call **call_out)
+{
+	return compound_peek(c, cp, res, call_out, NULL, NULL);
+}
+
+/*
+ * The first result of a completed call's COMPOUND4res if it is op, decoded
+ * into *res (free with xdr_free); NULL otherwise.
+ */
+static nfs_resop4 *
+peek_first_result(struct nc_call *call, nfs_opnum4 op, COMPOUND4res *res)
+{
+	memset(res, 0, sizeof(*res));
+	if (nc_call_decode(call, (xdrproc_t)xdr_COMPOUND4res, res,
+			   sizeof(*res)))
+		return NULL;
+	if (res->resarray.resarray_len < 1 ||
+	    res->resarray.resarray_val[0].resop != op)
+		return NULL;
+	return &res->resarray.resarray_val[0];
+}
+
+/*
+ * Receive thread, conn->lock held: a CREATE_SESSION that granted
+ * CREATE_SESSION4_FLAG_CONN_BACK_CHAN makes this connection the session's
+ * back channel now, before the server's CB_NULL probe is read.
+ */
+static void
+create_session_peek(struct nc_call *call)
+{
+	COMPOUND4res res;
+	nfs_resop4 *r = peek_first_result(call, OP_CREATE_SESSION, &res);
+	CREATE_SESSION4resok *ok;
+
+	mutex_assert_held(&call->conn->lock);
+	if (r && r->nfs_resop4_u.opcreate_session.csr_status == NFS4_OK) {
+		ok = &r->nfs_resop4_u.opcreate_session.CREATE_SESSION4res_u
+			      .csr_resok4;
+		if (ok->csr_flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN)
+			nc_cb_bind_locked(call->conn, ok->csr_sessionid,
+					  ok->csr_back_chan_attrs.ca_maxrequests);
+	}
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
+}
+
+/* Same for BIND_CONN_TO_SESSION with a back-channel direction granted. */
+static void
+bind_conn_peek(struct nc_call *call)
+{
+	struct nc_session *s = call->ctx;
+	COMPOUND4res res;
+	nfs_resop4 *r = peek_first_result(call, OP_BIND_CONN_TO_SESSION, &res);
+	BIND_CONN_TO_SESSION4resok *ok;
+
+	mutex_assert_held(&call->conn->lock);
+	if (r && r->nfs_resop4_u.opbind_conn_to_session.bctsr_status ==
+		 NFS4_OK) {
+		ok = &r->nfs_resop4_u.opbind_conn_to_session
+			      .BIND_CONN_TO_SESSION4res_u.bctsr_resok4;
+		if (ok->bctsr_dir == CDFS4_BACK || ok->bctsr_dir == CDFS4_BOTH)
+			nc_cb_bind_locked(call->conn, ok->bctsr_sessid,
+					  s->info.back.ca_maxrequests);
+	}
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
 }
 
 /* See nfsclient.h.  Every op's result starts with its nfsstat4. */
@@ -212,7 +283,10 @@ nc_create_session(struct nc_conn *c, struct nc_clientid *cl,
 	a->csa_cb_program = o->cb_program;
 	a->csa_sec_parms.csa_sec_parms_len = 1;
 	a->csa_sec_parms.csa_sec_parms_val = &sec;
-	err = nc_compound(c, &cp, &res, NULL);
+	/* The server may probe the back channel before we see the reply. */
+	if (o->flags & CREATE_SESSION4_FLAG_CONN_BACK_CHAN)
+		nc_conn_set_cb_program(c, o->cb_program);
+	err = compound_peek(c, &cp, &res, NULL, create_session_peek, NULL);
 	if (err)
 		return err;
 	if (res.resarray.resarray_len < 1 ||
@@ -228,14 +302,7 @@ nc_create_session(struct nc_conn *c, struct nc_clientid *cl,
 	cl->sequence++;
 	err = session_alloc(c, &r->CREATE_SESSION4res_u.csr_resok4, cl->clientid,
 			    out);
-	if (err)
-		goto out;
-	if (r->CREATE_SESSION4res_u.csr_resok4.csr_flags &
-	    CREATE_SESSION4_FLAG_CONN_BACK_CHAN) {
-		nc_conn_set_cb_program(c, o->cb_program);
-		nc_cb_bind(c, (*out)->info.sessionid,
-			   (*out)->info.back.ca_maxrequests);
-	}
+	/* The back channel was bound on the receive thread (peek above). */
 out:
 	nc_res_free((xdrproc_t)xdr_COMPOUND4res, &res);
 	return err;
@@ -440,6 +507,47 @@ nc_session_compound(struct nc_session *s, struct nc_compound *cp,
 				return err;
 		}
 	}
+}
+
+/* See nfsclient.h.  Locks: none held. */
+int
+nc_bind_conn_to_session(struct nc_conn *c, struct nc_session *s,
+			channel_dir_from_client4 dir,
+			channel_dir_from_server4 *granted, nfsstat4 *status)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	BIND_CONN_TO_SESSION4args *a;
+	int err;
+
+	nc_compound_init(&cp, "bind_conn_to_session", 1);
+	a = &nc_compound_add(&cp, OP_BIND_CONN_TO_SESSION)
+		     ->nfs_argop4_u.opbind_conn_to_session;
+	memcpy(a->bctsa_sessid, s->info.sessionid, NFS4_SESSIONID_SIZE);
+	a->bctsa_dir = dir;
+	if (dir != CDFC4_FORE) {
+		bool set;
+		uint32_t prog;
+
+		/* Callbacks on c use the program the session was made with. */
+		mutex_lock(&s->conn->lock);
+		set = s->conn->cb_program_set;
+		prog = s->conn->cb_program;
+		mutex_unlock(&s->conn->lock);
+		if (set)
+			nc_conn_set_cb_program(c, prog);
+	}
+	err = compound_peek(c, &cp, &res, NULL, bind_conn_peek, s);
+	if (err)
+		return err;
+	*status = res.status;
+	if (res.status == NFS4_OK && granted)
+		*granted = res.resarray.resarray_val[0].nfs_resop4_u
+				   .opbind_conn_to_session
+				   .BIND_CONN_TO_SESSION4res_u.bctsr_resok4
+				   .bctsr_dir;
+	nc_res_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	return 0;
 }
 
 /* See nfsclient.h.  Locks: none held. */

@@ -236,6 +236,53 @@ test_back_channel_conn_closed(void)
 	nc_conn_close(b);
 }
 
+/*
+ * §18.34.3: BIND_CONN_TO_SESSION with CDFC4_BACK_OR_BOTH makes a second
+ * connection a back channel of the session.  When the creating connection
+ * (the first back channel) closes, the session still has a back channel, so
+ * SEQUENCE must not report the path down; the server probes or uses the
+ * new one (a CB_NULL there is not required, so only its health is checked).
+ */
+static void
+test_bind_second_back_channel(void)
+{
+	struct nc_conn *a, *b;
+	struct nc_session *s;
+	channel_dir_from_server4 dir = 0;
+	nfsstat4 st = NFS4ERR_IO;
+	sessionid4 sid;
+	sequenceid4 seq = 1;
+	uint64_t deadline;
+	uint32_t f;
+
+	REQUIRE(h_session(&srv, h_owner("cbbind"), NULL, &a, &s) == 0);
+	memcpy(sid, nc_session_info(s)->sessionid, NFS4_SESSIONID_SIZE);
+	CHECK_EQ(nc_conn_wait_cb(a, offsetof(struct nc_cb_stats, cb_null), 1,
+				 PATH_DOWN_WAIT_NS), 0);
+	REQUIRE(h_connect(&srv, &b) == 0);
+	CHECK_EQ(nc_bind_conn_to_session(b, s, CDFC4_BACK_OR_BOTH, &dir, &st),
+		 0);
+	CHECK_EQ(st, NFS4_OK);
+	CHECK(dir == CDFS4_BACK || dir == CDFS4_BOTH);
+
+	h_session_free(a, s);	/* the first back channel is gone */
+	/*
+	 * Give the server time to notice the close and, wrongly, flag the
+	 * path down: poll for the whole window and fail on any down report.
+	 */
+	deadline = clock_now_ns() + 2ULL * LEASE_SEC * NSEC_PER_SEC;
+	while (clock_now_ns() < deadline) {
+		f = raw_seq_flags(b, sid, 1, &seq);
+		CHECK(f != UINT32_MAX);
+		if (f == UINT32_MAX || (f & PATH_DOWN_BITS)) {
+			CHECK(!(f & PATH_DOWN_BITS));
+			break;
+		}
+		h_sleep_ns(POLL_NS);
+	}
+	nc_conn_close(b);
+}
+
 int
 main(void)
 {
@@ -248,6 +295,7 @@ main(void)
 	TEST_RUN(test_no_back_channel);
 	TEST_RUN(test_silent_client);
 	TEST_RUN(test_back_channel_conn_closed);
+	TEST_RUN(test_bind_second_back_channel);
 	CHECK(h_still_serving(&srv));
 	CHECK_EQ(h_server_stop(&srv, test_failures != 0), 0);
 	TEST_EXIT();

@@ -62,7 +62,9 @@ test_framing(void)
 	REQUIRE(h_connect(&srv, &c) == 0);
 	put32(hdr, RPC_LAST_FRAG | 0x7ffffff0u);
 	CHECK_EQ(nc_conn_send_raw(c, hdr, 4), 0);
-	CHECK_EQ(nc_conn_send_raw(c, junk, sizeof(junk)), 0);
+	/* The server may close as soon as it has the header: EPIPE is fine. */
+	if (nc_conn_send_raw(c, junk, sizeof(junk)))
+		CHECK(nc_conn_wait_closed(c, CLOSE_WAIT_NS) == 0);
 	CHECK_EQ(nc_conn_wait_closed(c, CLOSE_WAIT_NS), 0);
 	nc_conn_close(c);
 	CHECK(h_still_serving(&srv));
@@ -382,8 +384,6 @@ test_concurrent_replays(void)
 	REQUIRE(h_session(&srv, h_owner("replays"), NULL, &c, &s) == 0);
 	nc_compound_init(&cp, "replay", 1);
 	h_sequence(nc_compound_add(&cp, OP_SEQUENCE), s, 1, 1, 1, true);
-	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
-	REQUIRE(nc_compound_add(&cp, OP_GETFH));
 	for (i = 0; i < REPLAYS; i++)
 		REQUIRE(nc_call_start(c, NC_NFS_PROGRAM, NC_NFS_VERSION,
 				      NC_NFSPROC_COMPOUND,
