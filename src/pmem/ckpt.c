@@ -173,8 +173,8 @@ vol_checkpoint(struct vol *v, int (*save)(void *ctx, struct vol_ckpt_writer *w),
 	mutex_lock(&v->lock);
 	v->epoch = new_epoch;
 	v->first_lsn = first_lsn;
-	v->log_tail = 0;
-	v->nrecords = 0;
+	__atomic_store_n(&v->log_tail, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->nrecords, 0, __ATOMIC_RELAXED);
 	mutex_unlock(&v->lock);
 	log_debug("%s: checkpoint epoch %" PRIu64 ", %" PRIu64 " bytes",
 		  v->path, new_epoch, w.len);

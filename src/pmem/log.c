@@ -114,7 +114,8 @@ vol_log_append(struct vol *v, uint16_t type, const void *payload, uint32_t len)
 	} else {
 		pos = v->log_tail;
 		lsn = v->next_lsn++;
-		v->log_tail += size;
+		/* atomic store: vol_log_used() reads it without the lock */
+		__atomic_store_n(&v->log_tail, pos + size, __ATOMIC_RELAXED);
 		v->inflight++;
 	}
 	mutex_unlock(&v->lock);
@@ -154,7 +155,7 @@ vol_log_append(struct vol *v, uint16_t type, const void *payload, uint32_t len)
 	while (v->durable_lsn != lsn - 1)
 		condvar_wait(&v->durable_cv, &v->lock);
 	v->durable_lsn = lsn;
-	v->nrecords++;
+	__atomic_store_n(&v->nrecords, v->nrecords + 1, __ATOMIC_RELAXED);
 	v->inflight--;
 	condvar_broadcast(&v->durable_cv);
 	if (vol_is_shutdown(v))

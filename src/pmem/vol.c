@@ -346,6 +346,10 @@ vol_open(const char *path, unsigned flags, struct vol **out)
 		sb_store_word(&v->sb->boot_count, v->boot);
 		sb_store_word(&v->sb->clean_word, VOL_SB_DIRTY);
 		vol_persist_words(v, &v->sb->boot_count, 2, "sb.open");
+		if (vol_is_shutdown(v)) {
+			err = -EIO;	/* the media refused a write: logged */
+			goto out_destroy;
+		}
 	}
 	vol_log_scan(v);
 	log_info("%s: opened%s, epoch %" PRIu64 ", %" PRIu64 " log records, "
@@ -354,6 +358,9 @@ vol_open(const char *path, unsigned flags, struct vol **out)
 		 v->was_clean ? "" : " (was not shut down cleanly)");
 	*out = v;
 	return 0;
+out_destroy:
+	condvar_destroy(&v->durable_cv);
+	mutex_destroy(&v->lock);
 out_unmap:
 	vol_unmap(v->base, v->map_len, v->own_map);
 out_unlock:
