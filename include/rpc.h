@@ -98,6 +98,11 @@ struct rpc_call {
  * encoded; replaying saved bytes is XDR_PUTBYTES()/xdr_opaque() on res.
  * Worker thread running the call only; no locks.
  */
+/*
+ * Length of the whole call record (RPC header included), e.g. to check
+ * ca_maxrequestsize (RFC 8881 §18.36.3).  The call's worker only.
+ */
+uint32_t rpc_call_record_len(struct rpc_call *call);
 /* Bytes of reply body encoded so far. */
 uint32_t rpc_call_res_pos(struct rpc_call *call);
 /* Copy body bytes [from, from + len) to dst; -ERANGE if not all encoded. */

@@ -298,6 +298,13 @@ rpc_call_start(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
 
 /* --- reply stream helpers for the reply cache ----------------------- */
 
+/* Size of the call record as received.  The call's worker only. */
+uint32_t
+rpc_call_record_len(struct rpc_call *call)
+{
+	return priv_of(call)->reclen;
+}
+
 /* Reply body bytes encoded so far.  The call's worker only. */
 uint32_t
 rpc_call_res_pos(struct rpc_call *call)

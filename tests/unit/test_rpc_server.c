@@ -52,6 +52,9 @@ static bool gate_open;
 static int close_hooks_run;
 static int last_cb_err = 1;	/* 1: no back-channel result yet */
 static atomic_int dispatch_errors;	/* checks that failed inside dispatch */
+static struct {
+	uint32_t xid, reclen, argend;
+} last_echo;				/* what proc 1 saw of its call */
 
 static void
 wait_until(bool (*cond)(void))
@@ -98,6 +101,11 @@ proc_echo(struct rpc_call *call)
 
 	if (!xdr_bytes(call->args, &data, &len, TEST_MAX_RECORD))
 		return RPC_DISP_GARBAGE;
+	mutex_lock(&tlock);
+	last_echo.xid = call->xid;
+	last_echo.reclen = rpc_call_record_len(call);
+	last_echo.argend = xdr_getpos(call->args);
+	mutex_unlock(&tlock);
 	/* Encode something, roll it back: only the real result must remain. */
 	if (rpc_call_res_pos(call) != 0 || !xdr_uint32_t(call->res, &junk) ||
 	    rpc_call_res_pos(call) != 4 || rpc_call_res_truncate(call, 0) < 0 ||
@@ -644,6 +652,12 @@ test_echo(void)
 	CHECK_EQ(tail[1], 4242);
 	CHECK_EQ(tail[2], 16);
 	CHECK_EQ(xdr_getpos(&r.x), (u_int)r.len);
+	/* The record held exactly the header and the opaque. */
+	mutex_lock(&tlock);
+	CHECK_EQ(last_echo.xid, xid);
+	CHECK_EQ(last_echo.reclen, xdr_getpos(&m.x));
+	CHECK_EQ(last_echo.argend, last_echo.reclen);
+	mutex_unlock(&tlock);
 	free(got);
 	reply_free(&r);
 	close(fd);
