@@ -286,23 +286,76 @@ cb_call_done(void *arg, int err, XDR *reply)
 }
 
 /*
- * Start queued callbacks while a callback slot is free.  Requires: no state
- * locks held (rpc_conn_call and completions run outside them).
+ * Requires ses->lock; the back channel usable.  Give call a free callback
+ * slot and fill its CB_SEQUENCE (RFC 8881 §20.9.3).  false: all busy.
+ */
+static bool
+cb_prepare_locked(struct state_session *ses, struct state_cb_call *call,
+		  uint32_t *prog, struct rpc_cred *cred)
+{
+	CB_SEQUENCE4args *cs;
+	uint32_t slot = UINT32_MAX;
+
+	mutex_assert_held(&ses->lock);
+	for (uint32_t i = 0; i < ses->ncb_slots; i++) {
+		if (!ses->cb_slots[i].busy) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot == UINT32_MAX)
+		return false;
+	ses->cb_slots[slot].busy = true;
+	call->slotid = slot;
+	cs = &call->ops[0].nfs_cb_argop4_u.opcbsequence;
+	memcpy(cs->csa_sessionid, ses->id, NFS4_SESSIONID_SIZE);
+	cs->csa_sequenceid = ses->cb_slots[slot].seqid;
+	cs->csa_slotid = slot;
+	cs->csa_highest_slotid = ses->ncb_slots - 1;
+	cs->csa_cachethis = FALSE;
+	call->conn = ses->cb_conn;
+	rpc_conn_get(call->conn);
+	call->conn_gen = ses->cb_conn_gen;
+	*prog = ses->cb_program;
+	*cred = ses->cb_cred;
+	return true;
+}
+
+static bool
+cb_usable_locked(const struct state_session *ses)
+{
+	return !ses->dead && ses->cb_conn &&
+	       (ses->cb_state == STATE_CB_UP ||
+		ses->cb_state == STATE_CB_PROBING);
+}
+
+static int
+cb_send(struct state_cb_call *call, uint32_t prog, const struct rpc_cred *cred)
+{
+	return rpc_conn_call(call->conn, prog, STATE_CB_VERSION,
+			     STATE_CB_PROC_COMPOUND, cred, encode_cb_compound,
+			     call, (uint64_t)call->timeout_ms * NSEC_PER_MSEC,
+			     cb_call_done, call);
+}
+
+/*
+ * Start queued callbacks while a callback slot is free, or fail them all
+ * when the back channel cannot carry them.  Runs completions (done()) of
+ * other callers, so it is only called where no caller's locks can be held:
+ * RPC completions, close hooks, op handlers, the reaper.  Requires: no
+ * state locks held.
  */
 static void
 cb_kick(struct state_session *ses)
 {
 	for (;;) {
-		struct state_cb_call *call, *fail_list = NULL;
-		CB_SEQUENCE4args *cs;
-		uint32_t slot = UINT32_MAX;
-		int fail_err = 0;
-		int err;
+		struct state_cb_call *call, *fail_list;
+		struct rpc_cred cred;
+		uint32_t prog;
+		int fail_err;
 
 		session_lock(ses);
-		if (ses->dead || !ses->cb_conn ||
-		    ses->cb_state == STATE_CB_DOWN ||
-		    ses->cb_state == STATE_CB_NONE) {
+		if (!cb_usable_locked(ses)) {
 			/* Nothing can go out: fail what waits. */
 			fail_list = ses->cb_queue_head;
 			ses->cb_queue_head = ses->cb_queue_tail = NULL;
@@ -316,13 +369,7 @@ cb_kick(struct state_session *ses)
 			return;
 		}
 		call = ses->cb_queue_head;
-		for (uint32_t i = 0; call && i < ses->ncb_slots; i++) {
-			if (!ses->cb_slots[i].busy) {
-				slot = i;
-				break;
-			}
-		}
-		if (!call || slot == UINT32_MAX) {
+		if (!call || !cb_prepare_locked(ses, call, &prog, &cred)) {
 			session_unlock(ses);
 			return;
 		}
@@ -330,30 +377,8 @@ cb_kick(struct state_session *ses)
 		if (!ses->cb_queue_head)
 			ses->cb_queue_tail = NULL;
 		call->next = NULL;
-		ses->cb_slots[slot].busy = true;
-		call->slotid = slot;
-		cs = &call->ops[0].nfs_cb_argop4_u.opcbsequence;
-		memcpy(cs->csa_sessionid, ses->id, NFS4_SESSIONID_SIZE);
-		cs->csa_sequenceid = ses->cb_slots[slot].seqid;
-		cs->csa_slotid = slot;
-		cs->csa_highest_slotid = ses->ncb_slots - 1;
-		cs->csa_cachethis = FALSE;
-		call->conn = ses->cb_conn;
-		rpc_conn_get(call->conn);
-		call->conn_gen = ses->cb_conn_gen;
-		{
-			struct rpc_cred cred = ses->cb_cred;
-			uint32_t prog = ses->cb_program;
-
-			session_unlock(ses);
-			err = rpc_conn_call(call->conn, prog, STATE_CB_VERSION,
-					    STATE_CB_PROC_COMPOUND, &cred,
-					    encode_cb_compound, call,
-					    (uint64_t)call->timeout_ms *
-						    NSEC_PER_MSEC,
-					    cb_call_done, call);
-		}
-		if (err) {
+		session_unlock(ses);
+		if (cb_send(call, prog, &cred)) {
 			/* Never sent: the completion runs here instead. */
 			state_session_get(ses);	/* cb_call_done puts one */
 			cb_call_done(call, -ECONNRESET, NULL);
@@ -362,6 +387,11 @@ cb_kick(struct state_session *ses)
 	}
 }
 
+/*
+ * Never runs done() before returning: a caller may hold its own locks, and
+ * done() may take them.  So a call that cannot be sent right away either
+ * waits in the queue (started by a completion) or is refused here.
+ */
 int
 state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 		  uint32_t nops, uint32_t timeout_ms, state_cb_done_fn done,
@@ -369,8 +399,12 @@ state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 {
 	struct state_session *ses = NULL;
 	struct state_cb_call *call;
+	struct rpc_cred cred;
+	uint32_t prog;
+	bool send_now;
+	int err;
 
-	if (nops + 1 > STATE_CB_MAX_OPS || !done)
+	if (nops + 1 > STATE_CB_MAX_OPS || !done || (nops && !ops))
 		return -EINVAL;
 	/* Pick a session whose back channel is not known to be down. */
 	state_order_acquire(STATE_RANK_CLIENT);
@@ -379,9 +413,7 @@ state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 		bool ok;
 
 		session_lock(s);
-		ok = !s->dead && s->cb_conn &&
-		     (s->cb_state == STATE_CB_UP ||
-		      s->cb_state == STATE_CB_PROBING);
+		ok = cb_usable_locked(s);
 		session_unlock(s);
 		if (ok) {
 			state_session_get(s);
@@ -403,7 +435,8 @@ state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 		goto out_nomem;
 	}
 	call->ops[0].argop = OP_CB_SEQUENCE;
-	memcpy(&call->ops[1], ops, nops * sizeof(*ops));
+	if (nops)
+		memcpy(&call->ops[1], ops, nops * sizeof(*ops));
 	call->args.tag.utf8string_len = 0;
 	call->args.tag.utf8string_val = NULL;
 	call->args.minorversion = 1;
@@ -416,14 +449,39 @@ state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 	call->ses = ses;	/* our reference moves to the call */
 
 	session_lock(ses);
-	if (ses->cb_queue_tail)
-		ses->cb_queue_tail->next = call;
-	else
-		ses->cb_queue_head = call;
-	ses->cb_queue_tail = call;
+	if (!cb_usable_locked(ses)) {
+		session_unlock(ses);
+		err = -ENOTCONN;
+		goto out_free;
+	}
+	/* FIFO: jump the queue never, even when a slot is free. */
+	send_now = !ses->cb_queue_head &&
+		   cb_prepare_locked(ses, call, &prog, &cred);
+	if (!send_now) {
+		if (ses->cb_queue_tail)
+			ses->cb_queue_tail->next = call;
+		else
+			ses->cb_queue_head = call;
+		ses->cb_queue_tail = call;
+	}
 	session_unlock(ses);
-	cb_kick(ses);
-	return 0;
+	if (!send_now)
+		return 0;
+	err = cb_send(call, prog, &cred);
+	if (!err)
+		return 0;
+	/* Not sent: give the slot back; the connection is unusable. */
+	session_lock(ses);
+	ses->cb_slots[call->slotid].busy = false;
+	if (!ses->dead && ses->cb_conn_gen == call->conn_gen)
+		state_session_set_cb_state_locked(ses, STATE_CB_DOWN);
+	session_unlock(ses);
+	rpc_conn_put(call->conn);
+	err = -ENOTCONN;
+out_free:
+	cb_call_free(call);
+	state_session_put(ses);
+	return err;
 
 out_nomem:
 	state_session_put(ses);

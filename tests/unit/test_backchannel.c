@@ -519,6 +519,13 @@ test_back_channel(void)
 	answer_cb_compound(sid, 3);
 	REQUIRE(wait_done(4));
 	CHECK_EQ(done_err, 0);
+	/* One callback slot: the second call waits for the first's reply. */
+	send_cb(clp);
+	send_cb(clp);
+	answer_cb_compound(sid, 4);
+	answer_cb_compound(sid, 5);
+	REQUIRE(wait_done(6));
+	CHECK_EQ(done_err, 0);
 
 	/* Closing the connection takes the back channel down. */
 	close(sock);
