@@ -121,6 +121,31 @@ bool vol_is_pmem(const struct vol *v);		/* flush+drain rather than msync */
 bool vol_was_clean(const struct vol *v);	/* clean flag as found at open */
 bool vol_is_rdonly(const struct vol *v);
 
+/* Everything the superblock says, for fsck, mkfs and pmemnfsctl output. */
+struct vol_info {
+	uint32_t	version;
+	uint32_t	block_size;
+	uint8_t		uuid[VOL_UUID_LEN];
+	char		label[VOL_LABEL_LEN + 1];	/* NUL-terminated */
+	uint64_t	vol_size;
+	uint64_t	ckpt_off[2];
+	uint64_t	ckpt_size;
+	uint64_t	log_off;
+	uint64_t	log_size;
+	uint64_t	data_off;
+	uint64_t	data_blocks;
+	uint64_t	ctime;		/* format time, seconds since the epoch */
+	uint64_t	epoch;		/* active checkpoint area = epoch & 1 */
+	uint64_t	boot_count;
+	uint64_t	ckpt_len;	/* bytes in the active checkpoint image */
+	uint64_t	log_used;	/* bytes of the current log generation */
+	uint64_t	log_records;
+	bool		was_clean;
+	bool		is_pmem;
+};
+/* Fill *info.  Locks: none (log fields are a racy snapshot). */
+void vol_get_info(const struct vol *v, struct vol_info *info);
+
 /*
  * The boot verifier: incremented and persisted by every read-write
  * vol_open(), so it differs across server restarts.  Locks: none.

@@ -468,6 +468,36 @@ vol_boot_count(const struct vol *v)
 }
 
 /* See vol.h. */
+void
+vol_get_info(const struct vol *v, struct vol_info *info)
+{
+	const struct vol_ckpt_hdr *ch =
+		(const void *)(v->base + v->ckpt_off[v->epoch & 1]);
+
+	memset(info, 0, sizeof(*info));
+	info->version = v->sb->version;
+	info->block_size = v->block_size;
+	memcpy(info->uuid, v->uuid, VOL_UUID_LEN);
+	memcpy(info->label, v->sb->label, VOL_LABEL_LEN);	/* +1: NUL kept */
+	info->vol_size = v->vol_size;
+	info->ckpt_off[0] = v->ckpt_off[0];
+	info->ckpt_off[1] = v->ckpt_off[1];
+	info->ckpt_size = v->ckpt_size;
+	info->log_off = v->log_off;
+	info->log_size = v->log_size;
+	info->data_off = v->data_off;
+	info->data_blocks = v->data_blocks;
+	info->ctime = v->sb->ctime;
+	info->epoch = v->epoch;
+	info->boot_count = v->boot;
+	info->ckpt_len = ch->len;
+	info->log_used = vol_log_used(v);
+	info->log_records = vol_log_records(v);
+	info->was_clean = v->was_clean;
+	info->is_pmem = v->is_pmem;
+}
+
+/* See vol.h. */
 void *
 vol_block_ptr(struct vol *v, uint64_t blockno)
 {

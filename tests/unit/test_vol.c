@@ -40,6 +40,24 @@ test_round_trip(void)
 	CHECK(memcmp(vol_uuid(v), zero, VOL_UUID_LEN) != 0);
 	CHECK_EQ(vol_epoch(v), 1);
 	CHECK_EQ(vol_log_records(v), 0);
+	{
+		struct vol_info vi;
+
+		vol_get_info(v, &vi);
+		CHECK_EQ(vi.version, VOL_FORMAT_VERSION);
+		CHECK_EQ(vi.block_size, vol_block_size(v));
+		CHECK_EQ(vi.data_blocks, vol_data_blocks(v));
+		CHECK_EQ(vi.data_off, vol_block_offset(v, 0));
+		CHECK_EQ(vi.vol_size, vol_size(v));
+		CHECK_EQ(vi.log_size, vol_log_size(v));
+		CHECK(vi.log_off >= vi.ckpt_off[1] + vi.ckpt_size);
+		CHECK_EQ(vi.epoch, 1);
+		CHECK_EQ(vi.boot_count, 1);
+		CHECK_EQ(vi.ckpt_len, 0);
+		CHECK(vi.ctime > 0);
+		CHECK(memcmp(vi.uuid, vol_uuid(v), VOL_UUID_LEN) == 0);
+		CHECK_EQ(vi.label[0], '\0');
+	}
 	/* blocks lie in the data area, block aligned, inside the volume */
 	CHECK_EQ(vol_block_offset(v, 0) % VOL_AREA_ALIGN, 0);
 	CHECK_EQ(vol_block_offset(v, vol_data_blocks(v)), vol_size(v));

@@ -65,8 +65,9 @@ uuid2=$(awk '/uuid/ { print $2 }' "$dir/out")
 run -f -q -b 64K -l 4M -L test -U 01234567-89ab-cdef-0123-456789abcdef "$vol"
 expect 0 "" "-b -l -L -U -q"
 [ ! -s "$dir/out" ] || bad "-q printed output"
-run -f "$vol"
+run -f -L mylabel "$vol"
 grep -q "block size    4096" "$dir/out" || bad "block size after reformat"
+grep -q "label         mylabel" "$dir/out" || bad "label not shown"
 run -f -U 01234567-89ab-cdef-0123-456789abcdef "$vol"
 expect 0 "01234567-89ab-cdef-0123-456789abcdef" "-U"
 run -h

@@ -153,6 +153,7 @@ main(int argc, char **argv)
 	bool quiet = false, want_progress;
 	const char *path;
 	struct vol *v;
+	struct vol_info info;
 	char uuid[40];
 	int c, err;
 
@@ -230,15 +231,21 @@ main(int argc, char **argv)
 			path, strerror(-err));
 		return 1;
 	}
-	format_uuid(vol_uuid(v), uuid);
-	printf("%s: pmemnfsd volume, format %d\n"
+	vol_get_info(v, &info);
+	vol_close(v);
+	format_uuid(info.uuid, uuid);
+	printf("%s: pmemnfsd volume, format %u\n"
 	       "  uuid          %s\n"
+	       "  label         %s\n"
 	       "  size          %" PRIu64 " bytes\n"
 	       "  block size    %u\n"
-	       "  data blocks   %" PRIu64 "\n"
-	       "  log           %" PRIu64 " bytes\n",
-	       path, VOL_FORMAT_VERSION, uuid, vol_size(v), vol_block_size(v),
-	       vol_data_blocks(v), vol_log_size(v));
-	vol_close(v);
+	       "  data blocks   %" PRIu64 " at offset %" PRIu64 "\n"
+	       "  log           %" PRIu64 " bytes at offset %" PRIu64 "\n"
+	       "  checkpoints   2 x %" PRIu64 " bytes at offsets %" PRIu64
+	       ", %" PRIu64 "\n",
+	       path, info.version, uuid, info.label, info.vol_size,
+	       info.block_size, info.data_blocks, info.data_off,
+	       info.log_size, info.log_off, info.ckpt_size, info.ckpt_off[0],
+	       info.ckpt_off[1]);
 	return 0;
 }
