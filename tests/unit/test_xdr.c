@@ -860,6 +860,7 @@ test_scsi_deviceaddr_wire(void)
 	da.sda_volumes.sda_volumes_len = 1;
 	da.sda_volumes.sda_volumes_val = &vol;
 
+	memset(want, 0, sizeof(want));			/* padding is zero */
 	put_be32(p, 1); p += 4;				/* sda_volumes count */
 	put_be32(p, 4); p += 4;				/* PNFS_SCSI_VOLUME_BASE */
 	put_be32(p, 1); p += 4;				/* PS_CODE_SET_BINARY */
@@ -1090,6 +1091,21 @@ test_unknown_op_decodes(void)
 	REQUIRE(DECODE(COMPOUND4args, &got, p, 16));
 	CHECK_EQ(got.argarray.argarray_val[0].argop, 9999);
 	FREE(COMPOUND4args, &got);
+
+	/* The same holds for callbacks (RFC 8881 section 20: CB_ILLEGAL). */
+	{
+		unsigned char q[20];
+		CB_COMPOUND4args cb;
+
+		put_be32(q, 0);			/* tag */
+		put_be32(q + 4, 1);		/* minorversion */
+		put_be32(q + 8, 0);		/* callback_ident */
+		put_be32(q + 12, 1);		/* argarray count */
+		put_be32(q + 16, 77);		/* undefined callback op */
+		REQUIRE(DECODE(CB_COMPOUND4args, &cb, q, 20));
+		CHECK_EQ(cb.argarray.argarray_val[0].argop, 77);
+		FREE(CB_COMPOUND4args, &cb);
+	}
 
 	/* ... but a result may only carry a defined operation. */
 	{
