@@ -119,14 +119,31 @@ enum rpc_disp {
 	RPC_DISP_GARBAGE,	/* reply GARBAGE_ARGS */
 	RPC_DISP_SYSTEM_ERR,	/* reply SYSTEM_ERR */
 	RPC_DISP_DROP,		/* send nothing (e.g. a retransmission in progress) */
+	/*
+	 * Parked: the program keeps call (and its args/res streams) and
+	 * completes it later with rpc_call_finish(), from any thread.  The
+	 * call keeps its connection reference and its in-flight slot until
+	 * then, so max_inflight_per_conn bounds how many one client parks.
+	 * Every parked call must be finished before rpc_server_destroy().
+	 */
+	RPC_DISP_ASYNC,
 };
+
+/*
+ * Finish a parked call with disp (not RPC_DISP_ASYNC) after encoding its
+ * reply body into call->res.  Exactly once per parked call; any thread, no
+ * rpc locks held; call is freed on return.  On a connection that closed
+ * meanwhile the reply is dropped.
+ */
+void rpc_call_finish(struct rpc_call *call, enum rpc_disp disp);
 
 /*
  * dispatch() runs on a worker thread after the RPC header, the credential
  * and prog/vers/proc have been checked; call->args is positioned at the
  * call body and call->res is empty (the rpc layer writes the reply header
  * itself).  It must return holding no locks (asserted in debug builds).
- * call, args and res are valid only until it returns.  Credentials: only
+ * call, args and res are valid only until it returns (unless it parks the
+ * call: RPC_DISP_ASYNC).  Credentials: only
  * AUTH_NONE and AUTH_SYS are decoded; any other flavor (RPCSEC_GSS too,
  * for now) is rejected with AUTH_ERROR(AUTH_BADCRED) before dispatch.
  */

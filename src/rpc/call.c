@@ -176,6 +176,69 @@ call_free(struct call_priv *cp)
 	rpc_conn_put(conn);
 }
 
+/* Queue the reply built in cp->res and free the call. */
+static void
+call_send(struct call_priv *cp)
+{
+	struct rpc_conn *conn = cp->call.conn;
+	struct rpc_server *srv = conn->srv;
+	uint8_t *out = cp->res.buf;
+	uint32_t outlen = cp->res.len;
+
+	RPC_STAT_INC(srv, replies);
+	if (rpc_get32(out + 12) != MSG_ACCEPTED ||
+	    rpc_get32(out + RPC_REPLY_HDR - 4) != SUCCESS)
+		RPC_STAT_INC(srv, rejected);
+	rpc_record_mark(out, outlen - 4, true);
+	cp->res.buf = NULL;
+	rpc_conn_queue_out(conn, out, outlen, true);
+	call_free(cp);
+}
+
+/* Send nothing for the call (its in-flight slot is freed) and free it. */
+static void
+call_drop(struct call_priv *cp)
+{
+	struct rpc_conn *conn = cp->call.conn;
+
+	RPC_STAT_INC(conn->srv, dropped);
+	rpc_conn_queue_out(conn, NULL, 0, true);
+	call_free(cp);
+}
+
+/* Turn a dispatch result into the reply (or none) and free the call. */
+static void
+call_finish(struct call_priv *cp, enum rpc_disp disp)
+{
+	switch (disp) {
+	case RPC_DISP_REPLY:
+		put_accepted(cp, SUCCESS);
+		break;
+	case RPC_DISP_GARBAGE:
+		reply_accepted_error(cp, GARBAGE_ARGS, 0, 0);
+		break;
+	case RPC_DISP_SYSTEM_ERR:
+		reply_accepted_error(cp, SYSTEM_ERR, 0, 0);
+		break;
+	case RPC_DISP_DROP:
+	default:
+		call_drop(cp);
+		return;
+	}
+	call_send(cp);
+}
+
+/*
+ * Complete a call whose dispatch returned RPC_DISP_ASYNC.  Any thread, no
+ * conn locks held; exactly once per parked call.  Frees the call.
+ */
+void
+rpc_call_finish(struct rpc_call *call, enum rpc_disp disp)
+{
+	VERIFY(disp != RPC_DISP_ASYNC);
+	call_finish(priv_of(call), disp);
+}
+
 /* Worker: decode, dispatch, reply.  Frees the call. */
 static void
 call_run(struct workq_item *it)
@@ -188,8 +251,6 @@ call_run(struct workq_item *it)
 	uint32_t rpcvers, low, high;
 	enum auth_stat astat;
 	enum rpc_disp disp;
-	uint8_t *out;
-	uint32_t outlen;
 
 	xdrmem_create(&cp->args_x, (char *)cp->rec, cp->reclen, XDR_DECODE);
 	call->args = &cp->args_x;
@@ -240,36 +301,15 @@ call_run(struct workq_item *it)
 
 	disp = prog->dispatch(call);
 	lock_assert_none_held();
-	switch (disp) {
-	case RPC_DISP_REPLY:
-		put_accepted(cp, SUCCESS);
-		break;
-	case RPC_DISP_GARBAGE:
-		reply_accepted_error(cp, GARBAGE_ARGS, 0, 0);
-		break;
-	case RPC_DISP_SYSTEM_ERR:
-		reply_accepted_error(cp, SYSTEM_ERR, 0, 0);
-		break;
-	case RPC_DISP_DROP:
-	default:
-		goto out_drop;
-	}
+	if (disp == RPC_DISP_ASYNC)
+		return;		/* parked: rpc_call_finish() completes it */
+	call_finish(cp, disp);
+	return;
 out_send:
-	RPC_STAT_INC(srv, replies);
-	if (rpc_get32(cp->res.buf + 12) != MSG_ACCEPTED ||
-	    rpc_get32(cp->res.buf + 4 + 20) != SUCCESS)
-		RPC_STAT_INC(srv, rejected);
-	out = cp->res.buf;
-	outlen = cp->res.len;
-	rpc_record_mark(out, outlen - 4, true);
-	cp->res.buf = NULL;
-	rpc_conn_queue_out(conn, out, outlen, true);
-	call_free(cp);
+	call_send(cp);
 	return;
 out_drop:
-	RPC_STAT_INC(srv, dropped);
-	rpc_conn_queue_out(conn, NULL, 0, true);
-	call_free(cp);
+	call_drop(cp);
 }
 
 /*

@@ -36,7 +36,7 @@
 /* Small, so a client that does not read hits it quickly. */
 #define TEST_MAX_CONN_MEMORY	(256 * 1024)
 
-enum { P_NULL, P_ECHO, P_BLOCK, P_CALLBACK, P_NPROCS };
+enum { P_NULL, P_ECHO, P_BLOCK, P_CALLBACK, P_PARK, P_NPROCS };
 
 static struct rpc_server *srv;
 static pthread_t srv_thread;
@@ -239,6 +239,19 @@ out:
 	return d;
 }
 
+static struct rpc_call *parked;		/* proc 4's call, until finished */
+
+/* Park the call; the test finishes it with rpc_call_finish(). */
+static enum rpc_disp
+proc_park(struct rpc_call *call)
+{
+	mutex_lock(&tlock);
+	parked = call;
+	condvar_broadcast(&tcv);
+	mutex_unlock(&tlock);
+	return RPC_DISP_ASYNC;
+}
+
 static enum rpc_disp
 test_dispatch(struct rpc_call *call)
 {
@@ -247,6 +260,7 @@ test_dispatch(struct rpc_call *call)
 	case P_ECHO:		return proc_echo(call);
 	case P_BLOCK:		return proc_block(call);
 	case P_CALLBACK:	return proc_callback(call);
+	case P_PARK:		return proc_park(call);
 	}
 	return RPC_DISP_SYSTEM_ERR;
 }
@@ -1374,6 +1388,68 @@ test_connection_limits(void)
 	rpc_server_destroy(s2);
 }
 
+static bool
+have_parked(void)
+{
+	return parked != NULL;
+}
+
+/* Take the parked call (waiting for it by the deadline). */
+static struct rpc_call *
+take_parked(void)
+{
+	struct rpc_call *c;
+
+	wait_until(have_parked);
+	mutex_lock(&tlock);
+	c = parked;
+	parked = NULL;
+	mutex_unlock(&tlock);
+	REQUIRE(c);
+	return c;
+}
+
+/*
+ * A parked call holds its slot while other calls on the connection are
+ * answered; finishing it from a non-worker thread sends its reply.  A call
+ * parked on a connection that then closes can still be finished safely.
+ */
+static void
+test_parked_call(void)
+{
+	struct msg m;
+	struct reply r;
+	struct rpc_call *c;
+	uint32_t xp = next_xid++, v = 77;
+	int fd = connect_to(AF_INET, port4);
+
+	msg_call(&m, xp, 2, TEST_PROG, 1, P_PARK);
+	msg_auth_none(&m);
+	msg_send(&m, fd, 1);
+	c = take_parked();
+	msg_call(&m, next_xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	expect(fd, &m, next_xid, MSG_ACCEPTED, SUCCESS, NULL);
+	next_xid++;
+	CHECK(xdr_uint32_t(c->res, &v));
+	rpc_call_finish(c, RPC_DISP_REPLY);
+	reply_recv(fd, &r);
+	CHECK_EQ(r.xid, xp);
+	CHECK_EQ(r.stat, SUCCESS);
+	CHECK_EQ(r.nbody, 1);
+	CHECK_EQ(r.body[0], 77);
+	reply_free(&r);
+
+	/* Park, close, then finish: the reply goes nowhere, nothing leaks. */
+	msg_call(&m, next_xid++, 2, TEST_PROG, 1, P_PARK);
+	msg_auth_none(&m);
+	msg_send(&m, fd, 1);
+	c = take_parked();
+	close(fd);
+	check_server_alive();
+	rpc_call_finish(c, RPC_DISP_SYSTEM_ERR);
+}
+
 /* The main server's counters agree with what the tests above did. */
 static void
 test_stats(void)
@@ -1424,6 +1500,7 @@ main(void)
 	TEST_RUN(test_callback_conn_closed);
 	TEST_RUN(test_close_hook);
 	TEST_RUN(test_mutated_calls);
+	TEST_RUN(test_parked_call);
 	TEST_RUN(test_connection_limits);
 	TEST_RUN(test_stats);
 	stop_server();
