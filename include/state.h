@@ -310,8 +310,11 @@ typedef void (*state_cb_done_fn)(void *ctx, int err,
  * a working back channel (RFC 8881 §20.9, §20.9.3).  ops are copied
  * shallowly: what they point to must stay valid until done() runs.  When
  * every callback slot is busy the call waits in a FIFO for one.  Returns 0
- * (done() will run) or -ENOTCONN (no back channel: done() will not run),
- * -EINVAL, -ENOMEM.
+ * (done() will run, on a worker, never before this returns: the caller may
+ * hold locks done() takes) or -ENOTCONN (no usable back channel, or the
+ * connection refused the call), -EINVAL, -ENOMEM: done() will not run.
+ * The callback slot's seqid advances only when the client answered
+ * CB_SEQUENCE with NFS4_OK; a timed-out call leaves it (as knfsd does).
  */
 int state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 		      uint32_t nops, uint32_t timeout_ms,

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../src/state/state_int.h"
@@ -433,6 +435,106 @@ test_lease_expiry(void)
 	teardown();
 }
 
+/*
+ * Concurrency: SEQUENCE on two sessions from two threads while a third
+ * churns client records and runs the reaper.  In debug builds every lock
+ * taken is checked against the state lock order, so an inversion on any
+ * of these paths trips a VERIFY here.
+ */
+#define STRESS_MS	300
+
+struct stress {
+	char	sid[NFS4_SESSIONID_SIZE];
+	uint64_t deadline;
+	unsigned long iterations;
+	int	failures;
+};
+
+static void *
+stress_sequence(void *arg)
+{
+	struct stress *st = arg;
+	SEQUENCE4resok ok;
+	struct state_seq s;
+	uint32_t seqid = 1;
+
+	while (clock_now_ns() < st->deadline) {
+		for (uint32_t slot = 0; slot < 4; slot++) {
+			void *buf;
+
+			if (seq(st->sid, slot, seqid, true, 2, &ok, &s) !=
+			    NFS4_OK) {
+				st->failures++;
+				continue;
+			}
+			buf = state_seq_cache_buf(&s, 16);
+			if (buf)
+				memset(buf, (int)slot, 16);
+			state_sequence_done(&s, buf != NULL, 16);
+		}
+		seqid++;
+		st->iterations++;
+	}
+	return NULL;
+}
+
+static void *
+stress_churn(void *arg)
+{
+	struct stress *st = arg;
+	char owner[32];
+	EXCHANGE_ID4resok e;
+	CREATE_SESSION4resok c;
+	struct rpc_cred c0 = cred_uid(0);
+
+	while (clock_now_ns() < st->deadline) {
+		snprintf(owner, sizeof(owner), "churn-%lu",
+			 st->iterations % 16);
+		if (exid(owner, "verf0001", 0, 0, &e) != NFS4_OK ||
+		    csess(e.eir_clientid, e.eir_sequenceid, 0, &c) != NFS4_OK ||
+		    state_destroy_session(srv, c.csr_sessionid, NULL) !=
+			    NFS4_OK ||
+		    state_destroy_clientid(srv, e.eir_clientid, &c0) != NFS4_OK)
+			st->failures++;
+		(void)state_expire_clients(srv, clock_now_ns());
+		st->iterations++;
+	}
+	return NULL;
+}
+
+static void
+test_concurrency(void)
+{
+	struct stress st[3];
+	pthread_t th[3];
+	EXCHANGE_ID4resok e;
+	CREATE_SESSION4resok c;
+	uint64_t deadline = clock_now_ns() + STRESS_MS * NSEC_PER_MSEC;
+
+	setup();
+	memset(st, 0, sizeof(st));
+	for (int i = 0; i < 2; i++) {
+		char owner[16];
+
+		snprintf(owner, sizeof(owner), "stress-%d", i);
+		REQUIRE(exid(owner, "verf0001", 0, 0, &e) == NFS4_OK);
+		REQUIRE(csess(e.eir_clientid, 1, 0, &c) == NFS4_OK);
+		memcpy(st[i].sid, c.csr_sessionid, NFS4_SESSIONID_SIZE);
+	}
+	for (int i = 0; i < 3; i++) {
+		st[i].deadline = deadline;
+		REQUIRE(pthread_create(&th[i], NULL,
+				       i < 2 ? stress_sequence : stress_churn,
+				       &st[i]) == 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_EQ(st[i].failures, 0);
+		CHECK(st[i].iterations > 0);
+	}
+	teardown();
+}
+
 int
 main(void)
 {
@@ -445,5 +547,6 @@ main(void)
 	TEST_RUN(test_sequence);
 	TEST_RUN(test_destroy_and_reclaim);
 	TEST_RUN(test_lease_expiry);
+	TEST_RUN(test_concurrency);
 	TEST_EXIT();
 }
