@@ -680,6 +680,94 @@ test_bad_arguments(void)
 	test_inode_free(ip);
 }
 
+/* A holder that frees its reference as soon as it learns of the expiry. */
+struct freeing_holder {
+	struct fs_layoutref	ref;
+	atomic_bool		expired;
+	atomic_bool		fenced;
+};
+
+static void
+freeing_expire(struct fs_layoutref *ref)
+{
+	struct freeing_holder *h = ref->owner;
+	struct timespec fence = { 0, 5 * 1000 * 1000 };
+
+	atomic_store(&h->expired, true);
+	/* The fence takes a while: the holder's thread is already awake. */
+	nanosleep(&fence, NULL);
+	atomic_store(&h->fenced, true);	/* still ours to touch */
+}
+
+static const struct fs_layoutref_ops freeing_ops = {
+	.break_ref = NULL,
+	.expire_ref = freeing_expire,
+};
+
+struct freeing_thread {
+	struct fs_inode		*ip;
+	struct freeing_holder	*h;
+	enum fs_layoutref_state	state_after_remove;
+	bool			fenced_before_free;
+	bool			saw_expiry;
+};
+
+static bool
+freeing_expired(void *p)
+{
+	return atomic_load(&((struct freeing_holder *)p)->expired);
+}
+
+static void *
+freeing_main(void *p)
+{
+	struct freeing_thread *ft = p;
+
+	ft->saw_expiry = test_wait_for(freeing_expired, ft->h);
+	fs_layoutref_remove(ft->ip, &ft->h->ref);
+	/* remove waited for the engine to let go: safe to look and free. */
+	ft->state_after_remove = ft->h->ref.state;
+	ft->fenced_before_free = atomic_load(&ft->h->fenced);
+	free(ft->h);
+	return NULL;
+}
+
+/*
+ * The holder frees its reference right after fs_layoutref_remove() while
+ * the engine is still finishing the expiry: remove must wait for it (an
+ * engine touching the freed memory shows up under ASan / valgrind).
+ */
+static void
+test_free_after_expire(void)
+{
+	struct fs_inode *ip = test_inode_new(114);
+	struct freeing_thread ft;
+	struct breaker b;
+	pthread_t t;
+
+	fs_refset_set_recall_timeout(10 * NSEC_PER_MSEC);
+	memset(&ft, 0, sizeof(ft));
+	ft.ip = ip;
+	ft.h = calloc(1, sizeof(*ft.h));
+	REQUIRE(ft.h != NULL);
+	fs_ilock(ip, FS_MAPLOCK_SHARED);
+	CHECK_EQ(fs_layoutref_add(ip, &ft.h->ref, FS_REF_LAYOUT_RW, 0, 4096,
+				  &freeing_ops, ft.h), 0);
+	fs_iunlock(ip, FS_MAPLOCK_SHARED);
+	REQUIRE(pthread_create(&t, NULL, freeing_main, &ft) == 0);
+	breaker_start(&b, ip, 0, FS_RANGE_EOF, FS_BREAK_UNMAP, 0);
+	pthread_join(t, NULL);
+	REQUIRE(test_wait_for(breaker_done, &b));
+	breaker_join(&b);
+	CHECK(ft.saw_expiry);
+	CHECK_EQ(ft.state_after_remove, FS_REF_UNUSED);
+	CHECK(ft.fenced_before_free);	/* remove waited for expire_ref */
+	CHECK_EQ(b.rc, 0);
+	CHECK_EQ(fs_refset_count(ip), 0);
+	fs_refset_set_recall_timeout(FS_RECALL_TIMEOUT_DEFAULT_NS);
+	test_inode_free(ip);
+}
+
 struct walk {
 	int		n;
 	uint64_t	last_off;
@@ -765,5 +853,6 @@ main(void)
 	TEST_RUN(test_shrink_completes_break);
 	TEST_RUN(test_bad_arguments);
 	TEST_RUN(test_foreach);
+	TEST_RUN(test_free_after_expire);
 	TEST_EXIT();
 }
