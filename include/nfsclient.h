@@ -218,6 +218,16 @@ void nc_compound_init(struct nc_compound *cp, const char *tag,
 nfs_argop4 *nc_compound_add(struct nc_compound *cp, nfs_opnum4 op);
 
 /*
+ * Start cp on c without waiting (the arguments are encoded before this
+ * returns, so cp may be reused at once); done runs on the receive thread.
+ * Decode with nc_call_decode(call, (xdrproc_t)xdr_COMPOUND4res, ...).
+ * This is the benchmark's building block: N connections x D calls.
+ */
+int nc_compound_start(struct nc_conn *c, const struct nc_compound *cp,
+		      nc_done_fn done, void *ctx,
+		      struct nc_call **out) MUST_CHECK;
+
+/*
  * Send cp on c and wait for the COMPOUND4res (decoded into *res; free it
  * with nc_res_free((xdrproc_t)xdr_COMPOUND4res, res)).  Returns 0 when a
  * COMPOUND4res was decoded (look at res->status), -EPROTO if the RPC reply
@@ -339,6 +349,11 @@ int nc_destroy_clientid(struct nc_conn *c, clientid4 clientid,
 enum nc_cb_action {
 	NC_CB_ANSWER = 0,	/* reply with *status for this op */
 	NC_CB_DROP,		/* send no reply to this CB_COMPOUND at all */
+	/*
+	 * Answer with *status, but hold the reply until the test calls
+	 * nc_conn_cb_send_deferred() (a client that answers late).
+	 */
+	NC_CB_DEFER,
 };
 
 /*
@@ -359,6 +374,12 @@ void nc_conn_set_cb_hook(struct nc_conn *c, nc_cb_hook_fn fn, void *ctx);
  */
 void nc_conn_set_cb_silent(struct nc_conn *c, bool silent);
 
+/*
+ * Send the replies held back by NC_CB_DEFER, oldest first.  Returns how
+ * many were sent.  Locks: none held by the caller.
+ */
+unsigned nc_conn_cb_send_deferred(struct nc_conn *c);
+
 /* Answer callbacks for program cb_program on c (set by create_session). */
 void nc_conn_set_cb_program(struct nc_conn *c, uint32_t cb_program);
 
@@ -372,6 +393,7 @@ struct nc_cb_stats {
 	uint64_t	cb_sequence_ok;	/* CB_SEQUENCE answered NFS4_OK */
 	uint64_t	cb_sequence_err; /* CB_SEQUENCE answered an error */
 	uint64_t	dropped;	/* CB_COMPOUNDs the hook chose to drop */
+	uint64_t	deferred;	/* replies held back by NC_CB_DEFER */
 	uint64_t	bad;		/* undecodable or wrong program calls */
 	uint64_t	ops[NC_CB_OP_MAX];	/* by op number; others in [0] */
 };

@@ -64,6 +64,12 @@ nc_cb_free(struct nc_conn *c)
 		free(c->cb.slots[i].cached);
 		c->cb.slots[i].cached = NULL;
 	}
+	while (c->deferred) {
+		struct nc_deferred *d = c->deferred;
+
+		c->deferred = d->next;
+		free(d);
+	}
 }
 
 /* See nfsclient.h.  Locks: takes c->lock. */
@@ -265,7 +271,8 @@ cb_sequence_done(struct nc_conn *c, const CB_SEQUENCE4args *sa,
  */
 static uint32_t
 cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
-		 uint8_t *out, uint8_t **replay, uint32_t *replay_len)
+		 uint8_t *out, uint8_t **replay, uint32_t *replay_len,
+		 bool *defer)
 {
 	uint32_t nops = args->argarray.argarray_len, i, taglen, off, nres = 0;
 	uint32_t count_off;
@@ -333,12 +340,17 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 			opnum = OP_CB_ILLEGAL;
 			status = NFS4ERR_OP_ILLEGAL;
 		} else {
+			enum nc_cb_action act = NC_CB_ANSWER;
+
 			status = cb_default_status(opnum);
-			if (hook && hook(hook_ctx, c, op, &status) ==
-				    NC_CB_DROP) {
+			if (hook)
+				act = hook(hook_ctx, c, op, &status);
+			if (act == NC_CB_DROP) {
 				cb_count(c, &c->stats.dropped);
 				return 0;
 			}
+			if (act == NC_CB_DEFER)
+				*defer = true;
 		}
 		nc_put32(out + off, opnum);
 		nc_put32(out + off + 4, status);
@@ -366,8 +378,11 @@ cb_compound(struct nc_conn *c, uint32_t xid, const uint8_t *body,
 	    uint32_t blen)
 {
 	CB_COMPOUND4args args;
-	uint8_t *msg = NULL, *replay = NULL;
+	uint8_t *replay = NULL;
 	uint32_t len, replay_len = 0;
+	struct nc_deferred *d = NULL;
+	uint8_t *msg;
+	bool defer = false;
 	size_t cap;
 	XDR x;
 
@@ -385,31 +400,68 @@ cb_compound(struct nc_conn *c, uint32_t xid, const uint8_t *body,
 	/* Worst case: status, tag, count, and per op a CB_SEQUENCE resok. */
 	cap = NC_REPLY_HDR + 12 + ROUND_UP(args.tag.utf8string_len, 4) +
 	      (size_t)args.argarray.argarray_len * (8 + NC_CB_SEQ_RESOK);
-	msg = malloc(cap);
-	if (!msg) {
+	/* Room for a replayed reply too: it is never bigger than cap. */
+	d = malloc(sizeof(*d) + cap);
+	if (!d) {
 		reply_simple(c, xid, SYSTEM_ERR);
 		goto out;
 	}
+	msg = d->msg;
 	len = cb_compound_eval(c, &args, msg + NC_REPLY_HDR, &replay,
-			       &replay_len);
+			       &replay_len, &defer);
 	if (len == 0)
 		goto out;	/* the test wants this one unanswered */
 	reply_header(msg, xid, SUCCESS);
 	if (len == UINT32_MAX) {
-		uint8_t *m2 = realloc(msg, NC_REPLY_HDR + replay_len);
-
-		if (!m2)
+		if (replay_len > cap - NC_REPLY_HDR)
 			goto out;
-		msg = m2;
 		memcpy(msg + NC_REPLY_HDR, replay, replay_len);
 		len = replay_len;
 	}
-	if (nc_conn_send_record(c, msg, NC_REPLY_HDR + len))
+	d->len = NC_REPLY_HDR + len;
+	if (defer) {
+		mutex_lock(&c->lock);
+		d->next = c->deferred;
+		c->deferred = d;
+		c->stats.deferred++;
+		condvar_broadcast(&c->cond);
+		mutex_unlock(&c->lock);
+		d = NULL;
+		goto out;
+	}
+	if (nc_conn_send_record(c, msg, d->len))
 		log_debug("nc: CB_COMPOUND reply to xid %#x not sent", xid);
 out:
 	free(replay);
-	free(msg);
+	free(d);
 	xdr_free((xdrproc_t)xdr_CB_COMPOUND4args, &args);
+}
+
+/* See nfsclient.h.  Locks: takes c->lock, sends without it. */
+unsigned
+nc_conn_cb_send_deferred(struct nc_conn *c)
+{
+	struct nc_deferred *list, *rev = NULL, *d;
+	unsigned n = 0;
+
+	mutex_lock(&c->lock);
+	list = c->deferred;
+	c->deferred = NULL;
+	mutex_unlock(&c->lock);
+	while (list) {		/* newest first: reverse to send in order */
+		d = list;
+		list = d->next;
+		d->next = rev;
+		rev = d;
+	}
+	while (rev) {
+		d = rev;
+		rev = d->next;
+		if (nc_conn_send_record(c, d->msg, d->len) == 0)
+			n++;
+		free(d);
+	}
+	return n;
 }
 
 /*

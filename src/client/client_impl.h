@@ -58,6 +58,13 @@ struct nc_cb_chan {
 	struct nc_cb_slot slots[NC_MAX_CB_SLOTS];
 };
 
+/* A callback reply held back by the test (NC_CB_DEFER). */
+struct nc_deferred {
+	struct nc_deferred *next;
+	uint32_t	len;
+	uint8_t		msg[];		/* the whole RPC reply */
+};
+
 struct nc_conn {
 	int		fd;
 	pthread_t	rx;
@@ -85,6 +92,7 @@ struct nc_conn {
 	nc_cb_hook_fn	cb_hook;
 	void		*cb_hook_ctx;
 	struct nc_cb_chan cb;
+	struct nc_deferred *deferred;	/* NC_CB_DEFER replies, newest first */
 	struct nc_cb_stats stats;
 
 	struct rpc_record_reader rr;	/* receive thread only */

@@ -78,6 +78,16 @@ compound_peek(struct nc_conn *c, const struct nc_compound *cp,
 	return err;
 }
 
+/* See nfsclient.h.  Locks: none held by the caller. */
+int
+nc_compound_start(struct nc_conn *c, const struct nc_compound *cp,
+		  nc_done_fn done, void *ctx, struct nc_call **out)
+{
+	return nc_call_start(c, NC_NFS_PROGRAM, NC_NFS_VERSION,
+			     NC_NFSPROC_COMPOUND, (xdrproc_t)xdr_COMPOUND4args,
+			     &cp->args, done, ctx, out);
+}
+
 /* See nfsclient.h. */
 int
 nc_compound(struct nc_conn *c, const struct nc_compound *cp, COMPOUND4res *res,

@@ -618,6 +618,19 @@ test_back_channel(void)
 	CHECK_EQ(st.dropped, 1);
 	CHECK_EQ(st.cb_null, 2);
 	CHECK_EQ(st.ops[OP_CB_RECALL_ANY], 3);
+	/* Deferred: nothing until the test releases it, then the answer. */
+	hook_action = NC_CB_DEFER;
+	hook_status = NFS4_OK;
+	fake_cb_compound(&f, 109, T_CB_PROG, sid, 1, 1, true);
+	fake_cb_null(&f, 110, T_CB_PROG);
+	CHECK_EQ(fake_cb_reply(&f, 110, &res, NULL, NULL), 0);
+	CHECK_EQ(nc_conn_wait_cb(f.c, offsetof(struct nc_cb_stats, deferred),
+				 1, NSEC_PER_SEC), 0);
+	CHECK_EQ(nc_conn_cb_send_deferred(f.c), 1);
+	CHECK_EQ(fake_cb_reply(&f, 109, &res, NULL, NULL), NFS4_OK);
+	CHECK_EQ(res.resarray.resarray_len, 2);
+	xdr_free((xdrproc_t)xdr_CB_COMPOUND4res, &res);
+	CHECK_EQ(nc_conn_cb_send_deferred(f.c), 0);
 	hook_action = NC_CB_ANSWER;
 	hook_status = NFS4_OK;
 
