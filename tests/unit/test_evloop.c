@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "common.h"
 #include "common/evloop.h"
@@ -73,6 +74,67 @@ test_fd_readable(void)
 	close(p.fds[1]);
 }
 
+/*
+ * Writability is reported while asked for; after evloop_fd_mod() to READ
+ * only, a readable event arrives instead.
+ */
+struct rw_ctx {
+	int	writes, reads;
+};
+
+static void
+on_rw(struct evloop *l, int fd, uint32_t events, void *ctx)
+{
+	struct rw_ctx *c = ctx;
+	char b;
+
+	if (events & EVLOOP_WRITE) {
+		c->writes++;
+		CHECK_EQ(evloop_fd_mod(l, fd, EVLOOP_READ), 0);
+		REQUIRE(write(fd, "x", 1) == 1);	/* the peer echoes it */
+	}
+	if (events & EVLOOP_READ) {
+		if (read(fd, &b, 1) == 1)
+			c->reads++;
+		evloop_stop(l);
+	}
+}
+
+static void
+on_echo(struct evloop *l, int fd, uint32_t events, void *ctx)
+{
+	char b;
+
+	if (read(fd, &b, 1) == 1)
+		REQUIRE(write(fd, &b, 1) == 1);
+}
+
+static void
+test_fd_write_and_mod(void)
+{
+	struct rw_ctx c = { 0, 0 };
+	struct evloop_timer backstop = { .fn = on_deadline };
+	int sv[2];
+
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	REQUIRE(evloop_fd_add(loop, sv[0], EVLOOP_WRITE, on_rw, &c) == 0);
+	REQUIRE(evloop_fd_add(loop, sv[1], EVLOOP_READ, on_echo, NULL) == 0);
+	CHECK_EQ(evloop_fd_mod(loop, 999, EVLOOP_READ), -ENOENT);
+	deadline_hit = false;
+	REQUIRE(evloop_timer_arm(loop, &backstop,
+				 clock_now_ns() + TEST_DEADLINE_NS) == 0);
+	CHECK_EQ(evloop_run(loop), 0);
+	CHECK(!deadline_hit);
+	CHECK_EQ(c.writes, 1);
+	CHECK_EQ(c.reads, 1);
+	evloop_timer_cancel(loop, &backstop);
+	evloop_fd_del(loop, sv[0]);
+	evloop_fd_del(loop, sv[1]);
+	evloop_fd_del(loop, sv[1]);	/* harmless twice */
+	close(sv[0]);
+	close(sv[1]);
+}
+
 /* Timers fire in deadline order; a cancelled one never fires. */
 static int fired[8], nfired;
 struct tctx {
@@ -115,6 +177,49 @@ test_timers(void)
 	CHECK_EQ(fired[3], 40);
 	CHECK_EQ(fired[4], 99);
 	CHECK(clock_now_ns() - now >= 60 * NSEC_PER_MSEC);
+}
+
+/* Many timers, random deadlines, random cancels: heap order holds. */
+#define HEAP_N	2000
+static uint64_t heap_fired[HEAP_N];
+static int heap_nfired;
+static struct evloop_timer heap_t[HEAP_N];
+
+static void
+on_heap_timer(struct evloop *l, struct evloop_timer *t)
+{
+	heap_fired[heap_nfired++] = t->deadline_ns;
+}
+
+static void
+on_stop_timer(struct evloop *l, struct evloop_timer *t)
+{
+	evloop_stop(l);
+}
+
+static void
+test_timer_heap(void)
+{
+	struct evloop_timer stop = { .fn = on_stop_timer };
+	uint64_t base = clock_now_ns() - NSEC_PER_SEC;	/* all already due */
+	uint32_t seed = 7;
+	int cancelled = 0;
+
+	for (int i = 0; i < HEAP_N; i++) {
+		seed = seed * 1103515245 + 12345;
+		heap_t[i] = (struct evloop_timer){ .fn = on_heap_timer };
+		REQUIRE(evloop_timer_arm(loop, &heap_t[i],
+					 base + (seed >> 8) % 1000000) == 0);
+	}
+	for (int i = 0; i < HEAP_N; i += 3) {
+		evloop_timer_cancel(loop, &heap_t[i]);
+		cancelled++;
+	}
+	REQUIRE(evloop_timer_arm(loop, &stop, clock_now_ns() + NSEC_PER_MSEC) == 0);
+	CHECK_EQ(evloop_run(loop), 0);
+	CHECK_EQ(heap_nfired, HEAP_N - cancelled);
+	for (int i = 1; i < heap_nfired; i++)
+		CHECK(heap_fired[i - 1] <= heap_fired[i]);
 }
 
 /* Work posted from other threads runs on the loop thread, every item. */
@@ -194,7 +299,9 @@ main(void)
 {
 	REQUIRE(evloop_create(&loop) == 0);
 	TEST_RUN(test_fd_readable);
+	TEST_RUN(test_fd_write_and_mod);
 	TEST_RUN(test_timers);
+	TEST_RUN(test_timer_heap);
 	TEST_RUN(test_post);
 	TEST_RUN(test_stop_from_signal);
 	evloop_destroy(loop);

@@ -1187,6 +1187,36 @@ test_callback_answered(void)
 	close(fd);
 }
 
+/* A reply that is not an accepted SUCCESS completes the call with -EPROTO. */
+static void
+test_callback_rejected(void)
+{
+	static const uint32_t kinds[2][4] = {
+		{ MSG_ACCEPTED, AUTH_NONE, 0, PROC_UNAVAIL },
+		{ MSG_DENIED, AUTH_ERROR, AUTH_TOOWEAK, 0 },
+	};
+	int fd = connect_to(AF_INET, port4);
+
+	for (int k = 0; k < 2; k++) {
+		uint32_t xid = next_xid++, cxid;
+		int32_t err = 1;
+		char *body = NULL;
+		struct msg m;
+
+		cxid = start_callback(fd, xid, TEST_DEADLINE_MS, "ping");
+		xdrmem_create(&m.x, (char *)m.buf, sizeof(m.buf), XDR_ENCODE);
+		msg_u32(&m, cxid);
+		msg_u32(&m, 1);			/* REPLY */
+		for (int i = 0; i < (k ? 3 : 4); i++)
+			msg_u32(&m, kinds[k][i]);
+		msg_send(&m, fd, 1);
+		recv_cb_result(fd, xid, &err, &body);
+		CHECK_EQ(err, -EPROTO);
+		free(body);
+	}
+	close(fd);
+}
+
 static void
 test_callback_timeout(void)
 {
@@ -1464,7 +1494,7 @@ test_stats(void)
 		 clock_now_ns() < deadline && !usleep(1000));
 	CHECK_EQ(st.records_too_big, 1);
 	CHECK_EQ(st.cb_timeouts, 1);
-	CHECK_EQ(st.cb_calls, 3);
+	CHECK_EQ(st.cb_calls, 5);
 	CHECK(st.cb_stray_replies >= 2);
 	CHECK(st.read_pauses >= 2);
 	CHECK(st.rejected >= 12);
@@ -1496,6 +1526,7 @@ main(void)
 	TEST_RUN(test_slow_reader);
 	TEST_RUN(test_blocked_workers);
 	TEST_RUN(test_callback_answered);
+	TEST_RUN(test_callback_rejected);
 	TEST_RUN(test_callback_timeout);
 	TEST_RUN(test_callback_conn_closed);
 	TEST_RUN(test_close_hook);
