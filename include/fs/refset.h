@@ -65,13 +65,13 @@ enum fs_layoutref_state {
 	FS_REF_UNUSED = 0,	/* not in any set */
 	FS_REF_ACTIVE,		/* granted, not being broken */
 	FS_REF_BREAKING,	/* break_ref called; waiting for the holder */
-	FS_REF_EXPIRING,	/* expire_ref running; dropped when it returns */
+	FS_REF_EXPIRING,	/* expire_ref running; dropped after it */
 };
 
 /* Why the map is about to change (DESIGN.md section 3). */
 enum fs_break_reason {
 	FS_BREAK_WRITE = 1,	/* write through the MDS: recall RW layouts */
-	FS_BREAK_UNMAP,		/* blocks leave the map: recall all, drain pins */
+	FS_BREAK_UNMAP,		/* blocks leave the map: all refs, pins too */
 };
 
 /*
@@ -95,9 +95,10 @@ struct fs_layoutref_ops {
 	 * where configured, before returning - the engine removes the
 	 * reference when this returns and the blocks may then be reused.  May
 	 * block for the fence.  The holder still calls fs_layoutref_remove()
-	 * (from here or later) before it frees the reference.  NULL: the reference can not be revoked (a
-	 * local pin: DMA may still be running); breakers wait for its release
-	 * (bounded only by their own deadline).
+	 * (from here or later) before it frees the reference.  NULL: the
+	 * reference can not be revoked (a local pin: DMA may still be
+	 * running); breakers wait for its release (bounded only by their own
+	 * deadline).
 	 */
 	void (*expire_ref)(struct fs_layoutref *ref);
 };
@@ -110,19 +111,19 @@ struct fs_layoutref_ops {
  * kind and owner may be read; state only under the set's mutex).
  */
 struct fs_layoutref {
-	uint64_t			off;	/* file range start (bytes) */
-	uint64_t			len;	/* length, or FS_RANGE_EOF */
-	enum fs_layoutref_kind		kind;
-	enum fs_layoutref_state		state;	/* under the set's mutex */
-	enum fs_break_reason		break_reason; /* valid when BREAKING */
-	const struct fs_layoutref_ops	*ops;	/* may be NULL for a pin */
-	void				*owner;	/* the holder's cookie */
-	uint64_t			break_time_ns;	/* when break_ref was called */
-	uint64_t			break_deadline_ns; /* + recall timeout */
-	struct fs_inode			*ip;	/* the set's inode */
-	struct fs_layoutref		*prev, *next;	/* sorted by off */
-	struct fs_refset_call		*call;	/* queued for an op call */
-	unsigned			call_slot;
+	uint64_t		off;		/* file range start, bytes */
+	uint64_t		len;		/* or FS_RANGE_EOF */
+	enum fs_layoutref_kind	kind;
+	enum fs_layoutref_state	state;		/* under the set's mutex */
+	enum fs_break_reason	break_reason;	/* valid when BREAKING */
+	const struct fs_layoutref_ops *ops;	/* may be NULL for a pin */
+	void			*owner;		/* the holder's cookie */
+	uint64_t		break_time_ns;	/* when break_ref was called */
+	uint64_t		break_deadline_ns; /* + recall timeout */
+	struct fs_inode		*ip;		/* the set's inode */
+	struct fs_layoutref	*prev, *next;	/* sorted by off */
+	struct fs_refset_call	*call;		/* queued for an op call */
+	unsigned		call_slot;
 };
 
 /*
@@ -130,33 +131,33 @@ struct fs_layoutref {
  * fs_ilock_init().  All fields are private to src/fs/refset.c and break.c.
  */
 struct fs_refset {
-	struct mutex			mu;
-	struct condvar			cv;	/* a ref left; a call returned */
-	struct fs_layoutref		*head, *tail;	/* sorted by off */
-	struct fs_break_wait		*breakers; /* breaks in progress */
-	struct fs_refset_call		*calls;	/* ops calls running */
+	struct mutex		mu;
+	struct condvar		cv;		/* a ref left / a call returned */
+	struct fs_layoutref	*head, *tail;	/* sorted by off */
+	struct fs_break_wait	*breakers;	/* breaks in progress */
+	struct fs_refset_call	*calls;		/* op calls running */
 	/*
 	 * Written under mu with atomic stores; readable without mu by a
 	 * caller that holds MAPLOCK exclusive: no reference can be added
 	 * then, only removed, so a zero stays zero (break_layouts' fast path).
 	 */
-	uint32_t			nrefs;	/* refs in the list */
-	uint32_t			nbreaking; /* BREAKING + EXPIRING */
-	uint32_t			nwaiters; /* threads waiting on cv */
+	uint32_t		nrefs;		/* refs in the list */
+	uint32_t		nbreaking;	/* BREAKING + EXPIRING */
+	uint32_t		nwaiters;	/* threads waiting on cv */
 };
 
 /* Counters for administration (pmemnfsctl); all inodes together. */
 struct fs_refset_stats {
-	uint64_t	refs;		/* references held now (layouts + pins) */
-	uint64_t	pins;		/* of which local pins */
-	uint64_t	breaking;	/* references being broken now */
-	uint64_t	breaks_in_flight; /* fs_break_layouts calls waiting */
-	uint64_t	breaks_total;	/* break calls that found references */
-	uint64_t	recalls_total;	/* references moved to BREAKING */
-	uint64_t	expired_total;	/* references revoked by the bound */
-	uint64_t	conflicts_total; /* adds refused with -EAGAIN */
-	uint64_t	pin_waits_total; /* pins that had to wait for a break */
-	uint64_t	timeouts_total;	/* breaks that returned -EAGAIN */
+	uint64_t refs;			/* references held now (all kinds) */
+	uint64_t pins;			/* of which local pins */
+	uint64_t breaking;		/* references being broken now */
+	uint64_t breaks_in_flight;	/* fs_break_layouts calls in progress */
+	uint64_t breaks_total;		/* break calls that found references */
+	uint64_t recalls_total;		/* references moved to BREAKING */
+	uint64_t expired_total;		/* references revoked by the bound */
+	uint64_t conflicts_total;	/* adds refused with -EAGAIN */
+	uint64_t pin_waits_total;	/* pins that waited for a break */
+	uint64_t timeouts_total;	/* breaks that returned -EAGAIN */
 };
 
 /*
@@ -172,7 +173,8 @@ struct fs_refset_stats {
  */
 int fs_layoutref_add(struct fs_inode *ip, struct fs_layoutref *ref,
 		     enum fs_layoutref_kind kind, uint64_t off, uint64_t len,
-		     const struct fs_layoutref_ops *ops, void *owner) MUST_CHECK;
+		     const struct fs_layoutref_ops *ops,
+		     void *owner) MUST_CHECK;
 
 /*
  * The holder gives ref back (LAYOUTRETURN, pin release) and wakes every

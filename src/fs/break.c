@@ -68,7 +68,7 @@ break_pass_locked(struct fs_refset *rs, uint64_t off, uint64_t end,
 			}
 			fs_refset_mark_breaking_locked(rs, ref, reason, now);
 			if (ref->ops == NULL || ref->ops->break_ref == NULL)
-				continue;	/* a pin: its holder just finishes */
+				continue;	/* a pin: the holder finishes */
 			ref->call = &call;
 			ref->call_slot = call.n;
 			call.refs[call.n++] = ref;
@@ -148,7 +148,8 @@ break_unregister_locked(struct fs_refset *rs, struct fs_break_wait *bw)
  */
 int
 fs_break_layouts(struct fs_inode *ip, unsigned *held, uint64_t off,
-		 uint64_t len, enum fs_break_reason reason, uint64_t deadline_ns)
+		 uint64_t len, enum fs_break_reason reason,
+		 uint64_t deadline_ns)
 {
 	struct fs_refset *rs = &ip->refs;
 	struct fs_break_wait bw;
@@ -175,7 +176,8 @@ fs_break_layouts(struct fs_inode *ip, unsigned *held, uint64_t off,
 	break_register_locked(rs, &bw);
 	for (;;) {
 		break_pass_locked(rs, bw.off, bw.end, reason);
-		if (!break_conflicts_remain_locked(rs, bw.off, bw.end, reason)) {
+		if (!break_conflicts_remain_locked(rs, bw.off, bw.end,
+						   reason)) {
 			rc = 0;
 			break;
 		}

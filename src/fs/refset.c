@@ -519,7 +519,8 @@ fs_pin_range(struct fs_inode *ip, unsigned *held, struct fs_layoutref *pin,
 				break;
 			}
 			wake = fs_refset_next_deadline_locked(rs, off, end);
-			if (deadline_ns != 0 && (wake == 0 || deadline_ns < wake))
+			if (deadline_ns != 0 &&
+			    (wake == 0 || deadline_ns < wake))
 				wake = deadline_ns;
 			fs_refset_wait_locked(rs, wake);
 		}

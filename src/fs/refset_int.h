@@ -98,7 +98,8 @@ extern struct fs_refset_stats fs_refset_counters;
 /* ACTIVE -> BREAKING: stamp the break deadline (rule 5).  rs->mu held. */
 void fs_refset_mark_breaking_locked(struct fs_refset *rs,
 				    struct fs_layoutref *ref,
-				    enum fs_break_reason reason, uint64_t now_ns);
+				    enum fs_break_reason reason,
+				    uint64_t now_ns);
 
 /*
  * Call the batch's op on each queued reference with rs->mu dropped around
