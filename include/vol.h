@@ -77,9 +77,11 @@ struct vol_mkfs_opts {
  * checkpoint and the first log block, so it takes the same time for any
  * size.  Locks: none.
  * Returns 0, -EEXIST if path already holds a pmemnfsd file system and
- * !o->force, -EINVAL for bad options or a size below VOL_SIZE_MIN (a log
- * message names the problem), or another negative errno from the system.
- * o may be NULL for defaults.
+ * !o->force (also for XFS and ext2/3/4), -EBUSY if another process has
+ * the volume open (see vol_open()), -EINVAL for bad options or a size
+ * below VOL_SIZE_MIN, or another negative errno from the system; every
+ * failure is logged naming path and problem, and a file that vol_create()
+ * itself created is removed again.  o may be NULL for defaults.
  */
 int vol_create(const char *path, uint64_t size, const struct vol_mkfs_opts *o)
 	MUST_CHECK;
@@ -97,7 +99,9 @@ int vol_probe(const char *path) MUST_CHECK;
  * Map and validate a volume.  Every superblock field is range-checked; a
  * corrupt or foreign volume is refused with a log message naming path and
  * field (-EUCLEAN: corrupt, -EPROTONOSUPPORT: other format version,
- * -ENOTSUP: not a pmemnfsd volume).  Unless VOL_OPEN_RDONLY: bumps the
+ * -ENOTSUP: not a pmemnfsd volume).  Takes an advisory flock() on path
+ * until vol_close(), exclusive (shared with VOL_OPEN_RDONLY): -EBUSY if
+ * another user conflicts.  Unless VOL_OPEN_RDONLY: bumps the
  * boot count and marks the volume dirty (both persisted), and finds the
  * end of the current log generation so that appends may start at once.
  * Also reads PMEMNFS_INJECT (see vol_inject_parse()).  Locks: none.
