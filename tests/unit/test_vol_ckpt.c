@@ -179,6 +179,17 @@ save_fail(void *ctx, struct vol_ckpt_writer *w)
 	return -ENOMEM;
 }
 
+/* A save() that breaks the contract: appends and nests a checkpoint. */
+static int
+save_meddle(void *ctx, struct vol_ckpt_writer *w)
+{
+	struct vol *v = ctx;
+
+	CHECK_EQ(vol_log_append(v, 1, "x", 1), -EBUSY);
+	CHECK_EQ(vol_checkpoint(v, save_fail, NULL), -EBUSY);
+	return vol_ckpt_put(w, "ok", 2);
+}
+
 static void
 test_errors(void)
 {
@@ -196,6 +207,7 @@ test_errors(void)
 	CHECK_EQ(vol_checkpoint(v, save_image, &big), -ENOSPC);
 	CHECK_EQ(vol_checkpoint(v, save_fail, NULL), -ENOMEM);
 	CHECK_EQ(vol_epoch(v), 1);
+	CHECK_EQ(vol_log_records(v), 1);	/* failures left the log alone */
 	CHECK_EQ(vol_log_append(v, 1, "b", 1), 0);	/* log still usable */
 	vol_close(v);
 	REQUIRE(read_state(path, &st) == 0);
@@ -214,6 +226,14 @@ test_errors(void)
 	tv_read_sb(path, &sb);
 	tv_pwrite(path, &junk, 1, sb.ckpt_off[0] + VOL_CKPT_HDR_SIZE + 5000);
 	CHECK_EQ(read_state(path, &st), -EUCLEAN);
+
+	/* appends and nested checkpoints are refused while one runs */
+	tv_mkfs(path, TV_SIZE, 0);
+	REQUIRE(vol_open(path, 0, &v) == 0);
+	CHECK_EQ(vol_checkpoint(v, save_meddle, v), 0);
+	CHECK_EQ(vol_epoch(v), 2);
+	CHECK_EQ(vol_log_records(v), 0);
+	vol_close(v);
 
 	/* read-only and shut-down volumes refuse checkpoints */
 	tv_mkfs(path, TV_SIZE, 0);
