@@ -86,8 +86,10 @@ struct fs_layoutref_ops {
 	/*
 	 * Start breaking: a client layout sends CB_LAYOUTRECALL (queues it;
 	 * must not block).  May call fs_layoutref_remove() on ref (an
-	 * immediate return).  NULL: nothing to send (a pin's holder just
-	 * finishes and calls fs_unpin()).
+	 * immediate return).  ref->break_deadline_ns is already set: the
+	 * NFS layer arms its recall timer for it (fs_refset_expire_overdue).
+	 * NULL: nothing to send (a pin's holder just finishes and calls
+	 * fs_unpin()).
 	 */
 	void (*break_ref)(struct fs_layoutref *ref);
 	/*
