@@ -179,6 +179,10 @@ static void answer_cb_null(const uint8_t *rec, uint32_t len);
  * Wait for the reply to xid and decode it; CB_NULL probes that arrive
  * meanwhile are answered (the server may send them before the reply).
  */
+/* The last reply's body (COMPOUND4res bytes), for replay comparisons. */
+static uint8_t last_body[8192];
+static uint32_t last_body_len;
+
 static void
 wait_reply(uint32_t xid, COMPOUND4res *res, int *probes)
 {
@@ -203,6 +207,9 @@ wait_reply(uint32_t xid, COMPOUND4res *res, int *probes)
 		for (int i = 2; i < 6; i++)
 			REQUIRE(xdr_uint32_t(&x, &w[i]));
 		REQUIRE(w[2] == 0 && w[5] == 0);
+		last_body_len = len - xdr_getpos(&x);
+		REQUIRE(last_body_len <= sizeof(last_body));
+		memcpy(last_body, rec + xdr_getpos(&x), last_body_len);
 		memset(res, 0, sizeof(*res));
 		REQUIRE(xdr_COMPOUND4res(&x, res));
 		xdr_destroy(&x);
@@ -462,6 +469,40 @@ test_back_channel(void)
 	flags = sequence_flags(sid, 1);
 	CHECK(!(flags & (SEQ4_STATUS_CB_PATH_DOWN |
 			 SEQ4_STATUS_CB_PATH_DOWN_SESSION)));
+
+	/*
+	 * The reply cache through the real RPC reply stream: a cached
+	 * SEQUENCE + RECLAIM_COMPLETE, retried, comes back byte for byte
+	 * (RFC 8881 §2.10.6.1.3), although running it again would fail.
+	 */
+	{
+		nfs_argop4 ops[2];
+		static uint8_t first[8192];
+		uint32_t first_len;
+
+		memset(ops, 0, sizeof(ops));
+		ops[0].argop = OP_SEQUENCE;
+		memcpy(ops[0].nfs_argop4_u.opsequence.sa_sessionid, sid,
+		       NFS4_SESSIONID_SIZE);
+		ops[0].nfs_argop4_u.opsequence.sa_slotid = 1;
+		ops[0].nfs_argop4_u.opsequence.sa_sequenceid = 1;
+		ops[0].nfs_argop4_u.opsequence.sa_cachethis = TRUE;
+		ops[1].argop = OP_RECLAIM_COMPLETE;
+		wait_reply(send_compound(ops, 2), &res, NULL);
+		CHECK_EQ(res.status, NFS4_OK);
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
+		memcpy(first, last_body, last_body_len);
+		first_len = last_body_len;
+		wait_reply(send_compound(ops, 2), &res, NULL);
+		CHECK_EQ(res.status, NFS4_OK);
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
+		CHECK_EQ(last_body_len, first_len);
+		CHECK(memcmp(last_body, first, first_len) == 0);
+		ops[0].nfs_argop4_u.opsequence.sa_sequenceid = 2;
+		wait_reply(send_compound(ops, 2), &res, NULL);
+		CHECK_EQ(res.status, NFS4ERR_COMPLETE_ALREADY);
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
+	}
 
 	REQUIRE(state_client_lookup(nfs4_server_state(nsrv), clid, &clp) ==
 		NFS4_OK);
