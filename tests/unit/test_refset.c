@@ -36,6 +36,10 @@ holder_break(struct fs_layoutref *ref)
 	struct holder *h = ref->owner;
 
 	CHECK(ref == &h->ref);
+	/* The deadline is set before the recall goes out (timer arming). */
+	CHECK(ref->break_time_ns != 0);
+	CHECK_EQ(ref->break_deadline_ns,
+		 ref->break_time_ns + fs_refset_recall_timeout());
 	atomic_fetch_add(&h->breaks, 1);
 	if (h->answer == ANSWER_INLINE) {
 		fs_layoutref_remove(h->ip, ref);
