@@ -57,7 +57,11 @@ void nfs4_config_defaults(struct nfs4_config *cfg);
  */
 int nfs4_server_init(const struct nfs4_config *cfg, struct rpc_server *srv,
 		     struct nfs4_server **out) MUST_CHECK;
-/* After rpc_server_run() returned: expire all clients and free. */
+/*
+ * After rpc_server_run() returned: expire all clients and free.  Waits for
+ * COMPOUNDs still running on RPC workers; calls that arrive later are
+ * answered SYSTEM_ERR.  Safe before or after rpc_server_destroy().
+ */
 void nfs4_server_shutdown(struct nfs4_server *nsrv);
 struct state_server *nfs4_server_state(struct nfs4_server *nsrv);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nfs4_int.h"
 
@@ -18,6 +19,17 @@
  * registered, cleared after the RPC server stopped.
  */
 static _Atomic(struct nfs4_server *) nfs4_the_server;
+/*
+ * Dispatches between "found the server" and "done with it".  Shutdown
+ * clears nfs4_the_server and then waits for this to drain, so it is safe
+ * even while RPC workers still finish calls (the daemon may shut us down
+ * before rpc_server_destroy()).  Increment-then-load against
+ * store-then-load, both sequentially consistent: either shutdown sees the
+ * count or the dispatch sees NULL.  One atomic, not a lock.
+ */
+static atomic_uint nfs4_active_dispatches;
+/* Poll interval while shutdown waits for in-flight COMPOUNDs to finish. */
+#define NFS4_SHUTDOWN_POLL_NS	(1 * NSEC_PER_MSEC)
 
 void
 nfs4_config_defaults(struct nfs4_config *cfg)
@@ -67,25 +79,36 @@ call_req_len(struct rpc_call *call)
 static enum rpc_disp
 nfs4_dispatch(struct rpc_call *call)
 {
-	struct nfs4_server *nsrv = atomic_load(&nfs4_the_server);
+	struct nfs4_server *nsrv;
 	struct nfs4_reply_io io = {
 		.pos = call_res_pos,
 		.copy = call_res_copy,
 		.ctx = call,
 	};
+	enum rpc_disp disp;
 
-	if (!nsrv)
-		return RPC_DISP_SYSTEM_ERR;
+	atomic_fetch_add(&nfs4_active_dispatches, 1);
+	nsrv = atomic_load(&nfs4_the_server);
+	if (!nsrv) {
+		disp = RPC_DISP_SYSTEM_ERR;	/* shutting down */
+		goto out;
+	}
 	switch (call->proc) {
 	case NFSPROC4_NULL:
-		return RPC_DISP_REPLY;	/* void result */
+		disp = RPC_DISP_REPLY;		/* void result */
+		break;
 	case NFSPROC4_COMPOUND:
-		return nfs4_compound_run(nsrv, call->args, call->res,
+		disp = nfs4_compound_run(nsrv, call->args, call->res,
 					 &call->cred, call->conn,
 					 call_req_len(call), &io);
+		break;
 	default:
-		return RPC_DISP_GARBAGE; /* rpc answers PROC_UNAVAIL first */
+		disp = RPC_DISP_GARBAGE; /* rpc answers PROC_UNAVAIL first */
+		break;
 	}
+out:
+	atomic_fetch_sub(&nfs4_active_dispatches, 1);
+	return disp;
 }
 
 static int
@@ -181,8 +204,14 @@ nfs4_server_shutdown(struct nfs4_server *nsrv)
 {
 	if (!nsrv)
 		return;
-	if (nsrv->registered)
+	if (nsrv->registered) {
 		atomic_store(&nfs4_the_server, NULL);
+		while (atomic_load(&nfs4_active_dispatches) != 0) {
+			struct timespec ts = { 0, NFS4_SHUTDOWN_POLL_NS };
+
+			nanosleep(&ts, NULL);
+		}
+	}
 	state_server_destroy(nsrv->state);
 	free(nsrv);
 }
