@@ -146,6 +146,12 @@ struct fs_refset {
 	uint32_t		nrefs;		/* refs in the list */
 	uint32_t		nbreaking;	/* BREAKING + EXPIRING */
 	uint32_t		nwaiters;	/* threads waiting on cv */
+	/*
+	 * No reference reaches at or past this offset (raised by adds,
+	 * reset when the set empties): a break past every reference - a
+	 * truncate at EOF with many layouts before it - needs no scan.
+	 */
+	uint64_t		max_end;
 };
 
 /* Counters for administration (pmemnfsctl); all inodes together. */

@@ -17,6 +17,8 @@ break_conflicts_remain_locked(struct fs_refset *rs, uint64_t off,
 			      uint64_t end, enum fs_break_reason reason)
 {
 	mutex_assert_held(&rs->mu);
+	if (off >= rs->max_end)
+		return false;	/* past every reference */
 	for (struct fs_layoutref *ref = rs->head;
 	     ref != NULL && ref->off < end; ref = ref->next) {
 		if (fs_break_conflicts(reason, ref->kind) &&

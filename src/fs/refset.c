@@ -68,6 +68,7 @@ fs_refset_init(struct fs_inode *ip)
 	rs->nrefs = 0;
 	rs->nbreaking = 0;
 	rs->nwaiters = 0;
+	rs->max_end = 0;
 }
 
 /*
@@ -132,6 +133,7 @@ refset_link_locked(struct fs_refset *rs, struct fs_layoutref *ref)
 	else
 		rs->head = ref;
 	__atomic_store_n(&rs->nrefs, rs->nrefs + 1, __ATOMIC_RELEASE);
+	rs->max_end = MAX(rs->max_end, fs_layoutref_end(ref));
 	FS_REFSET_STAT_ADD(refs, 1);
 	if (ref->kind == FS_REF_PIN)
 		FS_REFSET_STAT_ADD(pins, 1);
@@ -159,6 +161,8 @@ refset_unlink_locked(struct fs_refset *rs, struct fs_layoutref *ref)
 	ref->prev = ref->next = NULL;
 	ref->state = FS_REF_UNUSED;
 	__atomic_store_n(&rs->nrefs, rs->nrefs - 1, __ATOMIC_RELEASE);
+	if (rs->nrefs == 0)
+		rs->max_end = 0;
 	FS_REFSET_STAT_SUB(refs, 1);
 	if (ref->kind == FS_REF_PIN)
 		FS_REFSET_STAT_SUB(pins, 1);

@@ -276,6 +276,7 @@ test_no_conflict_no_wait(void)
 	CHECK_EQ(fs_pin_range(ip, &held, &pin, 0, 4096, NULL, NULL, 0), 0);
 	fs_iunlock(ip, held);
 	CHECK_EQ(holder_grant(&rd, FS_REF_LAYOUT_READ, 0, 65536), 0);
+	CHECK_EQ(ip->refs.max_end, 65536);	/* the no-scan bound */
 
 	/* Unmap beyond both references. */
 	breaker_start(&b, ip, 65536, FS_RANGE_EOF, FS_BREAK_UNMAP, 0);
@@ -290,6 +291,7 @@ test_no_conflict_no_wait(void)
 	CHECK_EQ(ref_state(ip, &rd.ref), FS_REF_ACTIVE);
 	fs_unpin(ip, &pin);
 	holder_return(&rd);
+	CHECK_EQ(ip->refs.max_end, 0);
 	test_inode_free(ip);
 }
 
