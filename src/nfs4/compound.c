@@ -121,18 +121,26 @@ run_one_op(struct nfs4_compound *cs, XDR *args, nfs_resop4 *res)
 	const struct nfs4_op_desc *desc;
 	nfs_argop4 arg;
 	nfsstat4 status, limit_err;
-	uint32_t limit, size;
+	uint32_t limit, size, pos;
 
 	memset(&arg, 0, sizeof(arg));
 	memset(res, 0, sizeof(*res));
 	/*
 	 * The .x decodes any op number ("default: void"), so a decode failure
-	 * here is a short or malformed argument body.
+	 * here is a missing op number or a short or malformed argument body:
+	 * NFS4ERR_BADXDR (§15.1.1.1), on OP_ILLEGAL when not even the op
+	 * number was there.  xdrmem does not move on a failed 4-byte read,
+	 * so the position tells the two apart.
 	 */
+	pos = xdr_getpos(args);
 	if (!xdr_nfs_argop4(args, &arg)) {
-		desc = nfs4_op_lookup(arg.argop, cs->minorversion);
+		bool have_opnum = xdr_getpos(args) >= pos + 4;
+
+		desc = have_opnum ?
+			nfs4_op_lookup(arg.argop, cs->minorversion) : NULL;
 		res->resop = desc ? arg.argop : OP_ILLEGAL;
-		status = desc ? NFS4ERR_BADXDR : NFS4ERR_OP_ILLEGAL;
+		status = (desc || !have_opnum) ? NFS4ERR_BADXDR :
+						 NFS4ERR_OP_ILLEGAL;
 		goto out_free;
 	}
 	desc = nfs4_op_lookup(arg.argop, cs->minorversion);

@@ -571,6 +571,14 @@ test_bad_xdr(void)
 	CHECK_EQ(w.reply.resarray.resarray_len, 2);
 	CHECK_EQ(status_at(&w, 0), NFS4_OK);
 	CHECK_EQ(res_at(&w, 1)->resop, OP_EXCHANGE_ID);
+
+	/* Ops announced but missing: BADXDR on the first missing one. */
+	req_begin(&w, 1, 1000000);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_BADXDR);
+	CHECK_EQ(w.reply.resarray.resarray_len, 1);
+	CHECK_EQ(res_at(&w, 0)->resop, OP_ILLEGAL);
 	wire_free(&w);
 }
 
