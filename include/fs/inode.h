@@ -58,10 +58,13 @@ struct fs_inode {
 	/* Extended attributes, a short list (RFC 8276 values are small). */
 	struct fs_xattr		*xattrs;
 	/*
-	 * Writes done FS_UNSTABLE since the last fs_commit(): the commit only
-	 * has to flush when set.  Atomic: set under ILOCK shared by writers.
+	 * Bytes [dirty_lo, dirty_hi) cover every FS_UNSTABLE write
+	 * since the last fs_commit(), which flushes only those (flushing
+	 * blocks that are already durable is wasted work).  Empty when
+	 * lo == hi.
 	 */
-	atomic_bool		unstable;
+	uint64_t		dirty_lo;
+	uint64_t		dirty_hi;
 	/* References (fs_iget ...); the inode table's shard lock for 0->1. */
 	atomic_uint		iref;
 	/* Inode table hash chain: the shard lock. */

@@ -373,8 +373,17 @@ fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 			fs_time_to_rec(&mb.r->time, &now);
 			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
 		}
-		if (rc == 0 && how == FS_UNSTABLE)
-			atomic_store(&ip->unstable, true);
+		if (rc == 0 && how == FS_UNSTABLE) {
+			uint64_t lo = off, hi = off + len;
+
+			if (ip->dirty_lo == ip->dirty_hi) {
+				ip->dirty_lo = lo;
+				ip->dirty_hi = hi;
+			} else {
+				ip->dirty_lo = MIN(ip->dirty_lo, lo);
+				ip->dirty_hi = MAX(ip->dirty_hi, hi);
+			}
+		}
 		if (rc)
 			mb_unwind(fs, &mb);
 		else
@@ -400,39 +409,43 @@ commit_ext(void *ctx, const struct fs_ext *e)
 {
 	struct fs_inode *ip = ctx;
 	struct fs *fs = ip->fs;
+	uint64_t s = MAX(e->fblk * fs->bsize, ip->dirty_lo);
+	uint64_t t = MIN((e->fblk + e->len) * fs->bsize, ip->dirty_hi);
 
-	if (e->state == FS_EXT_RW)
-		/* Unstable overwrites become durable (COMMIT, RFC 8881
-		 * section 18.3). */
-		vol_persist(fs->vol, blk_ptr(fs, e->vblk), e->len * fs->bsize,
-			    "fs.data.commit");
+	/*
+	 * Exactly the bytes written unstable: re-flushing durable bytes is
+	 * wasted work.  Unstable overwrites become durable (COMMIT, RFC 8881
+	 * section 18.3).
+	 */
+	if (e->state == FS_EXT_RW && s < t)
+		vol_persist(fs->vol, blk_ptr(fs, e->vblk) +
+			    (s - e->fblk * fs->bsize), t - s, "fs.data.commit");
 	return 0;
 }
 
 int
 fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
+	uint64_t lo, hi;
 	int rc = 0;
 
 	if (ip->type != FS_TYPE_REG)
 		return 0;
 	if (atomic_load(&fs->shutdown))
 		return -EIO;
-	fs_ilock(ip, FS_ILOCK_SHARED);
-	/*
-	 * Clear the flag before flushing: a write racing with us sets it
-	 * again and its data is flushed by the next commit.
-	 */
-	if (atomic_exchange(&ip->unstable, false)) {
-		uint64_t first = fs_blk_of(fs, off);
-		uint64_t n = len ? fs_blk_up(fs, off + len) - first : UINT64_MAX;
-
-		/* A ranged commit leaves other unstable data: keep the flag. */
-		if (len)
-			atomic_store(&ip->unstable, true);
-		rc = fs_extmap_walk(ip->map, first, n, commit_ext, ip);
+	/* Exclusive: the dirty range is reset here. */
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	lo = MAX(off, ip->dirty_lo);
+	hi = MIN(len ? off + len : UINT64_MAX, ip->dirty_hi);
+	if (lo < hi) {
+		rc = fs_extmap_walk(ip->map, fs_blk_of(fs, lo),
+				    fs_blk_up(fs, hi) - fs_blk_of(fs, lo),
+				    commit_ext, ip);
+		/* Only a commit covering the whole dirty range empties it. */
+		if (rc == 0 && lo == ip->dirty_lo && hi == ip->dirty_hi)
+			ip->dirty_lo = ip->dirty_hi = 0;
 	}
-	fs_iunlock(ip, FS_ILOCK_SHARED);
+	fs_iunlock(ip, FS_ILOCK_EXCL);
 	return rc;
 }
 

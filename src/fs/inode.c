@@ -81,7 +81,6 @@ fs_inode_alloc(struct fs *fs, uint64_t ino, enum fs_ftype type)
 			goto out_free;
 	}
 	atomic_init(&ip->iref, 0);
-	atomic_init(&ip->unstable, false);
 	fs_ilock_init(ip);
 	return ip;
 
