@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/state/state_int.h"
@@ -536,6 +537,45 @@ test_concurrency(void)
 	teardown();
 }
 
+/*
+ * Many clients: the tables are sized for 100,000 (DESIGN.md §4), and the
+ * reaper expires in batches, re-scanning a bucket after a full batch.
+ * STATE_TEST_LONG=1 runs the full 100,000.
+ */
+static void
+test_many_clients(void)
+{
+	const char *env = getenv("STATE_TEST_LONG");
+	unsigned int n = (env && *env == '1') ? 100000 : 5000;
+	uint64_t *ids, later;
+	EXCHANGE_ID4resok e;
+	CREATE_SESSION4resok c;
+	char owner[32];
+	unsigned int bad = 0;
+
+	setup();
+	ids = calloc(n, sizeof(*ids));
+	REQUIRE(ids);
+	for (unsigned int i = 0; i < n; i++) {
+		snprintf(owner, sizeof(owner), "many-%u", i);
+		if (exid(owner, "verf0001", 0, 0, &e) != NFS4_OK ||
+		    (i % 2 && csess(e.eir_clientid, 1, 0, &c) != NFS4_OK))
+			bad++;
+		ids[i] = e.eir_clientid;
+	}
+	CHECK_EQ(bad, 0);
+	for (unsigned int i = 0; i < n; i += 97)
+		CHECK(client_exists(ids[i]));
+	CHECK_EQ(state_expire_clients(srv, clock_now_ns()), 0);
+	later = clock_now_ns() + (LEASE_SEC + 1) * NSEC_PER_SEC;
+	CHECK_EQ(state_expire_clients(srv, later), n);
+	CHECK_EQ(expired_calls, n);
+	for (unsigned int i = 0; i < n; i += 97)
+		CHECK(!client_exists(ids[i]));
+	free(ids);
+	teardown();
+}
+
 int
 main(void)
 {
@@ -549,5 +589,6 @@ main(void)
 	TEST_RUN(test_destroy_and_reclaim);
 	TEST_RUN(test_lease_expiry);
 	TEST_RUN(test_concurrency);
+	TEST_RUN(test_many_clients);
 	TEST_EXIT();
 }
