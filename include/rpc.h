@@ -160,16 +160,17 @@ struct rpc_program {
 /*
  * Limits that protect the server from its clients.  Defaults are set by
  * rpc_server_config_defaults() (docs/rpc.md lists them and why); every one
- * can be overridden by the config.  Reading from a connection pauses while
- * it has max_inflight_per_conn calls in progress or more than
- * max_conn_memory bytes of output unwritten.
+ * can be overridden by the config.  At most max_inflight_per_conn calls of
+ * one connection are dispatched at once; later ones wait, read, in the
+ * connection's backlog.  Reading goes on (back-channel replies must get
+ * in) until the backlog plus unwritten output passes max_conn_memory.
  */
 struct rpc_server_config {
 	uint32_t max_record;		/* bytes; larger records close the conn */
 	uint32_t max_reply;		/* bytes; largest reply body */
 	uint32_t max_connections;
-	uint32_t max_inflight_per_conn;	/* calls read but not yet replied */
-	uint64_t max_conn_memory;	/* bytes buffered per connection */
+	uint32_t max_inflight_per_conn;	/* calls dispatched, not yet replied */
+	uint64_t max_conn_memory;	/* backlog + unwritten output, bytes */
 	uint32_t nworkers;		/* worker threads running dispatch */
 	uint32_t nblocking_workers;	/* how many of them may block at once */
 	uint32_t idle_timeout_sec;	/* close connections idle this long; 0 never */

@@ -14,22 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct call_priv {
-	struct rpc_call		call;
-	struct workq_item	item;
-	XDR			args_x, res_x;
-	struct rpc_xbuf		res;
-	uint8_t			*rec;
-	uint32_t		reclen;
-};
-
 /* The only RPC version there is (RFC 5531 §8). */
 #define RPC_VERSION		2
 
-static struct call_priv *
+static struct rpc_call_priv *
 priv_of(struct rpc_call *call)
 {
-	return container_of(call, struct call_priv, call);
+	return container_of(call, struct rpc_call_priv, call);
 }
 
 /*
@@ -97,7 +88,7 @@ decode_auth(XDR *x, struct rpc_cred *cred)
 
 /* Accepted reply header in the room in front of the body. */
 static void
-put_accepted(struct call_priv *cp, uint32_t accept_stat)
+put_accepted(struct rpc_call_priv *cp, uint32_t accept_stat)
 {
 	uint8_t *p = cp->res.buf + 4;
 
@@ -111,7 +102,7 @@ put_accepted(struct call_priv *cp, uint32_t accept_stat)
 
 /* An accepted reply with no body, or a mismatch range. */
 static void
-reply_accepted_error(struct call_priv *cp, uint32_t stat, uint32_t low,
+reply_accepted_error(struct rpc_call_priv *cp, uint32_t stat, uint32_t low,
 		     uint32_t high)
 {
 	put_accepted(cp, stat);
@@ -125,7 +116,7 @@ reply_accepted_error(struct call_priv *cp, uint32_t stat, uint32_t low,
 
 /* A denied reply: RPC_MISMATCH (low, high) or AUTH_ERROR (stat in low). */
 static void
-reply_denied(struct call_priv *cp, uint32_t why, uint32_t low, uint32_t high)
+reply_denied(struct rpc_call_priv *cp, uint32_t why, uint32_t low, uint32_t high)
 {
 	uint8_t *p = cp->res.buf + 4;
 
@@ -165,7 +156,7 @@ find_program(struct rpc_server *srv, uint32_t prog, uint32_t vers,
 }
 
 static void
-call_free(struct call_priv *cp)
+call_free(struct rpc_call_priv *cp)
 {
 	struct rpc_conn *conn = cp->call.conn;
 
@@ -178,7 +169,7 @@ call_free(struct call_priv *cp)
 
 /* Queue the reply built in cp->res and free the call. */
 static void
-call_send(struct call_priv *cp)
+call_send(struct rpc_call_priv *cp)
 {
 	struct rpc_conn *conn = cp->call.conn;
 	struct rpc_server *srv = conn->srv;
@@ -197,7 +188,7 @@ call_send(struct call_priv *cp)
 
 /* Send nothing for the call (its in-flight slot is freed) and free it. */
 static void
-call_drop(struct call_priv *cp)
+call_drop(struct rpc_call_priv *cp)
 {
 	struct rpc_conn *conn = cp->call.conn;
 
@@ -208,7 +199,7 @@ call_drop(struct call_priv *cp)
 
 /* Turn a dispatch result into the reply (or none) and free the call. */
 static void
-call_finish(struct call_priv *cp, enum rpc_disp disp)
+call_finish(struct rpc_call_priv *cp, enum rpc_disp disp)
 {
 	switch (disp) {
 	case RPC_DISP_REPLY:
@@ -243,7 +234,7 @@ rpc_call_finish(struct rpc_call *call, enum rpc_disp disp)
 static void
 call_run(struct workq_item *it)
 {
-	struct call_priv *cp = container_of(it, struct call_priv, item);
+	struct rpc_call_priv *cp = container_of(it, struct rpc_call_priv, item);
 	struct rpc_call *call = &cp->call;
 	struct rpc_conn *conn = call->conn;
 	struct rpc_server *srv = conn->srv;
@@ -313,14 +304,14 @@ out_drop:
 }
 
 /*
- * Loop thread: queue the call in rec (a whole CALL record, now ours) for a
- * worker.  The call holds a reference on conn.  Returns 0 or -ENOMEM (rec
- * is freed then too).
+ * Loop thread: wrap the CALL record rec (now ours) in a call that holds a
+ * reference on conn.  Returns 0 and *out, or -ENOMEM (rec is freed then).
  */
 int
-rpc_call_start(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
+rpc_call_new(struct rpc_conn *conn, uint8_t *rec, uint32_t len,
+	     struct rpc_call_priv **out)
 {
-	struct call_priv *cp = calloc(1, sizeof(*cp));
+	struct rpc_call_priv *cp = calloc(1, sizeof(*cp));
 
 	if (!cp) {
 		free(rec);
@@ -332,8 +323,26 @@ rpc_call_start(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
 	rpc_conn_get(conn);
 	cp->call.conn = conn;
 	cp->item.fn = call_run;
-	workq_queue(conn->srv->wq, &cp->item);
+	*out = cp;
 	return 0;
+}
+
+/* Loop thread: hand the call to a worker (its in-flight slot is taken). */
+void
+rpc_call_queue(struct rpc_call_priv *cp)
+{
+	workq_queue(cp->call.conn->srv->wq, &cp->item);
+}
+
+/*
+ * Loop thread, at close: free a call that was never dispatched.  It holds
+ * no in-flight slot and gets no reply.
+ */
+void
+rpc_call_discard(struct rpc_call_priv *cp)
+{
+	RPC_STAT_INC(cp->call.conn->srv, dropped);
+	call_free(cp);
 }
 
 /* --- reply stream helpers for the reply cache ----------------------- */
@@ -349,7 +358,7 @@ rpc_call_record_len(struct rpc_call *call)
 uint32_t
 rpc_call_res_pos(struct rpc_call *call)
 {
-	struct call_priv *cp = priv_of(call);
+	struct rpc_call_priv *cp = priv_of(call);
 
 	return cp->res.len - cp->res.base;
 }
@@ -362,7 +371,7 @@ int
 rpc_call_res_copy(struct rpc_call *call, uint32_t from, uint32_t len,
 		  void *dst)
 {
-	struct call_priv *cp = priv_of(call);
+	struct rpc_call_priv *cp = priv_of(call);
 	uint32_t have = cp->res.len - cp->res.base;
 
 	if (from > have || len > have - from)
@@ -378,7 +387,7 @@ rpc_call_res_copy(struct rpc_call *call, uint32_t from, uint32_t len,
 int
 rpc_call_res_truncate(struct rpc_call *call, uint32_t pos)
 {
-	struct call_priv *cp = priv_of(call);
+	struct rpc_call_priv *cp = priv_of(call);
 
 	if (pos > cp->res.len - cp->res.base)
 		return -ERANGE;

@@ -8,10 +8,14 @@
  * delays its own replies: the loop writes what the socket takes, keeps the
  * rest, and asks epoll for writability.
  *
- * Flow control: reading stops while a connection has max_inflight_per_conn
- * calls in progress or more than max_conn_memory bytes of replies unwritten,
- * and resumes when replies drain.  Bytes already read past the record that
- * hit the limit are stashed (at most one read's worth) and consumed first.
+ * Flow control: at most max_inflight_per_conn calls of a connection are
+ * on workers at once; further calls wait in the connection's backlog, so
+ * one client cannot take every worker.  Reading itself goes on, because a
+ * back-channel reply on the same connection may be what those calls wait
+ * for (an NFSv4.1 client whose slots all wait on a recall), and it stops
+ * only when the backlog plus unwritten replies pass max_conn_memory; it
+ * resumes when they drain.  Bytes already read past the record that hit
+ * the limit are stashed (at most one read's worth) and consumed first.
  */
 #include "config.h"
 
@@ -131,22 +135,47 @@ conn_update_events(struct rpc_conn *conn)
 }
 
 /*
- * Loop thread: too much in flight or buffered to read another call?
- * Returns which limit holds reading back, or NULL.
+ * Loop thread: is too much buffered to read more?  Returns which limit
+ * holds reading back, or NULL.
  */
 static const char *
 conn_over_limits(struct rpc_conn *conn)
 {
 	const struct rpc_server_config *cfg = &conn->srv->cfg;
-	const char *why = NULL;
+	uint64_t out;
 
 	mutex_lock(&conn->lock);
-	if (conn->inflight >= cfg->max_inflight_per_conn)
-		why = "max_inflight_per_conn";
-	else if (conn->out_bytes > cfg->max_conn_memory)
-		why = "max_conn_memory";
+	out = conn->out_bytes;
 	mutex_unlock(&conn->lock);
-	return why;
+	return out + conn->backlog_bytes > cfg->max_conn_memory ?
+	       "max_conn_memory" : NULL;
+}
+
+/*
+ * Loop thread: move backlogged calls to the workers while the connection
+ * has fewer than max_inflight_per_conn in progress, oldest first.
+ */
+static void
+conn_dispatch_backlog(struct rpc_conn *conn)
+{
+	uint32_t max = conn->srv->cfg.max_inflight_per_conn;
+	struct rpc_call_priv *cp;
+
+	while ((cp = conn->backlog_head)) {
+		mutex_lock(&conn->lock);
+		if (conn->inflight >= max) {
+			mutex_unlock(&conn->lock);
+			return;
+		}
+		conn->inflight++;
+		mutex_unlock(&conn->lock);
+		conn->backlog_head = cp->next;
+		if (!conn->backlog_head)
+			conn->backlog_tail = NULL;
+		cp->next = NULL;
+		conn->backlog_bytes -= RPC_CALL_COST(cp->reclen);
+		rpc_call_queue(cp);
+	}
 }
 
 /*
@@ -169,18 +198,23 @@ conn_handle_record(struct rpc_conn *conn, uint8_t *rec, uint32_t len)
 	xid = rpc_get32(rec);
 	mtype = rpc_get32(rec + 4);
 	if (mtype == RPC_MSG_CALL) {
+		struct rpc_call_priv *cp;
+
 		RPC_STAT_INC(conn->srv, calls);
-		mutex_lock(&conn->lock);
-		conn->inflight++;
-		mutex_unlock(&conn->lock);
-		if (rpc_call_start(conn, rec, len) < 0) {
-			mutex_lock(&conn->lock);
-			conn->inflight--;
-			mutex_unlock(&conn->lock);
+		if (rpc_call_new(conn, rec, len, &cp) < 0) {
+			RPC_STAT_INC(conn->srv, dropped);
 			log_warn("rpc: out of memory for a call from %s; "
 				 "dropped", peer_str(&conn->peer, pbuf,
 						     sizeof(pbuf)));
+			return;
 		}
+		if (conn->backlog_tail)
+			conn->backlog_tail->next = cp;
+		else
+			conn->backlog_head = cp;
+		conn->backlog_tail = cp;
+		conn->backlog_bytes += RPC_CALL_COST(len);
+		conn_dispatch_backlog(conn);
 	} else if (mtype == RPC_MSG_REPLY) {
 		rpc_pending_reply(conn, xid, rec, len);
 	} else {
@@ -403,6 +437,7 @@ conn_wake(struct evloop *loop, struct evloop_work *w)
 		conn->out_tail = q;
 	}
 	rpc_pending_arm_timers(conn);
+	conn_dispatch_backlog(conn);
 	conn_flush(conn);
 out_put:
 	rpc_conn_put(conn);
@@ -537,6 +572,14 @@ rpc_conn_close(struct rpc_conn *conn, const char *why)
 	free(conn->stash);
 	conn->stash = NULL;
 	conn->stash_len = 0;
+	while (conn->backlog_head) {
+		struct rpc_call_priv *cp = conn->backlog_head;
+
+		conn->backlog_head = cp->next;
+		rpc_call_discard(cp);
+	}
+	conn->backlog_tail = NULL;
+	conn->backlog_bytes = 0;
 
 	if (conn->prev)
 		conn->prev->next = conn->next;
@@ -634,7 +677,8 @@ conn_idle(struct evloop *loop, struct evloop_timer *t)
 	bool busy;
 
 	mutex_lock(&conn->lock);
-	busy = conn->inflight || conn->pending || conn->out_bytes;
+	busy = conn->inflight || conn->pending || conn->out_bytes ||
+	       conn->backlog_head;
 	mutex_unlock(&conn->lock);
 	if (!busy && now - conn->last_active_ns >= limit) {
 		rpc_conn_close(conn, "idle");

@@ -102,6 +102,13 @@ struct rpc_conn {
 	bool			read_paused;
 	uint64_t		last_active_ns;
 	struct evloop_timer	idle_timer;
+	/*
+	 * Calls read but not dispatched because max_inflight_per_conn are
+	 * in progress.  Reading goes on (so back-channel replies get in)
+	 * until backlog_bytes + out_bytes passes max_conn_memory.
+	 */
+	struct rpc_call_priv	*backlog_head, *backlog_tail;
+	uint64_t		backlog_bytes;
 
 	struct mutex		lock;
 	struct rpc_outbuf	*q_head, *q_tail;	/* lock: to the loop */
@@ -158,8 +165,24 @@ void rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 			bool was_call);
 void rpc_conn_kick_locked(struct rpc_conn *conn);
 
-/* call.c: runs on a worker; owns rec. */
-int rpc_call_start(struct rpc_conn *conn, uint8_t *rec, uint32_t len) MUST_CHECK;
+/* call.c: one incoming call, from its record to its reply. */
+struct rpc_call_priv {
+	struct rpc_call		call;
+	struct rpc_call_priv	*next;		/* conn backlog (loop) */
+	struct workq_item	item;
+	XDR			args_x, res_x;
+	struct rpc_xbuf		res;
+	uint8_t			*rec;
+	uint32_t		reclen;
+};
+
+/* What a backlogged call costs: the record plus our bookkeeping. */
+#define RPC_CALL_COST(len)	((uint64_t)(len) + sizeof(struct rpc_call_priv))
+
+int rpc_call_new(struct rpc_conn *conn, uint8_t *rec, uint32_t len,
+		 struct rpc_call_priv **out) MUST_CHECK;
+void rpc_call_queue(struct rpc_call_priv *cp);
+void rpc_call_discard(struct rpc_call_priv *cp);
 
 /* callback.c */
 void rpc_pending_reply(struct rpc_conn *conn, uint32_t xid, uint8_t *rec,

@@ -406,6 +406,13 @@ recv_record(int fd, uint8_t **out)
 	return recv_record_ms(fd, out, TEST_DEADLINE_MS);
 }
 
+static uint32_t
+rpc_get32_test(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
 /* A call message under construction. */
 struct msg {
 	uint8_t	buf[TEST_MAX_RECORD * 2];
@@ -870,9 +877,9 @@ test_oversized(void)
 }
 
 /*
- * Many calls in one write on one connection (more than
- * max_inflight_per_conn, so reading pauses and resumes): every call gets
- * its own reply.
+ * Many calls in one write on one connection (far more than
+ * max_inflight_per_conn, so most wait in the backlog): every call gets its
+ * own reply.
  */
 static void
 test_pipelined(void)
@@ -1022,7 +1029,7 @@ none_blocked(void)
 /*
  * Two workers block (the whole budget); other calls are still served, a
  * third blocker is told no at once, and with max_inflight_per_conn = 2 the
- * blocked connection reads no further call until one is answered.
+ * blocked connection dispatches no further call until one is answered.
  */
 static void
 test_blocked_workers(void)
@@ -1301,6 +1308,57 @@ test_mutated_calls(void)
 	check_server_alive();
 }
 
+/*
+ * Callback replies must get through on a connection at its in-flight
+ * limit: both of its calls wait for back-channel replies that the client
+ * sends on the same connection (an NFSv4.1 client whose every slot waits
+ * on a recall).  Stopping to read there would turn every such wait into a
+ * timeout.
+ */
+static void
+test_callback_at_inflight_limit(void)
+{
+	uint32_t xid[2] = { next_xid, next_xid + 1 }, cxid[2];
+	int fd = connect_to(AF_INET, port4);
+	struct msg m;
+
+	next_xid += 2;
+	for (int i = 0; i < 2; i++) {
+		msg_call(&m, xid[i], 2, TEST_PROG, 1, P_CALLBACK);
+		msg_auth_none(&m);
+		msg_u32(&m, TEST_DEADLINE_MS);
+		msg_opaque(&m, "ping", 4);
+		msg_send(&m, fd, 1);
+	}
+	/* Both callbacks arrive (the server has two calls in flight). */
+	for (int i = 0; i < 2; i++) {
+		uint8_t *rec = NULL;
+		int len = recv_record(fd, &rec);
+
+		REQUIRE(len >= 8);
+		cxid[i] = rpc_get32_test(rec);
+		free(rec);
+	}
+	/* A third call waits behind the limit; the replies still get in. */
+	msg_call(&m, next_xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	msg_send(&m, fd, 1);
+	send_cb_reply(fd, cxid[0], "pong");
+	send_cb_reply(fd, cxid[1], "pong");
+	for (int i = 0; i < 3; i++) {
+		struct reply r;
+
+		reply_recv(fd, &r);
+		CHECK(r.xid == xid[0] || r.xid == xid[1] || r.xid == next_xid);
+		CHECK_EQ(r.stat, SUCCESS);
+		if (r.xid != next_xid)
+			CHECK_EQ(r.body[0], 0);		/* err 0: answered */
+		reply_free(&r);
+	}
+	next_xid++;
+	close(fd);
+}
+
 static bool
 cb_result_in(void)
 {
@@ -1494,7 +1552,7 @@ test_stats(void)
 		 clock_now_ns() < deadline && !usleep(1000));
 	CHECK_EQ(st.records_too_big, 1);
 	CHECK_EQ(st.cb_timeouts, 1);
-	CHECK_EQ(st.cb_calls, 5);
+	CHECK_EQ(st.cb_calls, 7);
 	CHECK(st.cb_stray_replies >= 2);
 	CHECK(st.read_pauses >= 2);
 	CHECK(st.rejected >= 12);
@@ -1529,6 +1587,7 @@ main(void)
 	TEST_RUN(test_callback_rejected);
 	TEST_RUN(test_callback_timeout);
 	TEST_RUN(test_callback_conn_closed);
+	TEST_RUN(test_callback_at_inflight_limit);
 	TEST_RUN(test_close_hook);
 	TEST_RUN(test_mutated_calls);
 	TEST_RUN(test_parked_call);
