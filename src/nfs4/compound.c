@@ -231,7 +231,7 @@ nfs4_compound_run(struct nfs4_server *nsrv, XDR *args, XDR *res,
 	enum rpc_disp disp = RPC_DISP_REPLY;
 	bool ok = true;
 
-	ASSERT(lock_held_count() == 0);
+	lock_assert_none_held();
 	memset(&cs, 0, sizeof(cs));
 	memset(&tag, 0, sizeof(tag));
 	cs.srv = nsrv;
