@@ -209,7 +209,8 @@ check_blocks(struct ck *c)
 	struct fs *fs = c->fs;
 	uint64_t end = 0, owner = 0, overlaps = 0;
 
-	qsort(c->exts, c->nexts, sizeof(c->exts[0]), cmp_ext);
+	if (c->nexts)
+		qsort(c->exts, c->nexts, sizeof(c->exts[0]), cmp_ext);
 	for (size_t i = 0; i < c->nexts; i++) {
 		const struct ck_ext *e = &c->exts[i];
 
@@ -419,7 +420,8 @@ check_pass(struct ck *c, bool repair)
 	rc = fs_itable_walk(fs, collect_inode, c);
 	if (rc)
 		return rc;
-	qsort(c->inos, c->n, sizeof(c->inos[0]), cmp_ino);
+	if (c->n)
+		qsort(c->inos, c->n, sizeof(c->inos[0]), cmp_ino);
 	c->res->inodes = c->n;
 	if (fs->mount_conflicts)
 		problem(c, "%llu extents could not be marked in use at mount "

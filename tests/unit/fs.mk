@@ -17,3 +17,9 @@ check_PROGRAMS += tests/unit/test_fs_ops
 tests_unit_test_fs_ops_SOURCES = tests/unit/test_fs_ops.c tests/unit/test_fs_util.h
 tests_unit_test_fs_ops_LDADD = $(FS_TEST_LIBS)
 TESTS += tests/unit/test_fs_ops
+
+# pmemnfs-fsck end to end (needs tools/fsck/pmemnfs-fsck, built by "all").
+check_PROGRAMS += tests/unit/test_fs_fsck
+tests_unit_test_fs_fsck_SOURCES = tests/unit/test_fs_fsck.c tests/unit/test_fs_util.h
+tests_unit_test_fs_fsck_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_fsck
