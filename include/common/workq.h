@@ -38,6 +38,12 @@ int workq_create(const char *name, uint32_t nworkers, uint32_t nblocking,
 /* Any thread: run item->fn(item) on a worker.  Never fails. */
 void workq_queue(struct workq *wq, struct workq_item *item);
 /*
+ * Same, ahead of every item queued with workq_queue(): for work that ends
+ * other work's waits (callback completions), so a long queue of new
+ * requests does not delay it.  Urgent items are FIFO among themselves.
+ */
+void workq_queue_urgent(struct workq *wq, struct workq_item *item);
+/*
  * Wait until the queue is empty and no item is running (items queued while
  * draining are run too).  Not from a worker of wq.
  */

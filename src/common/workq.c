@@ -22,6 +22,7 @@ struct workq {
 	struct condvar		more;		/* queue non-empty or stopping */
 	struct condvar		idle;		/* queue empty and none running */
 	struct workq_item	*head, *tail;
+	struct workq_item	*uhead, *utail;	/* urgent: run first */
 	uint32_t		nrunning;	/* items being run */
 	uint32_t		nblocked;	/* workers inside may_block..unblock */
 	uint32_t		nblocking;	/* budget */
@@ -45,14 +46,21 @@ worker_main(void *arg)
 	for (;;) {
 		struct workq_item *it;
 
-		while (!wq->head && !wq->stopping)
+		while (!wq->head && !wq->uhead && !wq->stopping)
 			condvar_wait(&wq->more, &wq->lock);
-		if (!wq->head)
+		if (wq->uhead) {
+			it = wq->uhead;
+			wq->uhead = it->next;
+			if (!wq->uhead)
+				wq->utail = NULL;
+		} else if (wq->head) {
+			it = wq->head;
+			wq->head = it->next;
+			if (!wq->head)
+				wq->tail = NULL;
+		} else {
 			break;		/* stopping and nothing left */
-		it = wq->head;
-		wq->head = it->next;
-		if (!wq->head)
-			wq->tail = NULL;
+		}
 		wq->nrunning++;
 		mutex_unlock(&wq->lock);
 
@@ -63,7 +71,7 @@ worker_main(void *arg)
 
 		mutex_lock(&wq->lock);
 		wq->nrunning--;
-		if (!wq->head && !wq->nrunning)
+		if (!wq->head && !wq->uhead && !wq->nrunning)
 			condvar_broadcast(&wq->idle);
 	}
 	mutex_unlock(&wq->lock);
@@ -120,19 +128,36 @@ out_free:
  * leaf, so callers may hold their own locks.  Not after workq_destroy()
  * began (VERIFY).
  */
-void
-workq_queue(struct workq *wq, struct workq_item *item)
+static void
+queue_on(struct workq *wq, struct workq_item **head, struct workq_item **tail,
+	 struct workq_item *item)
 {
 	mutex_lock(&wq->lock);
 	VERIFY(!wq->stopping);
 	item->next = NULL;
-	if (wq->tail)
-		wq->tail->next = item;
+	if (*tail)
+		(*tail)->next = item;
 	else
-		wq->head = item;
-	wq->tail = item;
+		*head = item;
+	*tail = item;
 	condvar_signal(&wq->more);
 	mutex_unlock(&wq->lock);
+}
+
+void
+workq_queue(struct workq *wq, struct workq_item *item)
+{
+	queue_on(wq, &wq->head, &wq->tail, item);
+}
+
+/*
+ * Like workq_queue(), but item runs before every normal item (urgent items
+ * among themselves stay FIFO).  For work that ends other work's waits.
+ */
+void
+workq_queue_urgent(struct workq *wq, struct workq_item *item)
+{
+	queue_on(wq, &wq->uhead, &wq->utail, item);
 }
 
 /* Block until nothing is queued or running.  Not on a worker of wq. */
@@ -141,7 +166,7 @@ workq_drain(struct workq *wq)
 {
 	VERIFY(cur_wq != wq);
 	mutex_lock(&wq->lock);
-	while (wq->head || wq->nrunning)
+	while (wq->head || wq->uhead || wq->nrunning)
 		condvar_wait(&wq->idle, &wq->lock);
 	mutex_unlock(&wq->lock);
 }
@@ -162,7 +187,7 @@ workq_destroy(struct workq *wq)
 	mutex_unlock(&wq->lock);
 	for (uint32_t i = 0; i < wq->nworkers; i++)
 		pthread_join(wq->threads[i], NULL);
-	VERIFY(!wq->head && !wq->nrunning);
+	VERIFY(!wq->head && !wq->uhead && !wq->nrunning);
 	condvar_destroy(&wq->idle);
 	condvar_destroy(&wq->more);
 	mutex_destroy(&wq->lock);

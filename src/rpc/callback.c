@@ -54,7 +54,8 @@ pending_queue_completion(struct rpc_pending *p, int err)
 {
 	p->err = err;
 	p->item.fn = pending_complete;
-	workq_queue(p->conn->srv->wq, &p->item);
+	/* Completions end waits (a recall, say): ahead of new calls. */
+	workq_queue_urgent(p->conn->srv->wq, &p->item);
 }
 
 /* Caller holds conn->lock: unlink the pending call with xid, or NULL. */

@@ -595,7 +595,7 @@ rpc_conn_close(struct rpc_conn *conn, const char *why)
 	if (hooks) {
 		rpc_conn_get(conn);
 		conn->hooks_item.fn = conn_run_hooks;
-		workq_queue(srv->wq, &conn->hooks_item);
+		workq_queue_urgent(srv->wq, &conn->hooks_item);
 	}
 	rpc_conn_put(conn);
 }

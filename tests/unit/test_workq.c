@@ -122,11 +122,105 @@ test_block_budget(void)
 	mutex_destroy(&gate_lock);
 }
 
+/* Items that record the order they ran in. */
+static struct mutex order_lock;
+static int order[8], norder;
+struct order_item {
+	struct workq_item	it;
+	int			id;
+};
+
+static void
+order_fn(struct workq_item *it)
+{
+	struct order_item *o = container_of(it, struct order_item, it);
+
+	mutex_lock(&order_lock);
+	order[norder++] = o->id;
+	mutex_unlock(&order_lock);
+}
+
+/* Two gates, one per worker, so the test controls which worker is free. */
+static struct mutex g2_lock;
+static struct condvar g2_cv;
+static int g2_open;		/* bit i: gate i open */
+static int g2_waiting;
+
+static void
+gate_fn(struct workq_item *it)
+{
+	struct order_item *o = container_of(it, struct order_item, it);
+
+	mutex_lock(&g2_lock);
+	g2_waiting++;
+	condvar_broadcast(&g2_cv);
+	while (!(g2_open & (1 << o->id)))
+		condvar_wait(&g2_cv, &g2_lock);
+	mutex_unlock(&g2_lock);
+}
+
+/*
+ * With one worker free, urgent items run before normal ones queued
+ * earlier, each kind in FIFO order.
+ */
+static void
+test_urgent_first(void)
+{
+	struct order_item gates[2], items[4];
+	struct workq *wq;
+	uint64_t deadline = clock_now_ns() + TEST_DEADLINE_NS;
+	int err = 0;
+
+	mutex_init(&order_lock, "order");
+	mutex_init(&g2_lock, "g2");
+	condvar_init(&g2_cv);
+	REQUIRE(workq_create("t", 2, 1, &wq) == 0);
+	for (int i = 0; i < 2; i++) {
+		gates[i] = (struct order_item){ .it.fn = gate_fn, .id = i };
+		workq_queue(wq, &gates[i].it);
+	}
+	mutex_lock(&g2_lock);
+	while (g2_waiting < 2 && !err)
+		err = condvar_wait_until(&g2_cv, &g2_lock, deadline);
+	mutex_unlock(&g2_lock);
+	REQUIRE(g2_waiting == 2);
+	for (int i = 0; i < 4; i++) {
+		items[i] = (struct order_item){ .it.fn = order_fn, .id = i };
+		if (i < 2)
+			workq_queue(wq, &items[i].it);		/* 0, 1 */
+		else
+			workq_queue_urgent(wq, &items[i].it);	/* 2, 3 */
+	}
+	mutex_lock(&g2_lock);
+	g2_open = 1;		/* free one worker only */
+	condvar_broadcast(&g2_cv);
+	mutex_unlock(&g2_lock);
+	for (int n = 0; n < 4 && clock_now_ns() < deadline; sched_yield()) {
+		mutex_lock(&order_lock);
+		n = norder;
+		mutex_unlock(&order_lock);
+	}
+	CHECK_EQ(norder, 4);
+	CHECK_EQ(order[0], 2);
+	CHECK_EQ(order[1], 3);
+	CHECK_EQ(order[2], 0);
+	CHECK_EQ(order[3], 1);
+	mutex_lock(&g2_lock);
+	g2_open = 3;
+	condvar_broadcast(&g2_cv);
+	mutex_unlock(&g2_lock);
+	workq_destroy(wq);
+	condvar_destroy(&g2_cv);
+	mutex_destroy(&g2_lock);
+	mutex_destroy(&order_lock);
+}
+
 int
 main(void)
 {
 	TEST_RUN(test_create_limits);
 	TEST_RUN(test_all_run);
 	TEST_RUN(test_block_budget);
+	TEST_RUN(test_urgent_first);
 	TEST_EXIT();
 }
