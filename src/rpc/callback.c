@@ -217,6 +217,7 @@ rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers,
 	 * Checked again under the lock; this early test keeps a holder of a
 	 * stale reference from touching the server after it has stopped.
 	 */
+	mutex_assert_not_held(&conn->lock);
 	if (atomic_load(&conn->closed))
 		return -ENOTCONN;
 	srv = conn->srv;

@@ -472,6 +472,7 @@ rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 {
 	struct rpc_outbuf *o = NULL;
 
+	mutex_assert_not_held(&conn->lock);
 	if (data) {
 		o = malloc(sizeof(*o));
 		if (!o) {
@@ -545,6 +546,7 @@ rpc_conn_close(struct rpc_conn *conn, const char *why)
 	bool hooks;
 	char pbuf[80];
 
+	mutex_assert_not_held(&conn->lock);
 	mutex_lock(&conn->lock);
 	if (atomic_load(&conn->closed)) {
 		mutex_unlock(&conn->lock);
@@ -700,8 +702,10 @@ rpc_conn_add_close_hook(struct rpc_conn *conn,
 			void (*fn)(struct rpc_conn *, void *), void *ctx,
 			uint64_t *id)
 {
-	struct rpc_close_hook *h = malloc(sizeof(*h));
+	struct rpc_close_hook *h;
 
+	mutex_assert_not_held(&conn->lock);
+	h = malloc(sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->fn = fn;
@@ -730,6 +734,7 @@ rpc_conn_cancel_close_hook(struct rpc_conn *conn, uint64_t id)
 {
 	struct rpc_close_hook **pp, *h = NULL;
 
+	mutex_assert_not_held(&conn->lock);
 	mutex_lock(&conn->lock);
 	for (pp = &conn->hooks; *pp; pp = &(*pp)->next) {
 		if ((*pp)->id == id) {
