@@ -217,6 +217,11 @@ cache_reply(struct nfs4_compound *cs, const struct nfs4_reply_io *io,
 	state_sequence_done(&cs->seq, cached, len);
 }
 
+/*
+ * See nfs4.h (RFC 8881 §16.2.3).  Requires: no locks held; holds the
+ * SEQUENCE slot (a session reference) from the SEQUENCE op until the
+ * reply is encoded and cached.
+ */
 enum rpc_disp
 nfs4_compound_run(struct nfs4_server *nsrv, XDR *args, XDR *res,
 		  const struct rpc_cred *cred, struct rpc_conn *conn,

@@ -31,6 +31,9 @@ static atomic_uint nfs4_active_dispatches;
 /* Poll interval while shutdown waits for in-flight COMPOUNDs to finish. */
 #define NFS4_SHUTDOWN_POLL_NS	(1 * NSEC_PER_MSEC)
 
+/*
+ * See nfs4.h.  No locks.
+ */
 void
 nfs4_config_defaults(struct nfs4_config *cfg)
 {
@@ -47,6 +50,9 @@ nfs4_config_defaults(struct nfs4_config *cfg)
 	cfg->server_owner = NULL;
 }
 
+/*
+ * See nfs4.h.  No locks; valid until nfs4_server_shutdown().
+ */
 struct state_server *
 nfs4_server_state(struct nfs4_server *nsrv)
 {
@@ -155,6 +161,9 @@ server_alloc(const struct nfs4_config *cfg, bool reaper,
 	return 0;
 }
 
+/*
+ * See nfs4.h.  No locks; no reaper thread, no RPC registration.
+ */
 int
 nfs4_server_create_detached(const struct nfs4_config *cfg,
 			    struct nfs4_server **out)
@@ -162,6 +171,9 @@ nfs4_server_create_detached(const struct nfs4_config *cfg,
 	return server_alloc(cfg, false, out);
 }
 
+/*
+ * See nfs4.h.  Call once, before rpc_server_run().
+ */
 int
 nfs4_server_init(const struct nfs4_config *cfg, struct rpc_server *srv,
 		 struct nfs4_server **out)
@@ -199,6 +211,9 @@ out_free:
 	return err;
 }
 
+/*
+ * See nfs4.h.  Waits (polling, 1 ms) for in-flight dispatches.
+ */
 void
 nfs4_server_shutdown(struct nfs4_server *nsrv)
 {

@@ -10,6 +10,10 @@
 
 #include "nfs4_int.h"
 
+/*
+ * SEQUENCE (RFC 8881 §18.46): on NFS4_OK cs->seq holds the slot (or a
+ * replay).  No locks held.
+ */
 nfsstat4
 nfs4_op_sequence(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
@@ -25,6 +29,9 @@ nfs4_op_sequence(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 			      &cs->seq);
 }
 
+/*
+ * EXCHANGE_ID (RFC 8881 §18.35).  No locks held.
+ */
 nfsstat4
 nfs4_op_exchange_id(struct nfs4_compound *cs, nfs_argop4 *arg,
 		    nfs_resop4 *res)
@@ -55,6 +62,10 @@ nfs4_op_exchange_id(struct nfs4_compound *cs, nfs_argop4 *arg,
 	return NFS4_OK;
 }
 
+/*
+ * CREATE_SESSION (RFC 8881 §18.36): the COMPOUND's connection becomes the
+ * back channel when asked.  No locks held.
+ */
 nfsstat4
 nfs4_op_create_session(struct nfs4_compound *cs, nfs_argop4 *arg,
 		       nfs_resop4 *res)
@@ -66,6 +77,9 @@ nfs4_op_create_session(struct nfs4_compound *cs, nfs_argop4 *arg,
 					     .CREATE_SESSION4res_u.csr_resok4);
 }
 
+/*
+ * DESTROY_SESSION (RFC 8881 §18.37).  No locks held.
+ */
 nfsstat4
 nfs4_op_destroy_session(struct nfs4_compound *cs, nfs_argop4 *arg,
 			nfs_resop4 *res)
@@ -85,6 +99,9 @@ nfs4_op_destroy_session(struct nfs4_compound *cs, nfs_argop4 *arg,
 	return state_destroy_session(cs->state, a->dsa_sessionid, own);
 }
 
+/*
+ * BIND_CONN_TO_SESSION (RFC 8881 §18.34).  No locks held.
+ */
 nfsstat4
 nfs4_op_bind_conn_to_session(struct nfs4_compound *cs, nfs_argop4 *arg,
 			     nfs_resop4 *res)
@@ -96,6 +113,9 @@ nfs4_op_bind_conn_to_session(struct nfs4_compound *cs, nfs_argop4 *arg,
 					.BIND_CONN_TO_SESSION4res_u.bctsr_resok4);
 }
 
+/*
+ * BACKCHANNEL_CTL (RFC 8881 §18.33); only after SEQUENCE.  No locks held.
+ */
 nfsstat4
 nfs4_op_backchannel_ctl(struct nfs4_compound *cs, nfs_argop4 *arg,
 			nfs_resop4 *res)
@@ -107,6 +127,9 @@ nfs4_op_backchannel_ctl(struct nfs4_compound *cs, nfs_argop4 *arg,
 				     &arg->nfs_argop4_u.opbackchannel_ctl);
 }
 
+/*
+ * DESTROY_CLIENTID (RFC 8881 §18.50).  No locks held.
+ */
 nfsstat4
 nfs4_op_destroy_clientid(struct nfs4_compound *cs, nfs_argop4 *arg,
 			 nfs_resop4 *res)
@@ -116,6 +139,9 @@ nfs4_op_destroy_clientid(struct nfs4_compound *cs, nfs_argop4 *arg,
 		arg->nfs_argop4_u.opdestroy_clientid.dca_clientid, cs->cred);
 }
 
+/*
+ * RECLAIM_COMPLETE (RFC 8881 §18.51); only after SEQUENCE.  No locks held.
+ */
 nfsstat4
 nfs4_op_reclaim_complete(struct nfs4_compound *cs, nfs_argop4 *arg,
 			 nfs_resop4 *res)

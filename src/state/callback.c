@@ -488,6 +488,9 @@ out_nomem:
 	return -ENOMEM;
 }
 
+/*
+ * See state.h.  Lock-free (an atomic count of working back channels).
+ */
 bool
 state_client_cb_up(struct state_client *clp)
 {

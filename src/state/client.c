@@ -36,6 +36,9 @@
 /* Clients expired per mgmt-lock hold, so EXCHANGE_ID never waits long. */
 #define STATE_EXPIRE_BATCH	64u
 
+/*
+ * See state.h.  No locks.
+ */
 void
 state_config_defaults(struct state_config *cfg)
 {
@@ -53,6 +56,9 @@ state_config_defaults(struct state_config *cfg)
 	cfg->start_reaper = true;
 }
 
+/*
+ * The effective configuration (server_owner filled in).  No locks.
+ */
 const struct state_config *
 state_server_config(const struct state_server *srv)
 {
@@ -61,6 +67,9 @@ state_server_config(const struct state_server *srv)
 
 /* --- references ------------------------------------------------------------ */
 
+/*
+ * Take a reference; the caller already holds one.  Lock-free.
+ */
 void
 state_client_get(struct state_client *clp)
 {
@@ -69,6 +78,10 @@ state_client_get(struct state_client *clp)
 	VERIFY(old > 0);
 }
 
+/*
+ * Drop a reference; the last one frees the record (unhashed by then).
+ * Lock-free; no state lock may be held by the caller for the free path.
+ */
 void
 state_client_put(struct state_client *clp)
 {
@@ -83,12 +96,18 @@ state_client_put(struct state_client *clp)
 	free(clp);
 }
 
+/*
+ * The clientid.  Constant; no locks.
+ */
 uint64_t
 state_client_id(const struct state_client *clp)
 {
 	return clp->clientid;
 }
 
+/*
+ * See state.h.  No locks: the owning subsystem serialises its slot.
+ */
 void **
 state_client_private(struct state_client *clp, unsigned int idx)
 {
@@ -96,18 +115,27 @@ state_client_private(struct state_client *clp, unsigned int idx)
 	return &clp->private[idx];
 }
 
+/*
+ * See state.h.  Lock-free.
+ */
 void
 state_client_set_seq_flags(struct state_client *clp, uint32_t bits)
 {
 	atomic_fetch_or(&clp->seq_flags, bits);
 }
 
+/*
+ * See state.h.  Lock-free.
+ */
 void
 state_client_clear_seq_flags(struct state_client *clp, uint32_t bits)
 {
 	atomic_fetch_and(&clp->seq_flags, ~bits);
 }
 
+/*
+ * See state_int.h.  Lock-free: the lease is one atomic timestamp.
+ */
 void
 state_client_renew(struct state_client *clp)
 {
@@ -115,6 +143,9 @@ state_client_renew(struct state_client *clp)
 			      memory_order_relaxed);
 }
 
+/*
+ * See state.h.  Takes the mgmt mutex.
+ */
 int
 state_register_client_hooks(struct state_server *srv,
 			    const struct state_client_hooks *hooks)
@@ -171,6 +202,10 @@ client_find(struct state_server *srv, uint64_t clientid)
 	return found;
 }
 
+/*
+ * See state.h.  Takes one clientid stripe (shared); any other state
+ * lock may be held.
+ */
 nfsstat4
 state_client_lookup(struct state_server *srv, uint64_t clientid,
 		    struct state_client **out)
@@ -471,6 +506,10 @@ out_locked:
 
 /* --- DESTROY_CLIENTID and RECLAIM_COMPLETE ----------------------------------- */
 
+/*
+ * See state.h (RFC 8881 §18.50.3).  Takes the mgmt mutex; runs expiry
+ * hooks after dropping it.
+ */
 nfsstat4
 state_destroy_clientid(struct state_server *srv, uint64_t clientid,
 		       const struct rpc_cred *cred)
@@ -500,6 +539,9 @@ out_locked:
 	return status;
 }
 
+/*
+ * See state.h (RFC 8881 §18.51.3).  Takes the client lock.
+ */
 nfsstat4
 state_reclaim_complete(struct state_client *clp)
 {
@@ -556,6 +598,10 @@ expire_batch(struct state_server *srv, struct state_client **batch,
 	return ndead;
 }
 
+/*
+ * See state.h (RFC 8881 §8.3).  Requires: no state locks held (it takes
+ * stripes, then mgmt per batch, and runs hooks).
+ */
 unsigned int
 state_expire_clients(struct state_server *srv, uint64_t now_ns)
 {
@@ -620,6 +666,9 @@ reaper_main(void *arg)
 
 /* --- server ---------------------------------------------------------------------- */
 
+/*
+ * See state.h.  No locks; starts the reaper thread when configured.
+ */
 int
 state_server_create(const struct state_config *cfg, struct state_server **out)
 {
@@ -681,6 +730,10 @@ out_free:
 	return err;
 }
 
+/*
+ * See state.h.  Requires: no other thread uses srv any more (the RPC
+ * server stopped).  Expiry hooks run for every client.
+ */
 void
 state_server_destroy(struct state_server *srv)
 {

@@ -15,6 +15,10 @@
 
 #include "state_int.h"
 
+/*
+ * Allocate nbuckets chains and nstripes locks (both powers of two).
+ * Returns 0 or -ENOMEM.
+ */
 int
 state_htab_init(struct state_htab *h, uint32_t nbuckets, uint32_t nstripes)
 {
@@ -38,6 +42,9 @@ state_htab_init(struct state_htab *h, uint32_t nbuckets, uint32_t nstripes)
 	return 0;
 }
 
+/*
+ * Free an empty (or abandoned) table.  No locks may be held on it.
+ */
 void
 state_htab_destroy(struct state_htab *h)
 {
@@ -69,6 +76,9 @@ state_htab_lock(struct state_htab *h, uint64_t hash, enum lock_mode mode)
 	rwlock_lock(stripe_of(h, hash), mode);
 }
 
+/*
+ * Unlock the stripe taken by state_htab_lock().
+ */
 void
 state_htab_unlock(struct state_htab *h, uint64_t hash)
 {
@@ -76,6 +86,10 @@ state_htab_unlock(struct state_htab *h, uint64_t hash)
 	state_order_release(STATE_RANK_HTAB);
 }
 
+/*
+ * Whether this thread holds the stripe of hash (always true in release
+ * builds, where holders are not tracked).
+ */
 bool
 state_htab_lock_held(struct state_htab *h, uint64_t hash)
 {

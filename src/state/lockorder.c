@@ -18,6 +18,9 @@
 static __thread int held_rank[STATE_ORDER_MAX];
 static __thread int nheld_rank;
 
+/*
+ * Rank of the innermost state lock this thread holds (0: none).
+ */
 int
 state_order_top(void)
 {
@@ -29,6 +32,11 @@ state_order_top(void)
 	return top;
 }
 
+/*
+ * Check, before taking a state lock of rank r, that every state lock
+ * this thread holds ranks below r; then record r.  Trips VERIFY on an
+ * inversion.
+ */
 void
 state_order_acquire(enum state_lock_rank r)
 {
@@ -37,6 +45,9 @@ state_order_acquire(enum state_lock_rank r)
 	held_rank[nheld_rank++] = (int)r;
 }
 
+/*
+ * Forget one held lock of rank r (after unlocking it).
+ */
 void
 state_order_release(enum state_lock_rank r)
 {

@@ -55,6 +55,9 @@ client_unlock(struct state_client *clp)
 	state_order_release(STATE_RANK_CLIENT);
 }
 
+/*
+ * Take a reference; the caller already holds one.  Lock-free.
+ */
 void
 state_session_get(struct state_session *ses)
 {
@@ -63,6 +66,10 @@ state_session_get(struct state_session *ses)
 	VERIFY(old > 0);
 }
 
+/*
+ * Drop a reference; the last one frees the (dead) session and drops its
+ * client reference.  Requires: no state locks held.
+ */
 void
 state_session_put(struct state_session *ses)
 {
@@ -80,18 +87,28 @@ state_session_put(struct state_session *ses)
 	free(ses);
 }
 
+/*
+ * See state.h.  No locks.
+ */
 struct state_client *
 state_session_client(struct state_session *ses)
 {
 	return ses->clp;
 }
 
+/*
+ * See state.h.  No locks.
+ */
 const char *
 state_session_id(const struct state_session *ses)
 {
 	return ses->id;
 }
 
+/*
+ * See state.h.  Takes one sessionid stripe (shared): the only table lock
+ * on the SEQUENCE path.
+ */
 nfsstat4
 state_session_lookup(struct state_server *srv,
 		     const char sessionid[NFS4_SESSIONID_SIZE],
@@ -324,6 +341,10 @@ replaced_record_locked(struct state_server *srv, struct state_client *clp)
 	return old;
 }
 
+/*
+ * See state.h (RFC 8881 §18.36.4).  Takes the mgmt mutex, then the client
+ * lock; binds and probes the back channel after dropping them.
+ */
 nfsstat4
 state_create_session(struct state_server *srv, const CREATE_SESSION4args *args,
 		     const struct rpc_cred *cred, struct rpc_conn *conn,
@@ -422,6 +443,10 @@ out_unlock:
 
 /* --- DESTROY_SESSION, BIND_CONN_TO_SESSION, BACKCHANNEL_CTL ----------------- */
 
+/*
+ * See state.h (RFC 8881 §18.37.3).  Takes the client lock, then the
+ * session lock.
+ */
 nfsstat4
 state_destroy_session(struct state_server *srv,
 		      const char sessionid[NFS4_SESSIONID_SIZE],
@@ -467,6 +492,10 @@ state_destroy_session(struct state_server *srv,
 	return NFS4_OK;
 }
 
+/*
+ * See state.h (RFC 8881 §18.34.3).  Takes the session lock (inside
+ * state_session_bind_back()).
+ */
 nfsstat4
 state_bind_conn(struct state_server *srv, const BIND_CONN_TO_SESSION4args *args,
 		struct rpc_conn *conn, BIND_CONN_TO_SESSION4resok *resok)
@@ -512,6 +541,9 @@ state_bind_conn(struct state_server *srv, const BIND_CONN_TO_SESSION4args *args,
 	return NFS4_OK;
 }
 
+/*
+ * See state.h (RFC 8881 §18.33.3).  Takes the session lock.
+ */
 nfsstat4
 state_backchannel_ctl(struct state_session *ses,
 		      const BACKCHANNEL_CTL4args *args)
@@ -533,6 +565,10 @@ state_backchannel_ctl(struct state_session *ses,
 
 /* --- SEQUENCE ------------------------------------------------------------------ */
 
+/*
+ * See state.h (RFC 8881 §18.46.3, §2.10.6.1).  Takes one stripe (shared)
+ * and the session lock; no global lock.
+ */
 nfsstat4
 state_sequence(struct state_server *srv, const SEQUENCE4args *args,
 	       const struct state_seq_req *req, SEQUENCE4resok *resok,
@@ -617,6 +653,9 @@ out_put:
 	return status;
 }
 
+/*
+ * See state.h.  No lock: the caller owns the busy slot.
+ */
 void *
 state_seq_cache_buf(struct state_seq *seq, uint32_t len)
 {
@@ -628,6 +667,9 @@ state_seq_cache_buf(struct state_seq *seq, uint32_t len)
 	return state_slot_buf(&seq->ses->slots, seq->slotid, len);
 }
 
+/*
+ * See state.h.  Takes the session lock.  Drops seq's session reference.
+ */
 void
 state_sequence_done(struct state_seq *seq, bool cached, uint32_t len)
 {

@@ -16,6 +16,10 @@
 
 #include "state_int.h"
 
+/*
+ * Allocate nslots empty slots (seqid 0, never used).  Returns 0 or
+ * -ENOMEM.  No locks.
+ */
 int
 state_slot_table_init(struct state_slot_table *t, uint32_t nslots,
 		      uint32_t max_cached)
@@ -29,6 +33,9 @@ state_slot_table_init(struct state_slot_table *t, uint32_t nslots,
 	return 0;
 }
 
+/*
+ * Free the slots and their reply buffers.  No request may hold a slot.
+ */
 void
 state_slot_table_destroy(struct state_slot_table *t)
 {
@@ -75,6 +82,9 @@ state_slot_check(const struct state_slot_table *t, uint32_t slotid,
 	return NFS4ERR_SEQ_MISORDERED;
 }
 
+/*
+ * See state_int.h.  Requires the session lock.
+ */
 void
 state_slot_begin(struct state_slot_table *t, uint32_t slotid, uint32_t seqid)
 {
@@ -90,6 +100,9 @@ state_slot_begin(struct state_slot_table *t, uint32_t slotid, uint32_t seqid)
 	s->len = 0;
 }
 
+/*
+ * See state_int.h.  Requires: the caller holds the busy slot (no lock).
+ */
 void *
 state_slot_buf(struct state_slot_table *t, uint32_t slotid, uint32_t len)
 {
@@ -111,6 +124,9 @@ state_slot_buf(struct state_slot_table *t, uint32_t slotid, uint32_t len)
 	return s->buf;
 }
 
+/*
+ * See state_int.h.  Requires the session lock.
+ */
 void
 state_slot_end(struct state_slot_table *t, uint32_t slotid, bool cached,
 	       uint32_t len)
@@ -125,6 +141,9 @@ state_slot_end(struct state_slot_table *t, uint32_t slotid, bool cached,
 	s->len = s->cached ? len : 0;
 }
 
+/*
+ * See state_int.h.  Requires the session lock.
+ */
 uint32_t
 state_slot_busy_count(const struct state_slot_table *t)
 {
