@@ -8,13 +8,17 @@ PROTO_HARNESS = tests/protocol/harness.c tests/protocol/harness.h
 # Tests that pass against the committed server go in PROTO_TESTS_ON (run
 # by make check); the rest are built but run only by make protocol-check
 # until the server side they test has landed.
-PROTO_TESTS_ON =
-PROTO_TESTS_PENDING = \
+PROTO_TESTS_ON = \
 	tests/protocol/test_proto_basic \
 	tests/protocol/test_proto_exchange_id \
 	tests/protocol/test_proto_session \
 	tests/protocol/test_proto_backchannel \
-	tests/protocol/test_proto_lease \
+	tests/protocol/test_proto_lease
+# test_proto_malformed: the server crashes (SIGSEGV) when a connection closes
+# with calls read but not yet dispatched: rpc_call_discard() -> call_free()
+# runs xdr_destroy() on an args XDR that was never created
+# (src/rpc/call.c).  Enable it once that is fixed.
+PROTO_TESTS_PENDING = \
 	tests/protocol/test_proto_malformed
 PROTO_TESTS = $(PROTO_TESTS_ON) $(PROTO_TESTS_PENDING)
 
@@ -52,6 +56,15 @@ tests_protocol_test_proto_malformed_LDADD = $(PROTO_LDADD)
 EXTRA_tests_protocol_test_proto_malformed_DEPENDENCIES = src/daemon/pmemnfsd
 
 # Run every protocol test, pending ones included (needs a serving daemon).
+# Run directly: automake only makes .log rules for programs in TESTS.
 protocol-check: $(PROTO_TESTS) src/daemon/pmemnfsd
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(PROTO_TESTS)'
+	@fail=0; for t in $(PROTO_TESTS); do \
+		top_builddir='$(abs_top_builddir)' \
+		top_srcdir='$(abs_top_srcdir)' ./$$t > $$t.out 2>&1; \
+		rc=$$?; \
+		if test $$rc -eq 0; then echo "PASS: $$t"; \
+		elif test $$rc -eq 77; then echo "SKIP: $$t"; \
+		else echo "FAIL: $$t (output in $$t.out)"; fail=1; fi; \
+	done; exit $$fail
 .PHONY: protocol-check
+CLEANFILES += $(PROTO_TESTS:=.out)

@@ -338,6 +338,40 @@ test_random_records(void)
 	CHECK(h_still_serving(&srv));
 }
 
+/*
+ * A client that pipelines many calls and closes its connection at once
+ * (RFC 5531 allows it; replies are then undeliverable): the server must
+ * drop what it had queued for that connection and go on serving.
+ */
+#define BURST_CALLS	2000
+static void
+test_close_with_calls_queued(void)
+{
+	struct nc_conn *c;
+	uint8_t *burst, msg[64];
+	size_t len, off = 0;
+	int round, i;
+
+	for (round = 0; round < 5; round++) {
+		REQUIRE(h_connect(&srv, &c) == 0);
+		REQUIRE(nc_encode_call(c, 1, NC_NFS_PROGRAM, NC_NFS_VERSION, 0,
+				       NULL, NULL, msg, sizeof(msg), &len) == 0);
+		burst = malloc(BURST_CALLS * (len + 4));
+		REQUIRE(burst);
+		for (i = 0, off = 0; i < BURST_CALLS; i++) {
+			put32(burst + off, RPC_LAST_FRAG | (uint32_t)len);
+			put32(msg, (uint32_t)i + 1);	/* xid */
+			memcpy(burst + off + 4, msg, len);
+			off += 4 + len;
+		}
+		/* One write, then close before reading any reply. */
+		CHECK_EQ(nc_conn_send_raw(c, burst, off), 0);
+		nc_conn_close(c);
+		free(burst);
+	}
+	CHECK(h_still_serving(&srv));
+}
+
 /* Completion counter for the concurrent replay test. */
 struct replay_ctx {
 	struct mutex	lock;
@@ -444,6 +478,7 @@ main(void)
 	TEST_RUN(test_rpc_header);
 	TEST_RUN(test_bad_credentials);
 	TEST_RUN(test_random_records);
+	TEST_RUN(test_close_with_calls_queued);
 	TEST_RUN(test_concurrent_replays);
 	CHECK(h_server_alive(&srv));
 	CHECK_EQ(h_server_stop(&srv, test_failures != 0), 0);
