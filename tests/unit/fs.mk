@@ -23,3 +23,8 @@ check_PROGRAMS += tests/unit/test_fs_fsck
 tests_unit_test_fs_fsck_SOURCES = tests/unit/test_fs_fsck.c tests/unit/test_fs_util.h
 tests_unit_test_fs_fsck_LDADD = $(FS_TEST_LIBS)
 TESTS += tests/unit/test_fs_fsck
+
+check_PROGRAMS += tests/unit/test_fs_stress
+tests_unit_test_fs_stress_SOURCES = tests/unit/test_fs_stress.c tests/unit/test_fs_util.h
+tests_unit_test_fs_stress_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_stress
