@@ -178,6 +178,27 @@ nfsstat4 state_reclaim_complete(struct state_client *clp) MUST_CHECK;
  */
 unsigned int state_expire_clients(struct state_server *srv, uint64_t now_ns);
 
+/* A client as the administration tool (pmemnfsctl) shows it. */
+struct state_client_info {
+	uint64_t clientid;
+	bool	confirmed;
+	bool	cb_up;			/* a session has a working back channel */
+	uint32_t nsessions;
+	uint32_t seq_flags;		/* raised by other subsystems */
+	uint64_t lease_left_ms;		/* 0: expired, waiting for the reaper */
+	char	owner[64];		/* co_ownerid, printable, truncated */
+};
+
+/*
+ * Snapshot of up to max clients into out (in no particular order); returns
+ * how many were filled, and the number of clients in *total.  Takes each
+ * clientid stripe shared, then each client's lock (never together).
+ * Requires: no state locks held.
+ */
+unsigned int state_list_clients(struct state_server *srv,
+				struct state_client_info *out,
+				unsigned int max, unsigned int *total);
+
 /* --- sessions (RFC 8881 §2.10, §18.36, §18.37) -------------------------- */
 
 void state_session_get(struct state_session *ses);

@@ -638,6 +638,68 @@ state_expire_clients(struct state_server *srv, uint64_t now_ns)
 	return expired;
 }
 
+/* Fill one info record.  Takes the client lock. */
+static void
+client_info(struct state_client *clp, uint64_t now_ns, uint64_t lease_ns,
+	    struct state_client_info *info)
+{
+	uint64_t renew = atomic_load(&clp->renew_ns);
+	uint32_t n = MIN(clp->owner_len, (uint32_t)sizeof(info->owner) - 1);
+
+	memset(info, 0, sizeof(*info));
+	info->clientid = clp->clientid;
+	/* st changes only under mgmt; a racy read is fine for a listing. */
+	info->confirmed = clp->st == STATE_CLIENT_CONFIRMED;
+	info->cb_up = state_client_cb_up(clp);
+	info->seq_flags = atomic_load(&clp->seq_flags);
+	if (renew + lease_ns > now_ns)
+		info->lease_left_ms = (renew + lease_ns - now_ns) /
+				      NSEC_PER_MSEC;
+	for (uint32_t i = 0; i < n; i++)
+		info->owner[i] = (clp->owner[i] >= 0x20 && clp->owner[i] < 0x7f) ?
+				 (char)clp->owner[i] : '.';
+	state_order_acquire(STATE_RANK_CLIENT);
+	mutex_lock(&clp->lock);
+	info->nsessions = clp->nsessions;
+	mutex_unlock(&clp->lock);
+	state_order_release(STATE_RANK_CLIENT);
+}
+
+unsigned int
+state_list_clients(struct state_server *srv, struct state_client_info *out,
+		   unsigned int max, unsigned int *total)
+{
+	uint64_t lease_ns = (uint64_t)srv->cfg.lease_sec * NSEC_PER_SEC;
+	uint64_t now = clock_now_ns();
+	struct state_client *batch[STATE_EXPIRE_BATCH];
+	unsigned int filled = 0, count = 0;
+
+	ASSERT(state_order_top() == 0);
+	for (uint32_t b = 0; b <= srv->clients.mask; b++) {
+		unsigned int n = 0;
+
+		/* References under the stripe, client locks after it. */
+		state_htab_lock(&srv->clients, b, LOCK_SHARED);
+		for (struct state_hnode *hn = *state_htab_bucket(&srv->clients, b);
+		     hn; hn = hn->next) {
+			count++;
+			if (filled + n < max && n < STATE_EXPIRE_BATCH) {
+				batch[n] = container_of(hn, struct state_client,
+							id_node);
+				state_client_get(batch[n++]);
+			}
+		}
+		state_htab_unlock(&srv->clients, b);
+		for (unsigned int i = 0; i < n; i++) {
+			client_info(batch[i], now, lease_ns, &out[filled++]);
+			state_client_put(batch[i]);
+		}
+	}
+	if (total)
+		*total = count;
+	return filled;
+}
+
 static void *
 reaper_main(void *arg)
 {

@@ -566,6 +566,21 @@ test_many_clients(void)
 	CHECK_EQ(bad, 0);
 	for (unsigned int i = 0; i < n; i += 97)
 		CHECK(client_exists(ids[i]));
+	{
+		struct state_client_info info[10];
+		unsigned int total = 0, got;
+
+		got = state_list_clients(srv, info, 10, &total);
+		CHECK_EQ(got, 10);
+		CHECK_EQ(total, n);
+		for (unsigned int i = 0; i < got; i++) {
+			CHECK(strncmp(info[i].owner, "many-", 5) == 0);
+			CHECK(info[i].lease_left_ms > 0);
+			CHECK(!info[i].cb_up);
+			/* Odd-numbered clients were confirmed by a session. */
+			CHECK_EQ(info[i].nsessions, info[i].confirmed ? 1 : 0);
+		}
+	}
 	CHECK_EQ(state_expire_clients(srv, clock_now_ns()), 0);
 	later = clock_now_ns() + (LEASE_SEC + 1) * NSEC_PER_SEC;
 	CHECK_EQ(state_expire_clients(srv, later), n);
