@@ -202,6 +202,48 @@ test_bad_flags(void)
 		 NFS4ERR_INVAL);
 }
 
+/*
+ * The principal matters (AUTH_SYS uid here).  Case 3 "Client Collision":
+ * same owner, different principal, and the confirmed record still has
+ * state (a session) - NFS4ERR_CLID_INUSE.  Case 9 "Update but Wrong
+ * Principal" - NFS4ERR_PERM.  The original client is undisturbed.
+ */
+static void
+test_principal(void)
+{
+	const char *owner = h_owner("exid-princ");
+	struct nc_conn *c1, *c2;
+	struct nc_clientid cl, other;
+	struct nc_session_opts o;
+	struct nc_session *s = NULL;
+	nfsstat4 st = NFS4ERR_IO;
+
+	REQUIRE(h_connect(&srv, &c1) == 0);
+	REQUIRE(h_connect(&srv, &c2) == 0);
+	REQUIRE(nc_conn_set_auth_sys(c1, 1000, 1000) == 0);
+	REQUIRE(nc_conn_set_auth_sys(c2, 2000, 2000) == 0);
+	REQUIRE(nc_exchange_id(c1, owner, verf_a, 0, &cl, &st) == 0);
+	REQUIRE(st == NFS4_OK);
+	nc_session_opts_init(&o);
+	o.flags = 0;
+	REQUIRE(nc_create_session(c1, &cl, &o, &s, &st) == 0);
+	REQUIRE(st == NFS4_OK && s);
+
+	CHECK_EQ(nc_exchange_id(c2, owner, verf_a, 0, &other, &st), 0);
+	CHECK_EQ(st, NFS4ERR_CLID_INUSE);
+	CHECK_EQ(nc_exchange_id(c2, owner, verf_a,
+				EXCHGID4_FLAG_UPD_CONFIRMED_REC_A, &other, &st),
+		 0);
+	CHECK_EQ(st, NFS4ERR_PERM);
+	/* The same principal still gets its record back. */
+	CHECK_EQ(nc_exchange_id(c1, owner, verf_a, 0, &other, &st), 0);
+	CHECK_EQ(st, NFS4_OK);
+	CHECK_EQ(other.clientid, cl.clientid);
+	nc_session_free(s);
+	nc_conn_close(c2);
+	nc_conn_close(c1);
+}
+
 int
 main(void)
 {
@@ -212,6 +254,7 @@ main(void)
 	TEST_RUN(test_unconfirmed_replaced);
 	TEST_RUN(test_update);
 	TEST_RUN(test_bad_flags);
+	TEST_RUN(test_principal);
 	nc_conn_close(conn);
 	CHECK(h_still_serving(&srv));
 	CHECK_EQ(h_server_stop(&srv, test_failures != 0), 0);

@@ -264,6 +264,39 @@ test_sequence_replay_identical(void)
 }
 
 /*
+ * §18.46.3: SEQUENCE's reply echoes the session, seqid and slot, reports
+ * sr_highest_slotid as the highest slot the server will accept (below the
+ * negotiated ca_maxrequests) and a target at or below it.
+ */
+static void
+test_sequence_reply_fields(void)
+{
+	struct nc_conn *c;
+	struct nc_session *s;
+	struct nc_compound cp;
+	COMPOUND4res res;
+	SEQUENCE4resok *ok;
+
+	REQUIRE(h_connect(&srv, &c) == 0);
+	REQUIRE(nc_conn_set_auth_sys(c, 4242, 4242) == 0);	/* AUTH_SYS too */
+	s = new_session(c, h_owner("seqfields"), 0, NULL);
+	nc_compound_init(&cp, "fields", 1);
+	h_sequence(nc_compound_add(&cp, OP_SEQUENCE), s, 2, 1, 3, false);
+	REQUIRE(run(c, &cp, &res, NULL) == NFS4_OK);
+	ok = &res.resarray.resarray_val[0].nfs_resop4_u.opsequence
+		      .SEQUENCE4res_u.sr_resok4;
+	CHECK(!memcmp(ok->sr_sessionid, nc_session_info(s)->sessionid,
+		      NFS4_SESSIONID_SIZE));
+	CHECK_EQ(ok->sr_sequenceid, 1);
+	CHECK_EQ(ok->sr_slotid, 2);
+	CHECK(ok->sr_highest_slotid < nc_session_info(s)->fore.ca_maxrequests);
+	CHECK(ok->sr_highest_slotid >= 2);
+	CHECK(ok->sr_target_highest_slotid <= ok->sr_highest_slotid);
+	nc_res_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	h_session_free(c, s);
+}
+
+/*
  * §2.10.6.1: a seqid that is neither the slot's last (retry) nor last + 1
  * (new request) is NFS4ERR_SEQ_MISORDERED; a slot ID at or above the
  * negotiated ca_maxrequests is NFS4ERR_BADSLOT; an unknown session ID is
@@ -576,6 +609,7 @@ main(void)
 	TEST_RUN(test_create_session_negotiation);
 	TEST_RUN(test_create_session_replay);
 	TEST_RUN(test_sequence_replay_identical);
+	TEST_RUN(test_sequence_reply_fields);
 	TEST_RUN(test_sequence_errors);
 	TEST_RUN(test_sequence_retry_uncached);
 	TEST_RUN(test_compound_limits);
