@@ -15,7 +15,7 @@
 #include "fs_impl.h"
 
 #define CKPT_MAGIC	0x54504b4353464e50ULL	/* "PNFSCKPT" */
-#define CKPT_END_MAGIC	0x444e4543534e4650ULL	/* "PFNSCEND" */
+#define CKPT_END_MAGIC	0x444e4543534e4650ULL	/* "PFNSCEND" as bytes */
 #define CKPT_VERSION	1
 
 struct ck_header {
@@ -71,6 +71,12 @@ struct ck_srv {
 	uint32_t	klen;
 	uint32_t	vlen;
 };
+
+/* The sizes docs/format-records.md gives. */
+_Static_assert(sizeof(struct ck_header) == 48, "checkpoint header");
+_Static_assert(sizeof(struct ck_inode) == 168, "checkpoint inode");
+_Static_assert(sizeof(struct ck_dirent) == 24, "checkpoint entry");
+_Static_assert(sizeof(struct fs_ext) == 32, "checkpoint extent");
 
 /* Pad variable-length data to 8 bytes so every struct stays aligned. */
 static const uint8_t zero_pad[8];

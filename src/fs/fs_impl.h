@@ -230,6 +230,18 @@ struct fs_rec_setnlink {
 
 /* DIRENT_DEL (fsck): dir, name; uses struct fs_rec_link with ino 0. */
 
+/* The sizes docs/format-records.md gives; a change here is a format change. */
+_Static_assert(sizeof(struct fs_rec_time) == 16, "record time");
+_Static_assert(sizeof(struct fs_rec_create) == 72, "CREATE record");
+_Static_assert(sizeof(struct fs_rec_link) == 40, "LINK record");
+_Static_assert(sizeof(struct fs_rec_rename) == 56, "RENAME record");
+_Static_assert(sizeof(struct fs_rec_setattr) == 96, "SETATTR record");
+_Static_assert(sizeof(struct fs_rec_map) == 40, "MAP record");
+_Static_assert(sizeof(struct fs_rec_mapop) == 32, "MAP operation");
+_Static_assert(sizeof(struct fs_rec_xattr) == 32, "XATTR record");
+_Static_assert(sizeof(struct fs_rec_srv) == 8, "SRV record");
+_Static_assert(sizeof(struct fs_rec_setnlink) == 16, "SETNLINK record");
+
 /* ---- inode.c ---- */
 void fs_itable_init(struct fs *fs);
 void fs_itable_destroy(struct fs *fs);

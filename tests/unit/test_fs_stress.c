@@ -181,7 +181,10 @@ test_stress(void)
 				ts[i].last_bad_rc);
 	}
 	CHECK(!fs_is_shutdown(gfs));
-	CHECK(vol_epoch(fs_vol(gfs)) > 2);	/* checkpoints ran meanwhile */
+	/* With the default op count the 64 KiB log filled several times:
+	 * checkpoints ran in the middle of it. */
+	if (ops_per_thread >= 3000)
+		CHECK(vol_epoch(fs_vol(gfs)) > 2);
 	check_clean(gfs);
 	for (int i = 0; i < NDIRS; i++)
 		fs_iput(gfs, dirs[i]);
