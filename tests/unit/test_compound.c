@@ -392,20 +392,65 @@ test_sequence_rules(void)
 	CHECK_EQ(w.reply.status, NFS4ERR_TOO_MANY_OPS);
 	CHECK_EQ(w.reply.resarray.resarray_len, 1);
 
+	/* NFSv4.0-only ops are NOTSUPP in a session (RFC 8881 §15.2). */
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sid, 0, 3, false);
+	req_op(&w, &op);
+	op_void(&op, OP_SETCLIENTID_CONFIRM);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_NOTSUPP);
+	CHECK_EQ(res_at(&w, 1)->resop, OP_SETCLIENTID_CONFIRM);
+
+	/* BACKCHANNEL_CTL (§18.33): AUTH_SYS is fine, GSS alone is not. */
+	{
+		static callback_sec_parms4 gss = { .cb_secflavor = 6 };
+		static callback_sec_parms4 sys = {
+			.cb_secflavor = AUTH_SYS,
+			.callback_sec_parms4_u.cbsp_sys_cred = {
+				.machinename = (char *)"client", .uid = 0 },
+		};
+		callback_sec_parms4 *parms[2] = { &sys, &gss };
+		nfsstat4 want[2] = { NFS4_OK, NFS4ERR_ENCR_ALG_UNSUPP };
+
+		for (int i = 0; i < 2; i++) {
+			req_begin(&w, 1, 2);
+			op_sequence(&op, sid, 0, 4 + i, false);
+			req_op(&w, &op);
+			op_void(&op, OP_BACKCHANNEL_CTL);
+			op.nfs_argop4_u.opbackchannel_ctl.bca_cb_program = 0x40000001;
+			op.nfs_argop4_u.opbackchannel_ctl.bca_sec_parms
+				.bca_sec_parms_len = 1;
+			op.nfs_argop4_u.opbackchannel_ctl.bca_sec_parms
+				.bca_sec_parms_val = parms[i];
+			req_op(&w, &op);
+			req_end(&w);
+			CHECK_EQ(run(&w), RPC_DISP_REPLY);
+			CHECK_EQ(w.reply.status, want[i]);
+		}
+		/* Not without a session. */
+		req_begin(&w, 1, 1);
+		req_op(&w, &op);
+		req_end(&w);
+		CHECK_EQ(run(&w), RPC_DISP_REPLY);
+		CHECK_EQ(w.reply.status, NFS4ERR_OP_NOT_IN_SESSION);
+	}
+
 	/* A request over ca_maxrequestsize (4096). */
 	req_begin(&w, 1, 1);
-	op_sequence(&op, sid, 0, 3, false);
+	op_sequence(&op, sid, 0, 6, false);
 	req_op(&w, &op);
 	req_end(&w);
 	CHECK_EQ(run_len(&w, 4097), RPC_DISP_REPLY);
 	CHECK_EQ(w.reply.status, NFS4ERR_REQ_TOO_BIG);
-	/* Refused requests did not consume seqid 3. */
+	/* Refused requests did not consume seqid 6. */
 	CHECK_EQ(run(&w), RPC_DISP_REPLY);
 	CHECK_EQ(w.reply.status, NFS4_OK);
 
 	/* BIND_CONN_TO_SESSION must be alone even after SEQUENCE. */
 	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 4, false);
+	op_sequence(&op, sid, 0, 7, false);
 	req_op(&w, &op);
 	op_void(&op, OP_BIND_CONN_TO_SESSION);
 	memcpy(op.nfs_argop4_u.opbind_conn_to_session.bctsa_sessid, sid,
@@ -418,7 +463,7 @@ test_sequence_rules(void)
 
 	/* DESTROY_SESSION of our own session must come last. */
 	req_begin(&w, 1, 3);
-	op_sequence(&op, sid, 0, 5, false);
+	op_sequence(&op, sid, 0, 8, false);
 	req_op(&w, &op);
 	op_void(&op, OP_DESTROY_SESSION);
 	memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, sid,
@@ -433,7 +478,7 @@ test_sequence_rules(void)
 
 	/* ... and then it works; the session is gone afterwards. */
 	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 6, false);
+	op_sequence(&op, sid, 0, 9, false);
 	req_op(&w, &op);
 	op_void(&op, OP_DESTROY_SESSION);
 	memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, sid,
@@ -443,7 +488,7 @@ test_sequence_rules(void)
 	CHECK_EQ(run(&w), RPC_DISP_REPLY);
 	CHECK_EQ(w.reply.status, NFS4_OK);
 	req_begin(&w, 1, 1);
-	op_sequence(&op, sid, 0, 7, false);
+	op_sequence(&op, sid, 0, 10, false);
 	req_op(&w, &op);
 	req_end(&w);
 	CHECK_EQ(run(&w), RPC_DISP_REPLY);
