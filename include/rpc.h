@@ -222,6 +222,7 @@ struct rpc_server_stats {
 	uint64_t cb_calls;		/* back-channel calls sent */
 	uint64_t cb_timeouts;
 	uint64_t cb_stray_replies;	/* replies matching no pending call */
+	uint64_t accept_backoffs;	/* accept() out of fds/memory: paused */
 };
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
 

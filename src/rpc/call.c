@@ -251,7 +251,7 @@ call_run(struct workq_item *it)
 	    !xdr_uint32_t(&cp->args_x, &call->prog) ||
 	    !xdr_uint32_t(&cp->args_x, &call->vers) ||
 	    !xdr_uint32_t(&cp->args_x, &call->proc)) {
-		log_warn("rpc: call xid %#x: header truncated; dropped",
+		log_info("rpc: call xid %#x: header truncated; dropped",
 			 call->xid);
 		goto out_drop;
 	}

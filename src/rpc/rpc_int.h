@@ -126,6 +126,9 @@ struct rpc_conn {
 struct rpc_listener {
 	struct rpc_server	*srv;
 	int			fd;
+	bool			backing_off;	/* loop: out of fds, paused */
+	bool			warned;		/* loop: logged this episode */
+	struct evloop_timer	backoff;	/* loop: resume accepting */
 };
 
 /* struct rpc_server_stats, field for field, as relaxed atomic counters. */
@@ -134,6 +137,7 @@ struct rpc_stats {
 	atomic_uint_fast64_t conns_accepted, conns_refused, conns_open;
 	atomic_uint_fast64_t records_too_big, read_pauses;
 	atomic_uint_fast64_t cb_calls, cb_timeouts, cb_stray_replies;
+	atomic_uint_fast64_t accept_backoffs;
 };
 
 #define RPC_STAT_INC(srv, field) \

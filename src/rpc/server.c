@@ -38,6 +38,12 @@
 /* Enough to overlap a few blocking operations on a 2-8 core machine. */
 #define RPC_DEF_NWORKERS	8
 #define RPC_DEF_NBLOCKING	4
+/*
+ * Out of file descriptors (or kernel memory), accept() fails while the
+ * listener stays readable: pause accepting this long instead of spinning.
+ * Short enough that a closed connection's fd is reused soon.
+ */
+#define RPC_ACCEPT_BACKOFF_NS	(100 * NSEC_PER_MSEC)
 /* listen() backlog: a reconnect storm after a server restart. */
 #define RPC_LISTEN_BACKLOG	1024
 /* Accepts per listener readiness event, so reads are not starved. */
@@ -135,6 +141,43 @@ rpc_server_register(struct rpc_server *srv, const struct rpc_program *prog)
 	return 0;
 }
 
+/* Loop thread: the back-off is over, accept again. */
+static void
+listener_resume(struct evloop *loop, struct evloop_timer *t)
+{
+	struct rpc_listener *l = container_of(t, struct rpc_listener, backoff);
+
+	l->backing_off = false;
+	if (evloop_fd_mod(loop, l->fd, EVLOOP_READ) < 0)
+		log_error("rpc: cannot resume accepting on a listener");
+}
+
+/*
+ * Loop thread: accept() failed for want of resources.  Stop watching the
+ * listener for RPC_ACCEPT_BACKOFF_NS (pending connections wait in the
+ * kernel's backlog) and say so once per episode.
+ */
+static void
+listener_back_off(struct rpc_listener *l, int err)
+{
+	struct evloop *loop = l->srv->loop;
+
+	if (!l->warned)
+		log_warn("rpc: accept: %s; pausing accepts until one succeeds",
+			 strerror(err));
+	l->warned = true;
+	l->backing_off = true;
+	RPC_STAT_INC(l->srv, accept_backoffs);
+	if (evloop_fd_mod(loop, l->fd, 0) < 0 ||
+	    evloop_timer_arm(loop, &l->backoff,
+			     clock_now_ns() + RPC_ACCEPT_BACKOFF_NS) < 0) {
+		/* Cannot pause: keep accepting, spinning beats going deaf. */
+		l->backing_off = false;
+		if (evloop_fd_mod(loop, l->fd, EVLOOP_READ) < 0)
+			log_error("rpc: cannot resume accepting on a listener");
+	}
+}
+
 static void
 listener_event(struct evloop *loop, int fd, uint32_t events, void *ctx)
 {
@@ -151,9 +194,16 @@ listener_event(struct evloop *loop, int fd, uint32_t events, void *ctx)
 		if (cfd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				listener_back_off(l, errno);
+			else if (errno != EAGAIN && errno != EWOULDBLOCK)
 				log_warn("rpc: accept: %s", strerror(errno));
 			return;
+		}
+		if (l->warned) {
+			log_notice("rpc: accepting connections again");
+			l->warned = false;
 		}
 		/* Replies are whole records: send them without delay. */
 		if (setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -228,6 +278,9 @@ rpc_server_listen(struct rpc_server *srv, const char *addr, uint16_t port,
 	l = &srv->listeners[srv->nlisteners];
 	l->srv = srv;
 	l->fd = fd;
+	l->backing_off = false;
+	l->warned = false;
+	l->backoff.fn = listener_resume;
 	err = evloop_fd_add(srv->loop, fd, EVLOOP_READ, listener_event, l);
 	if (err)
 		goto out_close;
@@ -287,6 +340,7 @@ rpc_server_destroy(struct rpc_server *srv)
 	workq_destroy(srv->wq);
 	evloop_run_posted(srv->loop);
 	for (uint32_t i = 0; i < srv->nlisteners; i++) {
+		evloop_timer_cancel(srv->loop, &srv->listeners[i].backoff);
 		evloop_fd_del(srv->loop, srv->listeners[i].fd);
 		close(srv->listeners[i].fd);
 	}
@@ -312,6 +366,7 @@ rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	RD(cb_calls);
 	RD(cb_timeouts);
 	RD(cb_stray_replies);
+	RD(accept_backoffs);
 #undef RD
 }
 

@@ -17,6 +17,9 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -1564,6 +1567,161 @@ test_stats(void)
 	CHECK_EQ(st.conns_refused, 0);
 }
 
+/* --- out of file descriptors (runs in a child process) --------------- */
+
+static struct rpc_server *emfile_srv;
+static int emfile_spare[2] = { -1, -1 };
+
+static void
+emfile_on_term(int sig)
+{
+	rpc_server_stop(emfile_srv);
+}
+
+/* SIGUSR1: free two fds (close() is async-signal-safe). */
+static void
+emfile_on_usr1(int sig)
+{
+	close(emfile_spare[0]);
+	close(emfile_spare[1]);
+}
+
+/* Child: serve with every fd below RLIMIT_NOFILE in use. */
+static void
+emfile_child(int port_fd)
+{
+	struct rpc_server_config cfg;
+	struct rpc_server_stats st;
+	struct sigaction sa = { .sa_handler = emfile_on_term };
+	struct sigaction su = { .sa_handler = emfile_on_usr1 };
+	struct rlimit rl;
+	uint16_t port;
+	int fd, top;
+
+	rpc_server_config_defaults(&cfg);
+	cfg.nworkers = 2;
+	cfg.nblocking_workers = 1;
+	if (rpc_server_create(&cfg, &emfile_srv) < 0 ||
+	    rpc_server_register(emfile_srv, &test_prog) < 0 ||
+	    rpc_server_listen(emfile_srv, "127.0.0.1", 0, &port) < 0)
+		goto out_skip;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&su.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 ||
+	    sigaction(SIGUSR1, &su, NULL) < 0)
+		goto out_skip;
+	/* Lower the limit just above what is open, then use up the rest. */
+	top = dup(0);
+	if (top < 0)
+		goto out_skip;
+	close(top);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)top + 8;
+	/* Fails under valgrind, which keeps fds of its own up high. */
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		goto out_skip;
+	while ((fd = dup(0)) >= 0) {
+		emfile_spare[0] = emfile_spare[1];
+		emfile_spare[1] = fd;
+	}
+	if (emfile_spare[0] < 0 ||
+	    write(port_fd, &port, sizeof(port)) != sizeof(port))
+		_exit(2);
+	if (rpc_server_run(emfile_srv) < 0)
+		_exit(2);
+	rpc_server_get_stats(emfile_srv, &st);
+	rpc_server_destroy(emfile_srv);
+	exit(st.accept_backoffs > 0 && st.conns_accepted == 1 ? 0 : 3);
+
+out_skip:
+	port = 0;	/* tells the parent to skip */
+	if (write(port_fd, &port, sizeof(port)) != sizeof(port))
+		_exit(2);
+	rpc_server_destroy(emfile_srv);
+	exit(77);
+}
+
+/* CPU ticks (user + system) the process pid has used. */
+static long
+proc_cpu_ticks(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	long ut = 0, st = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+			 "%*u %ld %ld", &ut, &st) != 2)
+		return -1;
+	return ut + st;
+}
+
+/*
+ * With no fd left, accept() fails while the listener stays readable; the
+ * server must pause accepting (not spin at 100% CPU) and accept the
+ * waiting client once fds are free again.  Forks before any other server
+ * thread exists, so the child inherits no held locks.
+ */
+static void
+test_accept_out_of_fds(void)
+{
+	int port_pipe[2], fd, status = 0;
+	long t0, t1;
+	uint16_t port = 0;
+	struct msg m;
+	pid_t pid;
+
+	REQUIRE(pipe(port_pipe) == 0);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		close(port_pipe[0]);
+		emfile_child(port_pipe[1]);
+	}
+	close(port_pipe[1]);
+	REQUIRE(read(port_pipe[0], &port, sizeof(port)) == sizeof(port));
+	if (port == 0) {
+		fprintf(stderr, "note: cannot lower RLIMIT_NOFILE here; "
+			"out-of-fds test skipped\n");
+		REQUIRE(waitpid(pid, &status, 0) == pid);
+		close(port_pipe[0]);
+		return;
+	}
+	fd = connect_to(AF_INET, port);	/* completes in the kernel backlog */
+	msg_call(&m, next_xid, 2, TEST_PROG, 1, P_NULL);
+	msg_auth_none(&m);
+	msg_send(&m, fd, 1);
+
+	/* A spinning loop burns ~50 ticks in half a second; a paused one ~0. */
+	usleep(100 * 1000);	/* let the first accept fail */
+	t0 = proc_cpu_ticks(pid);
+	usleep(500 * 1000);
+	t1 = proc_cpu_ticks(pid);
+	CHECK(t0 >= 0 && t1 >= 0);
+	CHECK(t1 - t0 < 10);
+
+	REQUIRE(kill(pid, SIGUSR1) == 0);	/* free two fds */
+	{
+		struct reply r;
+
+		reply_recv(fd, &r);
+		CHECK_EQ(r.xid, next_xid);
+		CHECK_EQ(r.stat, SUCCESS);
+		reply_free(&r);
+	}
+	next_xid++;
+	close(fd);
+	REQUIRE(kill(pid, SIGTERM) == 0);
+	REQUIRE(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	close(port_pipe[0]);
+}
+
 int
 main(void)
 {
@@ -1571,6 +1729,7 @@ main(void)
 		 LOG_LVL_WARN, false);
 	mutex_init(&tlock, "test");
 	condvar_init(&tcv);
+	TEST_RUN(test_accept_out_of_fds);	/* forks: before any thread */
 	start_server();
 	TEST_RUN(test_null);
 	TEST_RUN(test_ipv6);
