@@ -114,6 +114,25 @@ nfs4_in_session(const struct nfs4_compound *cs)
 	return cs->seq.ses != NULL && !cs->seq.replay;
 }
 
+/*
+ * Set the current filehandle (PUTFH, PUTROOTFH, LOOKUP, ... call this with
+ * a handle the file system produced or accepted).  The current stateid is
+ * left unset (RFC 8881 §16.2.3.1.2).  NFS4ERR_BADHANDLE for an empty or
+ * over-long handle.  No locks.
+ */
+nfsstat4 nfs4_set_current_fh(struct nfs4_compound *cs, const void *fh,
+			     uint32_t len) MUST_CHECK;
+/* Make sid the current stateid (OPEN, LOCK, LAYOUTGET ... on success). */
+void nfs4_set_current_stateid(struct nfs4_compound *cs, const stateid4 *sid);
+/*
+ * The stateid an op should use for in (RFC 8881 §8.2.3, §16.2.3.1.2): the
+ * special "current stateid" (seqid 1, other 0) becomes the current stateid
+ * or NFS4ERR_BAD_STATEID when there is none; the "invalid" special
+ * stateid is NFS4ERR_BAD_STATEID; anything else is itself.
+ */
+nfsstat4 nfs4_resolve_stateid(const struct nfs4_compound *cs,
+			      const stateid4 *in, stateid4 *out) MUST_CHECK;
+
 /* --- the op table -------------------------------------------------------------- */
 
 enum nfs4_op_flags {

@@ -4,6 +4,7 @@ noinst_LIBRARIES += src/nfs4/libnfs4.a
 src_nfs4_libnfs4_a_SOURCES = \
 	src/nfs4/nfs4_int.h \
 	src/nfs4/compound.c \
+	src/nfs4/cstate.c \
 	src/nfs4/optable.c \
 	src/nfs4/server.c \
 	src/nfs4/session_ops.c

@@ -42,4 +42,13 @@ nfsstat4 nfs4_op_destroy_clientid(struct nfs4_compound *cs, nfs_argop4 *arg,
 nfsstat4 nfs4_op_reclaim_complete(struct nfs4_compound *cs, nfs_argop4 *arg,
 				  nfs_resop4 *res);
 
+/* Ops on the compound's current/saved filehandle (cstate.c). */
+nfsstat4 nfs4_op_getfh(struct nfs4_compound *cs, nfs_argop4 *arg,
+		       nfs_resop4 *res);
+void nfs4_release_getfh(nfs_resop4 *res);
+nfsstat4 nfs4_op_savefh(struct nfs4_compound *cs, nfs_argop4 *arg,
+			nfs_resop4 *res);
+nfsstat4 nfs4_op_restorefh(struct nfs4_compound *cs, nfs_argop4 *arg,
+			   nfs_resop4 *res);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "nfs4.h"
+#include "../../src/nfs4/nfs4_int.h"
 #include "../testlib.h"
 
 #define BUF_SIZE	65536
@@ -627,6 +628,80 @@ test_bad_xdr(void)
 	wire_free(&w);
 }
 
+/* Current/saved filehandle and stateid rules, on a bare context. */
+static void
+test_current_state(void)
+{
+	static struct wire w;
+	struct nfs4_compound cs;
+	nfs_resop4 res;
+	stateid4 sid, cur, out;
+	char sessid[NFS4_SESSIONID_SIZE];
+	nfs_argop4 op;
+	const uint8_t fh1[] = { 1, 2, 3 }, fh2[] = { 9, 8, 7, 6, 5 };
+
+	memset(&cs, 0, sizeof(cs));
+	memset(&res, 0, sizeof(res));
+	CHECK_EQ(nfs4_set_current_fh(&cs, fh1, 0), NFS4ERR_BADHANDLE);
+	CHECK_EQ(nfs4_set_current_fh(&cs, fh1, NFS4_FHSIZE + 1),
+		 NFS4ERR_BADHANDLE);
+	CHECK_EQ(nfs4_op_restorefh(&cs, NULL, &res), NFS4ERR_RESTOREFH);
+	REQUIRE(nfs4_set_current_fh(&cs, fh1, sizeof(fh1)) == NFS4_OK);
+
+	/* The current-stateid special value needs a current stateid. */
+	memset(&sid, 0, sizeof(sid));
+	sid.seqid = 1;
+	CHECK_EQ(nfs4_resolve_stateid(&cs, &sid, &out), NFS4ERR_BAD_STATEID);
+	memset(&cur, 0, sizeof(cur));
+	cur.seqid = 5;
+	memset(cur.other, 0x42, sizeof(cur.other));
+	nfs4_set_current_stateid(&cs, &cur);
+	CHECK_EQ(nfs4_resolve_stateid(&cs, &sid, &out), NFS4_OK);
+	CHECK(memcmp(&out, &cur, sizeof(out)) == 0);
+	sid.seqid = NFS4_UINT32_MAX;	/* the invalid special stateid */
+	CHECK_EQ(nfs4_resolve_stateid(&cs, &sid, &out), NFS4ERR_BAD_STATEID);
+	sid.seqid = 0;			/* anonymous: passes through */
+	CHECK_EQ(nfs4_resolve_stateid(&cs, &sid, &out), NFS4_OK);
+	CHECK_EQ(out.seqid, 0);
+
+	/* SAVEFH keeps fh and stateid; a new fh clears the stateid. */
+	CHECK_EQ(nfs4_op_savefh(&cs, NULL, &res), NFS4_OK);
+	REQUIRE(nfs4_set_current_fh(&cs, fh2, sizeof(fh2)) == NFS4_OK);
+	sid.seqid = 1;
+	CHECK_EQ(nfs4_resolve_stateid(&cs, &sid, &out), NFS4ERR_BAD_STATEID);
+	CHECK_EQ(nfs4_op_getfh(&cs, NULL, &res), NFS4_OK);
+	CHECK_EQ(res.nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object.nfs_fh4_len,
+		 sizeof(fh2));
+	CHECK(memcmp(res.nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object
+			     .nfs_fh4_val, fh2, sizeof(fh2)) == 0);
+	nfs4_release_getfh(&res);
+	CHECK_EQ(nfs4_op_restorefh(&cs, NULL, &res), NFS4_OK);
+	CHECK_EQ(cs.current_fh.len, sizeof(fh1));
+	CHECK(memcmp(cs.current_fh.data, fh1, sizeof(fh1)) == 0);
+	CHECK_EQ(nfs4_resolve_stateid(&cs, &sid, &out), NFS4_OK);
+	CHECK_EQ(out.seqid, 5);
+
+	/* Over the wire, with no filehandle yet. */
+	make_session("cstate", 4096, 65536, 4096, sessid);
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sessid, 0, 1, false);
+	req_op(&w, &op);
+	op_void(&op, OP_GETFH);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_NOFILEHANDLE);
+	req_begin(&w, 1, 2);
+	op_sequence(&op, sessid, 0, 2, false);
+	req_op(&w, &op);
+	op_void(&op, OP_RESTOREFH);
+	req_op(&w, &op);
+	req_end(&w);
+	CHECK_EQ(run(&w), RPC_DISP_REPLY);
+	CHECK_EQ(w.reply.status, NFS4ERR_RESTOREFH);
+	wire_free(&w);
+}
+
 int
 main(void)
 {
@@ -647,6 +722,7 @@ main(void)
 	TEST_RUN(test_reply_cache);
 	TEST_RUN(test_reply_limits);
 	TEST_RUN(test_bad_xdr);
+	TEST_RUN(test_current_state);
 	nfs4_server_shutdown(nsrv);
 	TEST_EXIT();
 }
