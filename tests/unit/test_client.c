@@ -638,6 +638,61 @@ test_back_channel(void)
 	fake_close(&f);
 }
 
+/* IPv6: the library connects to "::1" the same way (skipped without v6). */
+static void
+test_ipv6(void)
+{
+	struct sockaddr_in6 sin6;
+	socklen_t sl = sizeof(sin6);
+	struct nc_conn *c;
+	struct nc_call *call;
+	struct nc_rpc_reply r;
+	uint8_t msg[24];
+	uint32_t len;
+	uint8_t *rec;
+	struct fake f;
+	int lfd;
+
+	lfd = socket(AF_INET6, SOCK_STREAM, 0);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin6, sizeof(sin6))) {
+		fprintf(stderr, "  (no IPv6 loopback: case skipped)\n");
+		if (lfd >= 0)
+			close(lfd);
+		return;
+	}
+	REQUIRE(listen(lfd, 1) == 0);
+	REQUIRE(getsockname(lfd, (struct sockaddr *)&sin6, &sl) == 0);
+	REQUIRE(nc_conn_open("::1", ntohs(sin6.sin6_port), &c) == 0);
+	memset(&f, 0, sizeof(f));
+	f.fd = accept(lfd, NULL, NULL);
+	REQUIRE(f.fd >= 0);
+	rpc_record_reader_init(&f.rr, 1u << 20);
+	REQUIRE(nc_call_start(c, 7, 1, 0, NULL, NULL, NULL, NULL, &call) == 0);
+	rec = fake_read(&f, &len);
+	REQUIRE(rec);
+	nc_put32(msg, nc_get32(rec));
+	nc_put32(msg + 4, REPLY);
+	nc_put32(msg + 8, MSG_ACCEPTED);
+	nc_put32(msg + 12, AUTH_NONE);
+	nc_put32(msg + 16, 0);
+	nc_put32(msg + 20, SUCCESS);
+	fake_send(&f, msg, sizeof(msg));
+	free(rec);
+	CHECK_EQ(nc_call_wait(call, T_TIMEOUT_MS * NSEC_PER_MSEC), 0);
+	CHECK_EQ(nc_call_parse(call, &r), 0);
+	CHECK_EQ(r.accept_stat, SUCCESS);
+	nc_call_free(call);
+	nc_conn_close(c);
+	close(f.fd);
+	close(lfd);
+	rpc_record_reader_free(&f.rr);
+	/* Nothing listens on this port any more: a clean error. */
+	CHECK(nc_conn_open("::1", ntohs(sin6.sin6_port), &c) < 0);
+}
+
 int
 main(void)
 {
@@ -648,5 +703,6 @@ main(void)
 	TEST_RUN(test_close_fails_pending);
 	TEST_RUN(test_session_delay_retry);
 	TEST_RUN(test_back_channel);
+	TEST_RUN(test_ipv6);
 	TEST_EXIT();
 }
