@@ -11,7 +11,9 @@
  * Completions of server-sent calls run on worker threads, never on an event
  * loop thread, so they may take locks of higher layers.
  * Ownership: struct rpc_conn is reference counted (rpc_conn_get/put); the
- * rpc layer owns struct rpc_call and frees it after the reply is sent.
+ * rpc layer owns struct rpc_call and frees it after the reply is sent (a
+ * parked call, RPC_DISP_ASYNC, belongs to the program until
+ * rpc_call_finish()).  docs/rpc.md describes threads, limits and buffers.
  */
 #ifndef PMEMNFS_RPC_H
 #define PMEMNFS_RPC_H
