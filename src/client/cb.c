@@ -509,7 +509,8 @@ nc_cb_handle_call(struct nc_conn *c, const uint8_t *rec, uint32_t len)
 		if (len < off + 8)
 			goto garbage;
 		alen = nc_get32(rec + off + 4);
-		if (alen > 400 || len < off + 8 + ROUND_UP(alen, 4))
+		if (alen > NC_MAX_AUTH_BYTES ||
+		    len < off + 8 + ROUND_UP(alen, 4))
 			goto garbage;
 		off += 8 + ROUND_UP(alen, 4);
 	}

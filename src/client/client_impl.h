@@ -20,6 +20,9 @@
 #include "nfsclient.h"
 #include "rpc.h"
 
+/* RFC 5531 §8.2: an opaque_auth body is at most 400 bytes. */
+#define NC_MAX_AUTH_BYTES	400u
+
 /* Pending calls hash by xid; the benchmark keeps a few hundred in flight. */
 #define NC_PENDING_BUCKETS	256
 

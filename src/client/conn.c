@@ -31,6 +31,7 @@
 /* RPC protocol version (RFC 5531 §9). */
 #define NC_RPC_VERSION		2u
 
+/* Hash an xid into the pending table (multiplicative, top bits). */
 static unsigned
 xid_bucket(uint32_t xid)
 {
@@ -68,6 +69,7 @@ pending_del_locked(struct nc_conn *c, struct nc_call *call)
 	call->hnext = NULL;
 }
 
+/* The pending call with xid, or NULL.  Caller holds c->lock. */
 static struct nc_call *
 pending_find_locked(struct nc_conn *c, uint32_t xid)
 {
@@ -199,6 +201,7 @@ conn_complete(struct nc_conn *c, uint8_t *rec, uint32_t len, uint32_t xid)
 		done(call, ctx);
 }
 
+/* Dispatch one record by message type; takes ownership of rec. */
 static void
 conn_handle_record(struct nc_conn *c, uint8_t *rec, uint32_t len)
 {
@@ -269,6 +272,7 @@ out:
 	return NULL;
 }
 
+/* Resolve host and connect to the first address that answers. */
 static int MUST_CHECK
 conn_connect(const char *host, uint16_t port, int *fdp)
 {
@@ -530,6 +534,7 @@ nc_encode_call(struct nc_conn *c, uint32_t xid, uint32_t prog, uint32_t vers,
 	return ok ? 0 : -ENOSPC;
 }
 
+/* A new call, not yet pending; err says "in progress" until completed. */
 static struct nc_call *
 call_alloc(struct nc_conn *c, uint32_t xid, nc_done_fn done, void *ctx)
 {
@@ -694,12 +699,17 @@ nc_call_error(struct nc_call *call)
 	return call->completed ? call->err : -EINPROGRESS;
 }
 
+/* See nfsclient.h.  No locks: the xid never changes. */
 uint32_t
 nc_call_xid(const struct nc_call *call)
 {
 	return call->xid;
 }
 
+/*
+ * See nfsclient.h.  Call only after completion (done ran or wait returned
+ * 0): the receive thread no longer writes the call then.
+ */
 const uint8_t *
 nc_call_reply(const struct nc_call *call, uint32_t *len)
 {
@@ -747,7 +757,8 @@ nc_call_parse(const struct nc_call *call, struct nc_rpc_reply *out)
 		if (len < off + 8)
 			return -EBADMSG;
 		vlen = nc_get32(p + off + 4);
-		if (vlen > 400 || len < off + 8 + ROUND_UP(vlen, 4) + 4)
+		if (vlen > NC_MAX_AUTH_BYTES ||
+		    len < off + 8 + ROUND_UP(vlen, 4) + 4)
 			return -EBADMSG;
 		off += 8 + ROUND_UP(vlen, 4);
 		out->accept_stat = nc_get32(p + off);
@@ -809,6 +820,7 @@ nc_call_decode(const struct nc_call *call, xdrproc_t dec, void *res,
 	return 0;
 }
 
+/* See nfsclient.h.  No locks. */
 void
 nc_res_free(xdrproc_t dec, void *res)
 {

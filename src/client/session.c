@@ -230,6 +230,7 @@ nc_session_opts_init(struct nc_session_opts *o)
 	o->back.ca_maxrequests = NC_MAX_CB_SLOTS;
 }
 
+/* Copy channel attributes without the reply-owned RDMA array. */
 static void
 attrs_copy(channel_attrs4 *dst, const channel_attrs4 *src)
 {
@@ -239,6 +240,7 @@ attrs_copy(channel_attrs4 *dst, const channel_attrs4 *src)
 	dst->ca_rdma_ird.ca_rdma_ird_val = NULL;
 }
 
+/* A session object for a CREATE_SESSION4resok, slots at seqid 1. */
 static int MUST_CHECK
 session_alloc(struct nc_conn *c, const CREATE_SESSION4resok *ok,
 	      clientid4 clientid, struct nc_session **out)
@@ -344,12 +346,14 @@ nc_session_setup(struct nc_conn *c, const char *owner,
 	return status == NFS4_OK ? 0 : -EPROTO;
 }
 
+/* See nfsclient.h.  Set at creation, read-only after: no lock. */
 const struct nc_session_info *
 nc_session_info(const struct nc_session *s)
 {
 	return &s->info;
 }
 
+/* See nfsclient.h.  No lock: fixed at creation. */
 struct nc_conn *
 nc_session_conn(const struct nc_session *s)
 {
@@ -439,6 +443,7 @@ nc_session_compound_init(struct nc_compound *cp, const char *tag)
 	(void)nc_compound_add(cp, OP_SEQUENCE);
 }
 
+/* Sleep ns, resuming after signals (only for the DELAY backoff). */
 static void
 sleep_ns(uint64_t ns)
 {
