@@ -287,7 +287,11 @@ int fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
  * Describe [off, off+len) of a file for LAYOUTGET (RFC 5663 section 2.3).
  * With rw, holes in the range (up to the range's end) are first filled
  * with newly allocated INVALID extents so the client can write there.
- * Fills at most max extents into ext (holes as FS_EXT_HOLE) and sets *n.
+ * Fills at most max extents into ext (holes as FS_EXT_HOLE) and sets *n;
+ * the extents start at off rounded down to a block and cover the range
+ * (rounded up to blocks) or less: at most max extents, and with rw at
+ * most 64 MiB (the client asks again for the rest, RFC 8881 12.5.1).
+ * len may be FS_RANGE_EOF.
  * Locks: the caller holds MAPLOCK (shared or exclusive) so no map change
  * can run between this call and its fs_layoutref_add(); takes the rest.
  */

@@ -23,6 +23,14 @@
 
 #include "fs_impl.h"
 
+/*
+ * Most bytes one RW layout request allocates.  A layout may be shorter
+ * than asked (RFC 8881 section 12.5.1; the client asks again for the
+ * rest), and a request for a whole huge range must not fill the volume
+ * with INVALID blocks in one go.
+ */
+#define FS_LAYOUT_RW_MAX	(64ULL << 20)
+
 /* Most map operations one record may carry (a 1 MiB write on a badly
  * fragmented volume needs 256 at 4 KiB blocks). */
 #define MAPREC_OPS_MAX	4096
@@ -512,10 +520,16 @@ fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
 	return rc;
 }
 
-/* Fill holes of [fblk, fblk + n) with new blocks in state (INVALID). */
+/*
+ * Fill holes of [fblk, fblk + n) with new blocks in state (INVALID).
+ * With partial_ok, running out of space after some blocks were found
+ * ends the range early (*done: the first block not filled) instead of
+ * failing.
+ */
 static int
 fill_holes(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
-	   uint64_t fblk, uint64_t n, uint32_t state)
+	   uint64_t fblk, uint64_t n, uint32_t state, bool partial_ok,
+	   uint64_t *done)
 {
 	uint64_t cur = fblk, end = fblk + n;
 	int rc;
@@ -531,6 +545,8 @@ fill_holes(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
 		hole_end = e.len ? MIN(e.fblk, end) : end;
 		rc = mb_alloc(fs, mb, alloc_goal(fs, ip, cur), hole_end - cur,
 			      &vblk, &got);
+		if (rc == -ENOSPC && partial_ok && cur > fblk)
+			break;
 		if (rc)
 			return rc;
 		rc = mb_add(mb, FS_MAPOP_INSERT, cur, got, vblk, state);
@@ -547,6 +563,8 @@ fill_holes(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
 			return rc;
 		cur += got;
 	}
+	if (done)
+		*done = MIN(cur, end);
 	return 0;
 }
 
@@ -619,7 +637,8 @@ fs_allocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 		fs_ilock(ip, FS_ILOCK_EXCL);
 		mb_reset(&mb);
 		rc = fill_holes(fs, ip, &mb, first,
-				fs_blk_up(fs, off + len) - first, FS_EXT_INVALID);
+				fs_blk_up(fs, off + len) - first, FS_EXT_INVALID,
+				false, NULL);
 		if (rc) {
 			unfill_holes(ip, &mb);
 			mb_unwind(fs, &mb);
@@ -982,6 +1001,7 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 {
 	struct lmap_ctx lc = { .fs = fs, .ext = ext, .max = max };
 	struct mapbuild mb;
+	uint64_t filled = 0;
 	int rc;
 
 	fs_assert_ilocked(ip, FS_MAPLOCK_SHARED);
@@ -993,6 +1013,8 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 		len = FS_MAX_FILE_SIZE - MIN(off, FS_MAX_FILE_SIZE);
 	lc.cur = fs_blk_of(fs, off);
 	lc.end = fs_blk_up(fs, off + len);
+	if (rw)
+		lc.end = MIN(lc.end, lc.cur + FS_LAYOUT_RW_MAX / fs->bsize);
 	if (!rw) {
 		fs_ilock(ip, FS_ILOCK_SHARED);
 		goto describe;
@@ -1009,7 +1031,7 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 		/* A client may write anywhere in an RW layout: back every hole
 		 * with INVALID blocks (RFC 5663 section 2.3.2). */
 		rc = fill_holes(fs, ip, &mb, lc.cur, lc.end - lc.cur,
-				FS_EXT_INVALID);
+				FS_EXT_INVALID, true, &filled);
 		if (rc) {
 			unfill_holes(ip, &mb);
 			mb_unwind(fs, &mb);
@@ -1030,6 +1052,7 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 	if (rc)
 		return rc;
 	fs_tx_end(fs);
+	lc.end = filled;	/* short when the volume ran out of space */
 	/* ILOCK exclusive is still held: describe under it. */
 	rc = fs_extmap_walk(ip->map, lc.cur, lc.end - lc.cur, lmap_cb, &lc);
 	if (rc == 0 && lc.cur < lc.end)

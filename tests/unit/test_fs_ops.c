@@ -332,6 +332,35 @@ test_data(void)
 		CHECK_EQ(ext[nx - 1].file_off + ext[nx - 1].len, 8 * BS);
 	}
 
+	/* An RW layout of "the whole file" allocates a bounded amount and
+	 * stops short when the volume runs out: here it gets what is free. */
+	{
+		struct fs_inode *h = tf_create(fs, root, "big", FS_TYPE_REG);
+		struct fs_layout_ext ext[64];
+		struct fs_statfs s1, s2;
+		unsigned nx = 0;
+		uint64_t covered = 0;
+
+		CHECK_EQ(fs_statfs(fs, &s1), 0);
+		fs_ilock(h, FS_MAPLOCK_SHARED);
+		CHECK_EQ(fs_layout_map(fs, h, 0, UINT64_MAX, true, ext, 64, &nx), 0);
+		fs_iunlock(h, FS_MAPLOCK_SHARED);
+		CHECK(nx >= 1);
+		for (unsigned i = 0; i < nx; i++) {
+			CHECK_EQ(ext[i].state, FS_EXT_INVALID);
+			covered += ext[i].len;
+		}
+		CHECK_EQ(fs_statfs(fs, &s2), 0);
+		CHECK(s2.blocks_free < s1.blocks_free);
+		CHECK(covered <= (64ull << 20));
+		CHECK_EQ(covered / BS, s1.blocks_free - s2.blocks_free);
+		CHECK_EQ(tf_size(fs, h), 0);		/* layouts do not grow it */
+		fs_iput(fs, h);
+		CHECK_EQ(fs_unlink(fs, root, "big"), 0);
+		CHECK_EQ(fs_statfs(fs, &s2), 0);
+		CHECK_EQ(s2.blocks_free, s1.blocks_free);
+	}
+
 	/* Clone: copies, the source can change afterwards. */
 	fill(buf, 8 * BS, 6);
 	CHECK_EQ(fs_write(fs, f, 0, 8 * BS, buf, FS_FILE_SYNC, &n), 0);
