@@ -321,6 +321,18 @@ slotid4 nc_slot_highest(struct nc_session *s);
 int nc_session_compound(struct nc_session *s, struct nc_compound *cp,
 			uint32_t flags, COMPOUND4res *res,
 			uint32_t *seq_flags) MUST_CHECK;
+/*
+ * Asynchronous nc_session_compound(): take a free slot (waiting up to
+ * NC_DEFAULT_TIMEOUT_NS), fill SEQUENCE into cp->ops[0], send and return
+ * (cp may be reused at once).  When the reply arrives the slot is released
+ * - its seqid used up if the server processed SEQUENCE - and then done runs
+ * on the receive thread.  No NFS4ERR_DELAY retries.  With D of these
+ * outstanding per session on N connections this is the benchmark's load.
+ * Returns 0, -ETIMEDOUT (no slot), or a send error (slot released).
+ */
+int nc_session_compound_start(struct nc_session *s, struct nc_compound *cp,
+			      uint32_t flags, nc_done_fn done, void *ctx,
+			      struct nc_call **out) MUST_CHECK;
 /* nc_compound_init() leaving room for SEQUENCE as op 0. */
 void nc_session_compound_init(struct nc_compound *cp, const char *tag);
 

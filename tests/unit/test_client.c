@@ -442,6 +442,90 @@ test_session_delay_retry(void)
 	fake_close(&f);
 }
 
+/* Completions of the asynchronous session test. */
+struct async_ctx {
+	struct mutex	lock;
+	struct condvar	cond;
+	unsigned	done;
+};
+
+static void
+async_done(struct nc_call *call, void *arg)
+{
+	struct async_ctx *a = arg;
+
+	mutex_lock(&a->lock);
+	a->done++;
+	condvar_broadcast(&a->cond);
+	mutex_unlock(&a->lock);
+}
+
+/*
+ * nc_session_compound_start(): three compounds in flight take slots 0-2;
+ * replies come back in reverse order; each releases its slot - seqid used
+ * up on NFS4_OK, kept on a SEQUENCE error - before done runs.
+ */
+static void
+test_session_async(void)
+{
+	struct fake f;
+	struct nc_session *s;
+	struct nc_compound cp;
+	struct nc_call *calls[3];
+	COMPOUND4args a[3];
+	uint32_t xids[3];
+	sessionid4 sid;
+	struct async_ctx ac;
+	uint64_t deadline;
+	slotid4 slot[4];
+	sequenceid4 seq[4];
+	int i;
+
+	memset(&ac, 0, sizeof(ac));
+	mutex_init(&ac.lock, "async");
+	condvar_init(&ac.cond);
+	fake_open(&f);
+	s = fake_session(&f, sid);
+	nc_session_compound_init(&cp, "async");
+	for (i = 0; i < 3; i++)
+		REQUIRE(nc_session_compound_start(s, &cp, 0, async_done, &ac,
+						  &calls[i]) == 0);
+	for (i = 0; i < 3; i++) {
+		xids[i] = fake_read_compound(&f, &a[i]);
+		CHECK_EQ(a[i].argarray.argarray_val[0].nfs_argop4_u.opsequence
+				 .sa_slotid, i);
+		CHECK_EQ(a[i].argarray.argarray_val[0].nfs_argop4_u.opsequence
+				 .sa_sequenceid, 1);
+	}
+	/* Slot 1's SEQUENCE fails (seqid not used); 2 and 0 succeed. */
+	fake_answer_sequence(&f, xids[2], &a[2], NFS4_OK, NFS4_OK);
+	fake_answer_sequence(&f, xids[1], &a[1], NFS4ERR_BADSLOT, 0);
+	fake_answer_sequence(&f, xids[0], &a[0], NFS4_OK, NFS4_OK);
+	deadline = clock_now_ns() + T_TIMEOUT_MS * NSEC_PER_MSEC;
+	mutex_lock(&ac.lock);
+	while (ac.done < 3 &&
+	       condvar_wait_until(&ac.cond, &ac.lock, deadline) == 0)
+		;
+	CHECK_EQ(ac.done, 3);
+	mutex_unlock(&ac.lock);
+	for (i = 0; i < 4; i++)
+		CHECK_EQ(nc_slot_acquire(s, NSEC_PER_SEC, &slot[i], &seq[i]), 0);
+	CHECK_EQ(seq[0], 2);
+	CHECK_EQ(seq[1], 1);
+	CHECK_EQ(seq[2], 2);
+	CHECK_EQ(seq[3], 1);
+	for (i = 0; i < 4; i++)
+		nc_slot_release(s, slot[i], false);
+	for (i = 0; i < 3; i++) {
+		xdr_free((xdrproc_t)xdr_COMPOUND4args, &a[i]);
+		nc_call_free(calls[i]);
+	}
+	nc_session_free(s);
+	fake_close(&f);
+	condvar_destroy(&ac.cond);
+	mutex_destroy(&ac.lock);
+}
+
 /* Send a CB_COMPOUND from the fake server. */
 static void
 fake_cb_compound(struct fake *f, uint32_t xid, uint32_t prog,
@@ -702,6 +786,7 @@ main(void)
 	TEST_RUN(test_reply_parse);
 	TEST_RUN(test_close_fails_pending);
 	TEST_RUN(test_session_delay_retry);
+	TEST_RUN(test_session_async);
 	TEST_RUN(test_back_channel);
 	TEST_RUN(test_ipv6);
 	TEST_EXIT();
