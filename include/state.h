@@ -17,8 +17,9 @@
  *
  * Ownership: clients and sessions are reference counted
  * (state_client_get/put, state_session_get/put); a lookup returns a
- * reference the caller puts.  Hash tables hold one reference each.  A
- * session holds a reference on its client.  struct state_seq holds a session
+ * reference the caller puts.  A hashed client holds one reference for
+ * its two tables (clientid, owner); a live session one for the session
+ * table and its client's list.  A session holds a reference on its client.  struct state_seq holds a session
  * reference from state_sequence() to state_sequence_done().
  */
 #ifndef PMEMNFS_STATE_H
@@ -40,7 +41,10 @@ struct state_session;
 #define STATE_GRACE_DEFAULT_SEC		90
 /* Fore-channel slots per session; Linux asks for 64 and copes with fewer. */
 #define STATE_MAX_SLOTS_DEFAULT		64
-/* Ops per COMPOUND; must stay below the XDR argarray bound (docs/xdr.md). */
+/*
+ * ca_maxoperations cap.  COMPOUNDs are decoded op by op (docs/nfs4.md), so
+ * this, not the XDR argarray bound, limits what a session may send.
+ */
 #define STATE_MAX_OPS_DEFAULT		64
 /* Largest request / reply: 1 MiB of READ/WRITE data plus headers. */
 #define STATE_MAX_REQ_DEFAULT		(1024 * 1024 + 4096)
