@@ -278,6 +278,68 @@ test_pipelining(void)
 	mutex_destroy(&p.lock);
 }
 
+/* Completion of one asynchronous session compound: count the good ones. */
+static void
+seq_done(struct nc_call *call, void *arg)
+{
+	struct pipe_ctx *p = arg;
+	COMPOUND4res res;
+	bool good;
+
+	good = nc_call_decode(call, (xdrproc_t)xdr_COMPOUND4res, &res,
+			      sizeof(res)) == 0;
+	if (good) {
+		good = res.status == NFS4_OK;
+		nc_res_free((xdrproc_t)xdr_COMPOUND4res, &res);
+	}
+	nc_call_free(call);
+	mutex_lock(&p->lock);
+	p->done++;
+	p->good += good;
+	condvar_broadcast(&p->cond);
+	mutex_unlock(&p->lock);
+}
+
+/*
+ * RFC 8881 §2.10.6: a session's slots allow that many requests in flight at
+ * once.  Keep every slot busy for SEQ_TOTAL compounds: each must succeed,
+ * whatever order the server finishes them in.
+ */
+#define SEQ_TOTAL	2000
+static void
+test_session_pipelining(void)
+{
+	struct nc_conn *c;
+	struct nc_session *s;
+	struct nc_compound cp;
+	struct nc_call *call;
+	struct pipe_ctx p;
+	uint64_t deadline;
+	unsigned i;
+
+	memset(&p, 0, sizeof(p));
+	mutex_init(&p.lock, "seqpipe");
+	condvar_init(&p.cond);
+	REQUIRE(h_session(&srv, h_owner("seqpipe"), NULL, &c, &s) == 0);
+	CHECK(nc_session_info(s)->fore.ca_maxrequests > 1);
+	nc_session_compound_init(&cp, "seqpipe");
+	for (i = 0; i < SEQ_TOTAL; i++)
+		if (nc_session_compound_start(s, &cp, 0, seq_done, &p, &call))
+			break;
+	CHECK_EQ(i, SEQ_TOTAL);
+	deadline = clock_now_ns() + NC_DEFAULT_TIMEOUT_NS;
+	mutex_lock(&p.lock);
+	while (p.done < i &&
+	       condvar_wait_until(&p.cond, &p.lock, deadline) == 0)
+		;
+	CHECK_EQ(p.done, SEQ_TOTAL);
+	CHECK_EQ(p.good, SEQ_TOTAL);
+	mutex_unlock(&p.lock);
+	h_session_free(c, s);
+	condvar_destroy(&p.cond);
+	mutex_destroy(&p.lock);
+}
+
 int
 main(void)
 {
@@ -290,6 +352,7 @@ main(void)
 	TEST_RUN(test_illegal_op);
 	TEST_RUN(test_not_in_session);
 	TEST_RUN(test_pipelining);
+	TEST_RUN(test_session_pipelining);
 	CHECK(h_still_serving(&srv));
 	CHECK_EQ(h_server_stop(&srv, test_failures != 0), 0);
 	TEST_EXIT();
