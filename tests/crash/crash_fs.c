@@ -44,9 +44,9 @@
 #define NFILES		10
 #define MAXSZ		(64u * 1024)	/* largest model file */
 #define BS		4096u
-#define OPS_MAX		120		/* operations per child at most */
-#define KILL_DELAY_MAX_US 40000		/* SIGKILL within 40 ms */
-#define INJECT_MAX	400		/* persist points per child, roughly */
+#define OPS_MAX		200		/* operations per child at most */
+#define KILL_DELAY_MAX_US 20000		/* SIGKILL within 20 ms */
+#define INJECT_MAX	300		/* persist points per child, roughly */
 #define VOLSZ		(16ull << 20)
 #define LOGSZ		(64u << 10)	/* small: checkpoints happen often */
 #define TORN_BYTE	0x5a		/* what a torn persist leaves */
