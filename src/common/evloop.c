@@ -25,10 +25,16 @@
 /* First size of the fd table; it doubles to cover the largest fd. */
 #define EVLOOP_INITIAL_FDS	64
 
+/*
+ * gen tells registrations of the same fd number apart: a callback may close
+ * an fd and another may accept a new one with the same number while events
+ * for the old one are still in the batch epoll_wait() returned.
+ */
 struct fd_slot {
 	evloop_fd_fn	fn;
 	void		*ctx;
 	uint32_t	events;
+	uint32_t	gen;
 	bool		used;
 };
 
@@ -45,6 +51,13 @@ struct evloop {
 	atomic_bool		running;
 	pthread_t		thread;		/* valid while running */
 };
+
+/* epoll's per-registration cookie: generation above, fd below. */
+static uint64_t
+ev_key(int fd, uint32_t gen)
+{
+	return (uint64_t)gen << 32 | (uint32_t)fd;
+}
 
 static void
 loop_assert_owner(const struct evloop *loop)
@@ -77,7 +90,7 @@ evloop_create(struct evloop **out)
 		err = -errno;
 		goto out_epoll;
 	}
-	ev.data.fd = loop->efd;
+	ev.data.u64 = ev_key(loop->efd, 0);
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, loop->efd, &ev) < 0) {
 		err = -errno;
 		goto out_eventfd;
@@ -127,7 +140,8 @@ int
 evloop_fd_add(struct evloop *loop, int fd, uint32_t events, evloop_fd_fn fn,
 	      void *ctx)
 {
-	struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
+	struct epoll_event ev = { .events = to_epoll(events) };
+	uint32_t gen;
 
 	loop_assert_owner(loop);
 	VERIFY(fd >= 0);
@@ -147,9 +161,12 @@ evloop_fd_add(struct evloop *loop, int fd, uint32_t events, evloop_fd_fn fn,
 	}
 	if (loop->fds[fd].used)
 		return -EEXIST;
+	/* Never 0: that is the eventfd's generation. */
+	gen = loop->fds[fd].gen + 1 ? loop->fds[fd].gen + 1 : 1;
+	ev.data.u64 = ev_key(fd, gen);
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 		return -errno;
-	loop->fds[fd] = (struct fd_slot){ fn, ctx, events, true };
+	loop->fds[fd] = (struct fd_slot){ fn, ctx, events, gen, true };
 	return 0;
 }
 
@@ -157,13 +174,14 @@ evloop_fd_add(struct evloop *loop, int fd, uint32_t events, evloop_fd_fn fn,
 int
 evloop_fd_mod(struct evloop *loop, int fd, uint32_t events)
 {
-	struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
+	struct epoll_event ev = { .events = to_epoll(events) };
 
 	loop_assert_owner(loop);
 	if (fd < 0 || fd >= loop->nfds || !loop->fds[fd].used)
 		return -ENOENT;
 	if (loop->fds[fd].events == events)
 		return 0;
+	ev.data.u64 = ev_key(fd, loop->fds[fd].gen);
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ev) < 0)
 		return -errno;
 	loop->fds[fd].events = events;
@@ -179,7 +197,9 @@ evloop_fd_del(struct evloop *loop, int fd)
 		return;
 	/* Cannot fail for a watched fd that is still open. */
 	(void)epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
-	memset(&loop->fds[fd], 0, sizeof(loop->fds[fd]));
+	loop->fds[fd].used = false;	/* keeps gen for the next add */
+	loop->fds[fd].fn = NULL;
+	loop->fds[fd].ctx = NULL;
 }
 
 /* --- timers: a binary min-heap of armed timers ------------------------ */
@@ -409,11 +429,12 @@ evloop_run(struct evloop *loop)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
+			int fd = (int)(uint32_t)evs[i].data.u64;
+			uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
 			uint32_t e = 0;
 			struct fd_slot *s;
 
-			if (fd == loop->efd) {
+			if (gen == 0 && fd == loop->efd) {
 				uint64_t cnt;
 				ssize_t r = read(loop->efd, &cnt, sizeof(cnt));
 
@@ -421,8 +442,12 @@ evloop_run(struct evloop *loop)
 				posted = true;
 				continue;
 			}
-			/* An earlier callback in this batch may have removed it. */
-			if (fd >= loop->nfds || !loop->fds[fd].used)
+			/*
+			 * An earlier callback in this batch may have removed
+			 * it, or even reused the number for a new fd.
+			 */
+			if (fd >= loop->nfds || !loop->fds[fd].used ||
+			    loop->fds[fd].gen != gen)
 				continue;
 			s = &loop->fds[fd];
 			if (evs[i].events & (EPOLLIN | EPOLLRDHUP))

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -133,6 +134,62 @@ test_fd_write_and_mod(void)
 	evloop_fd_del(loop, sv[1]);	/* harmless twice */
 	close(sv[0]);
 	close(sv[1]);
+}
+
+/*
+ * A callback closes another watched fd and a new fd takes its number while
+ * the old fd's event is still in the same epoll batch: the new fd's
+ * callback must not get the stale event.
+ */
+static int reuse_p[2][2], reuse_newp[2] = { -1, -1 };
+static int reuse_first = -1, reuse_stale;
+
+static void
+on_new_fd(struct evloop *l, int fd, uint32_t events, void *ctx)
+{
+	reuse_stale++;		/* nothing was ever written to it */
+}
+
+static void
+on_reuse(struct evloop *l, int fd, uint32_t events, void *ctx)
+{
+	int me = (int)(intptr_t)ctx, other = !me;
+
+	if (reuse_first >= 0)
+		return;
+	reuse_first = me;
+	evloop_fd_del(l, reuse_p[other][0]);
+	close(reuse_p[other][0]);
+	REQUIRE(pipe(reuse_newp) == 0);
+	/* Lowest free number: the one just closed. */
+	CHECK_EQ(reuse_newp[0], reuse_p[other][0]);
+	REQUIRE(evloop_fd_add(l, reuse_newp[0], EVLOOP_READ, on_new_fd,
+			      NULL) == 0);
+}
+
+static void
+test_fd_reuse_in_batch(void)
+{
+	struct evloop_timer stop = { .fn = on_deadline };
+
+	for (int i = 0; i < 2; i++) {
+		REQUIRE(pipe(reuse_p[i]) == 0);
+		REQUIRE(write(reuse_p[i][1], "x", 1) == 1);
+		REQUIRE(evloop_fd_add(loop, reuse_p[i][0], EVLOOP_READ, on_reuse,
+				      (void *)(intptr_t)i) == 0);
+	}
+	REQUIRE(evloop_timer_arm(loop, &stop,
+				 clock_now_ns() + 50 * NSEC_PER_MSEC) == 0);
+	CHECK_EQ(evloop_run(loop), 0);
+	CHECK(reuse_first >= 0);
+	CHECK_EQ(reuse_stale, 0);
+	evloop_fd_del(loop, reuse_p[reuse_first][0]);
+	evloop_fd_del(loop, reuse_newp[0]);
+	close(reuse_p[reuse_first][0]);
+	close(reuse_p[0][1]);
+	close(reuse_p[1][1]);
+	close(reuse_newp[0]);
+	close(reuse_newp[1]);
 }
 
 /* Timers fire in deadline order; a cancelled one never fires. */
@@ -300,6 +357,7 @@ main(void)
 	REQUIRE(evloop_create(&loop) == 0);
 	TEST_RUN(test_fd_readable);
 	TEST_RUN(test_fd_write_and_mod);
+	TEST_RUN(test_fd_reuse_in_batch);
 	TEST_RUN(test_timers);
 	TEST_RUN(test_timer_heap);
 	TEST_RUN(test_post);
