@@ -28,3 +28,8 @@ check_PROGRAMS += tests/unit/test_fs_stress
 tests_unit_test_fs_stress_SOURCES = tests/unit/test_fs_stress.c tests/unit/test_fs_util.h
 tests_unit_test_fs_stress_LDADD = $(FS_TEST_LIBS)
 TESTS += tests/unit/test_fs_stress
+
+check_PROGRAMS += tests/unit/test_fs_break
+tests_unit_test_fs_break_SOURCES = tests/unit/test_fs_break.c tests/unit/test_fs_util.h
+tests_unit_test_fs_break_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_break
