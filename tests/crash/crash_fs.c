@@ -314,9 +314,27 @@ send_msg(int fd, uint32_t tag, int rc, const struct op *op)
 		_exit(4);
 }
 
+/*
+ * How a child dies: SIGKILL from the parent, its Nth persist point of any
+ * tag, the same with the persist torn, or its Nth persist of file data
+ * (the engine's own "fs.data.*" points, which any-tag injection reaches
+ * less often than the log's), torn or not.
+ */
+enum crash_mode {
+	CRASH_KILL = 0,
+	CRASH_KILL2,
+	CRASH_INJECT,
+	CRASH_INJECT_TORN,
+	CRASH_INJECT_DATA,
+	CRASH_MODES,
+};
+
+/* Data persist points per child to pick from (a few per write). */
+#define INJECT_DATA_MAX	60
+
 NORETURN static void
-child(int fd, struct model *m, uint64_t seed, const char *vol, bool inject,
-      bool torn)
+child(int fd, struct model *m, uint64_t seed, const char *vol,
+      enum crash_mode mode)
 {
 	struct fs *fs;
 	struct fs_inode *root;
@@ -324,9 +342,15 @@ child(int fd, struct model *m, uint64_t seed, const char *vol, bool inject,
 	char spec[64];
 
 	rng = seed;
-	if (inject) {
-		snprintf(spec, sizeof(spec), "%u%s",
-			 1 + (unsigned)(rnd() % INJECT_MAX), torn ? ":torn" : "");
+	if (mode >= CRASH_INJECT) {
+		if (mode == CRASH_INJECT_DATA)
+			snprintf(spec, sizeof(spec), "fs.data.*:%u%s",
+				 1 + (unsigned)(rnd() % INJECT_DATA_MAX),
+				 (rnd() & 1) ? ":torn" : "");
+		else
+			snprintf(spec, sizeof(spec), "%u%s",
+				 1 + (unsigned)(rnd() % INJECT_MAX),
+				 mode == CRASH_INJECT_TORN ? ":torn" : "");
 		vol_inject_reset();
 		if (vol_inject_parse(spec))
 			_exit(5);
@@ -592,7 +616,7 @@ main(int argc, char **argv)
 	for (long cycle = 0; cycle < cycles; cycle++) {
 		int pfd[2], status;
 		uint64_t cseed = rnd() | 1;
-		uint32_t mode = (uint32_t)(rnd() % 4);	/* 0,1 kill; 2 inject; 3 torn */
+		enum crash_mode mode = (enum crash_mode)(rnd() % CRASH_MODES);
 		struct msg msg;
 		struct op inflight;
 		bool have_inflight = false;
@@ -610,10 +634,10 @@ main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			close(pfd[0]);
-			child(pfd[1], m, cseed, vol, mode >= 2, mode == 3);
+			child(pfd[1], m, cseed, vol, mode);
 		}
 		close(pfd[1]);
-		if (mode < 2) {
+		if (mode < CRASH_INJECT) {
 			struct timespec ts = { 0, (long)(rnd() % KILL_DELAY_MAX_US) * 1000 };
 
 			nanosleep(&ts, NULL);	/* the random crash moment */
@@ -651,7 +675,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		if (verify(vol, m, have_inflight ? &inflight : NULL)) {
-			fprintf(stderr, "cycle %ld (seed %" PRIu64 ", mode %u) "
+			fprintf(stderr, "cycle %ld (seed %" PRIu64 ", mode %d) "
 				"FAILED%s%s\n", cycle, seed, mode,
 				have_inflight ? "; in flight: " : "",
 				have_inflight ? op_name(inflight.kind) : "");
