@@ -37,6 +37,25 @@ count_cb(void *ctx, const char *name, size_t namelen, uint64_t ino,
 	return 0;
 }
 
+struct page_ctx {
+	int		n;
+	uint64_t	last;
+};
+
+/* Take two entries, then report "reply full". */
+static int
+stop_after_two(void *ctx, const char *name, size_t namelen, uint64_t ino,
+	       enum fs_ftype type, uint64_t cookie)
+{
+	struct page_ctx *c = ctx;
+
+	if (c->n == 2)
+		return 1;
+	c->n++;
+	c->last = cookie;
+	return 0;
+}
+
 static int
 readdir_count(struct fs *fs, struct fs_inode *dir)
 {
@@ -92,6 +111,31 @@ test_namespace(void)
 	CHECK_EQ(fs_getattr(fs, root, &a), 0);
 	CHECK_EQ(a.nlink, 3);		/* ".", "..", and d1's ".." */
 	CHECK_EQ(readdir_count(fs, root), 6);
+
+	/* Readdir: resume at a cookie, verifier and cookie checks. */
+	{
+		struct page_ctx rc = { 0, 0 };
+		uint64_t verf = 0, v2 = 0;
+		bool eof = true;
+
+		CHECK_EQ(fs_readdir(fs, root, 0, 0, stop_after_two, &rc, &verf,
+				    &eof), 0);
+		CHECK(!eof);
+		CHECK_EQ(rc.n, 2);
+		CHECK(rc.last >= FS_COOKIE_FIRST);
+		rc.n = 0;
+		CHECK_EQ(fs_readdir(fs, root, rc.last, verf, count_cb, &rc.n,
+				    &v2, &eof), 0);
+		CHECK(eof);
+		CHECK_EQ(rc.n, 4);		/* 6 entries, 2 seen */
+		CHECK_EQ(v2, verf);
+		CHECK_EQ(fs_readdir(fs, root, rc.last, verf + 1, count_cb,
+				    &rc.n, &v2, &eof), -EBADE);
+		CHECK_EQ(fs_readdir(fs, root, 1u << 30, verf, count_cb, &rc.n,
+				    &v2, &eof), -EBADR);
+		CHECK_EQ(fs_readdir(fs, f1, 0, 0, count_cb, &rc.n, &v2, &eof),
+			 -ENOTDIR);
+	}
 
 	/* Lookup, "." and "..". */
 	ip = tf_lookup(fs, d2, "..");
