@@ -105,6 +105,12 @@ struct rpc_call {
  * ca_maxrequestsize (RFC 8881 §18.36.3).  The call's worker only.
  */
 uint32_t rpc_call_record_len(struct rpc_call *call);
+/*
+ * Make room for n more reply body bytes in one allocation (a large READ
+ * knows its size; otherwise the buffer doubles as it fills).  0,
+ * -EMSGSIZE if that would pass max_reply, -ENOMEM.
+ */
+int rpc_call_res_reserve(struct rpc_call *call, uint32_t n) MUST_CHECK;
 /* Bytes of reply body encoded so far. */
 uint32_t rpc_call_res_pos(struct rpc_call *call);
 /* Copy body bytes [from, from + len) to dst; -ERANGE if not all encoded. */

@@ -354,6 +354,16 @@ rpc_call_record_len(struct rpc_call *call)
 	return priv_of(call)->reclen;
 }
 
+/*
+ * Size the reply buffer for n more body bytes at once (e.g. before a large
+ * READ).  The call's worker only.  0, -EMSGSIZE past max_reply, -ENOMEM.
+ */
+int
+rpc_call_res_reserve(struct rpc_call *call, uint32_t n)
+{
+	return rpc_xbuf_reserve(&priv_of(call)->res, n);
+}
+
 /* Reply body bytes encoded so far.  The call's worker only. */
 uint32_t
 rpc_call_res_pos(struct rpc_call *call)

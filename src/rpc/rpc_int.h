@@ -51,6 +51,7 @@ struct rpc_xbuf {
 
 int rpc_xbuf_init(struct rpc_xbuf *xb, XDR *xdrs, uint32_t base,
 		  uint32_t limit) MUST_CHECK;
+int rpc_xbuf_reserve(struct rpc_xbuf *xb, uint32_t n) MUST_CHECK;
 void rpc_xbuf_free(struct rpc_xbuf *xb);
 
 /* --- connections (conn.c) --------------------------------------------- */

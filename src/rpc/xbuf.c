@@ -174,6 +174,28 @@ rpc_xbuf_init(struct rpc_xbuf *xb, XDR *xdrs, uint32_t base, uint32_t limit)
 	return 0;
 }
 
+/*
+ * Make room for n more bytes now (a READ reply knows its size): one
+ * allocation instead of a series of doublings.  Returns 0, -EMSGSIZE past
+ * the limit, or -ENOMEM.
+ */
+int
+rpc_xbuf_reserve(struct rpc_xbuf *xb, uint32_t n)
+{
+	uint8_t *nb;
+
+	if (n > xb->limit - xb->len)
+		return -EMSGSIZE;
+	if (xb->len + n <= xb->cap)
+		return 0;
+	nb = realloc(xb->buf, xb->len + n);
+	if (!nb)
+		return -ENOMEM;
+	xb->buf = nb;
+	xb->cap = xb->len + n;
+	return 0;
+}
+
 /* Free the buffer (NULL after a hand-over is fine). */
 void
 rpc_xbuf_free(struct rpc_xbuf *xb)

@@ -114,6 +114,12 @@ proc_echo(struct rpc_call *call)
 	    rpc_call_res_pos(call) != 4 || rpc_call_res_truncate(call, 0) < 0 ||
 	    rpc_call_res_truncate(call, 4) != -ERANGE)
 		atomic_fetch_add(&dispatch_errors, 1);
+	/* Big echoes reserve first; past max_reply that fails up front. */
+	if (len > 8192 && rpc_call_res_reserve(call, 4 + ROUND_UP(len, 4) + 12)) {
+		if (len + 16 <= TEST_MAX_REPLY)
+			atomic_fetch_add(&dispatch_errors, 1);
+		goto out;
+	}
 	if (!xdr_bytes(call->res, &data, &len, ~0u))
 		goto out;	/* past max_reply: SYSTEM_ERR */
 	pos = rpc_call_res_pos(call);
