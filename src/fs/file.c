@@ -200,6 +200,7 @@ fs_read(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 	uint64_t pos, end;
 	int rc = 0;
 
+	fs_assert_iunlocked(ip);
 	fs_ilock(ip, FS_IOLOCK_SHARED | FS_ILOCK_SHARED);
 	if (ip->type != FS_TYPE_REG) {
 		rc = ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
@@ -347,6 +348,7 @@ fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 	unsigned held;
 	int rc;
 
+	fs_assert_iunlocked(ip);
 	if (ip->type != FS_TYPE_REG)
 		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
 	rc = check_range(off, len);
@@ -437,6 +439,7 @@ fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	uint64_t lo, hi;
 	int rc = 0;
 
+	fs_assert_iunlocked(ip);
 	if (ip->type != FS_TYPE_REG)
 		return 0;
 	if (atomic_load(&fs->shutdown))
@@ -466,6 +469,7 @@ fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
 	unsigned held = 0;
 	int rc;
 
+	fs_assert_iunlocked(ip);
 	memset(&r, 0, sizeof(r));
 	r.ino = ip->ino;
 	r.mask = sa->mask;
@@ -614,6 +618,7 @@ fs_allocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	unsigned held;
 	int rc;
 
+	fs_assert_iunlocked(ip);
 	if (ip->type != FS_TYPE_REG)
 		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
 	if (len == 0)
@@ -691,6 +696,7 @@ fs_deallocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	unsigned held;
 	int rc;
 
+	fs_assert_iunlocked(ip);
 	if (ip->type != FS_TYPE_REG)
 		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
 	if (len == 0)
@@ -784,6 +790,7 @@ fs_seek(struct fs *fs, struct fs_inode *ip, uint64_t off, bool data,
 	struct seek_ctx sc = { .want = fs_blk_of(fs, off), .data = data };
 	int rc = 0;
 
+	fs_assert_iunlocked(ip);
 	if (ip->type != FS_TYPE_REG)
 		return ip->type == FS_TYPE_DIR ? -EISDIR : -EINVAL;
 	fs_ilock(ip, FS_ILOCK_SHARED);
@@ -864,6 +871,8 @@ fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
 	unsigned held;
 	int rc;
 
+	fs_assert_iunlocked(src);
+	fs_assert_iunlocked(dst);
 	if (src->type != FS_TYPE_REG || dst->type != FS_TYPE_REG)
 		return -EINVAL;
 	if ((soff | doff) & (fs->bsize - 1))
@@ -1078,6 +1087,7 @@ fs_layout_commit(struct fs *fs, struct fs_inode *ip, uint64_t off,
 	struct fs_time now;
 	int rc;
 
+	fs_assert_iunlocked(ip);
 	if (ip->type != FS_TYPE_REG)
 		return -EINVAL;
 	rc = check_range(off, len);

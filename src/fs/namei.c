@@ -23,6 +23,7 @@ fs_lookup(struct fs *fs, struct fs_inode *dir, const char *name,
 	uint64_t ino = 0;
 	int rc = 0;
 
+	fs_assert_iunlocked(dir);
 	fs_ilock(dir, FS_ILOCK_SHARED);
 	if (dir->type != FS_TYPE_DIR) {
 		rc = -ENOTDIR;
@@ -63,6 +64,7 @@ fs_readlink(struct fs *fs, struct fs_inode *ip, char *buf, size_t bufsz,
 {
 	int rc = 0;
 
+	fs_assert_iunlocked(ip);
 	fs_ilock(ip, FS_ILOCK_SHARED);
 	if (ip->type != FS_TYPE_LNK || !ip->target) {
 		rc = -EINVAL;
@@ -111,6 +113,7 @@ fs_readdir(struct fs *fs, struct fs_inode *dir, uint64_t cookie, uint64_t verf,
 	struct readdir_ctx rc = { .fn = fn, .ctx = ctx };
 	int r;
 
+	fs_assert_iunlocked(dir);
 	fs_ilock(dir, FS_ILOCK_SHARED);
 	if (dir->type != FS_TYPE_DIR) {
 		r = -ENOTDIR;
@@ -150,6 +153,7 @@ fs_create(struct fs *fs, struct fs_inode *dir, const char *name,
 	struct fs_time now;
 	int rc;
 
+	fs_assert_iunlocked(dir);
 	rc = fs_name_check(name, &nl);
 	if (rc)
 		return rc;
@@ -238,6 +242,8 @@ fs_link(struct fs *fs, struct fs_inode *ip, struct fs_inode *dir,
 	size_t nl;
 	int rc;
 
+	fs_assert_iunlocked(dir);
+	fs_assert_iunlocked(ip);
 	rc = fs_name_check(name, &nl);
 	if (rc)
 		return rc;
@@ -317,6 +323,7 @@ fs_unlink(struct fs *fs, struct fs_inode *dir, const char *name)
 	size_t nl;
 	int rc;
 
+	fs_assert_iunlocked(dir);
 	rc = fs_name_check(name, &nl);
 	if (rc)
 		return rc;
@@ -447,6 +454,8 @@ fs_rename(struct fs *fs, struct fs_inode *sdir, const char *sname,
 	bool cross = sdir != ddir;
 	int rc;
 
+	fs_assert_iunlocked(sdir);
+	fs_assert_iunlocked(ddir);
 	if ((rc = fs_name_check(sname, &sl)) || (rc = fs_name_check(dname, &dl)))
 		return rc;
 	r = calloc(1, sizeof(*r) + sl + dl);
