@@ -34,6 +34,7 @@ struct ck_ext {
 	uint64_t	vblk;
 	uint64_t	len;
 	uint64_t	ino;
+	uint64_t	fblk;
 };
 
 /* Repairs decided while looking, done afterwards. */
@@ -42,6 +43,7 @@ enum ck_fix_kind {
 	FIX_LOST_FOUND,
 	FIX_NLINK,
 	FIX_IFREE,
+	FIX_DROP,	/* unmap [fblk, +len) of ino without freeing */
 };
 
 struct ck_fix {
@@ -49,6 +51,8 @@ struct ck_fix {
 	uint64_t		ino;
 	uint64_t		dir;
 	uint32_t		nlink;
+	uint64_t		fblk;
+	uint64_t		len;
 	char			name[FS_NAME_MAX + 1];
 };
 
@@ -66,6 +70,7 @@ struct ck {
 	size_t				nfixes;
 	size_t				fixcap;
 	bool				quiet;	/* re-look after repairs */
+	bool				repair;
 	int				err;
 };
 
@@ -163,13 +168,19 @@ collect_ext(void *ctx, const struct fs_ext *e)
 	uint64_t nblocks = vol_data_blocks(c->fs->vol);
 	uint64_t eof_blk = fs_blk_up(c->fs, w->ip->size);
 
-	if (e->vblk >= nblocks || e->len > nblocks - e->vblk)
+	if (e->vblk >= nblocks || e->len > nblocks - e->vblk) {
 		problem(c, "inode %llu: extent at file block %llu maps volume "
 			"blocks %llu+%llu outside the data area (%llu blocks)",
 			(unsigned long long)w->ip->ino,
 			(unsigned long long)e->fblk,
 			(unsigned long long)e->vblk, (unsigned long long)e->len,
 			(unsigned long long)nblocks);
+		if (c->repair)
+			add_fix(c, &(struct ck_fix){ .kind = FIX_DROP,
+				.ino = w->ip->ino, .fblk = e->fblk,
+				.len = e->len });
+		return 0;	/* not a block of the volume: not counted */
+	}
 	if (e->state == FS_EXT_RW && e->fblk + e->len > eof_blk)
 		problem(c, "inode %llu: data blocks %llu+%llu lie past its "
 			"size %llu", (unsigned long long)w->ip->ino,
@@ -187,6 +198,7 @@ collect_ext(void *ctx, const struct fs_ext *e)
 	c->exts[c->nexts].vblk = e->vblk;
 	c->exts[c->nexts].len = e->len;
 	c->exts[c->nexts].ino = w->ip->ino;
+	c->exts[c->nexts].fblk = e->fblk;
 	c->nexts++;
 	c->res->extents++;
 	c->res->blocks_mapped += e->len;
@@ -215,11 +227,20 @@ check_blocks(struct ck *c)
 		const struct ck_ext *e = &c->exts[i];
 
 		if (i > 0 && e->vblk < end) {
+			uint64_t ov = MIN(end, e->vblk + e->len) - e->vblk;
+
 			overlaps++;
-			problem(c, "volume block %llu is mapped by inode %llu "
-				"and inode %llu", (unsigned long long)e->vblk,
+			problem(c, "volume blocks %llu+%llu are mapped by inode "
+				"%llu and inode %llu", (unsigned long long)e->vblk,
+				(unsigned long long)ov,
 				(unsigned long long)owner,
 				(unsigned long long)e->ino);
+			/* The first owner keeps them; the other file gets a
+			 * hole there (its data in them is the owner's). */
+			if (c->repair)
+				add_fix(c, &(struct ck_fix){ .kind = FIX_DROP,
+					.ino = e->ino, .fblk = e->fblk,
+					.len = ov });
 		}
 		if (e->vblk + e->len > end) {
 			end = e->vblk + e->len;
@@ -423,10 +444,11 @@ check_pass(struct ck *c, bool repair)
 	if (c->n)
 		qsort(c->inos, c->n, sizeof(c->inos[0]), cmp_ino);
 	c->res->inodes = c->n;
-	if (fs->mount_conflicts)
-		problem(c, "%llu extents could not be marked in use at mount "
-			"(doubly mapped or outside the data area)",
-			(unsigned long long)fs->mount_conflicts);
+	/*
+	 * fs->mount_conflicts (extents the allocator refused at mount) needs
+	 * no message of its own: check_blocks() names each such extent, and
+	 * skips the allocator comparison, which cannot hold then.
+	 */
 	for (size_t i = 0; i < c->n; i++) {
 		struct ck_ino *ci = &c->inos[i];
 
@@ -521,6 +543,22 @@ do_fix(struct fs *fs, const struct ck_fix *f)
 
 		return fix_log(fs, FS_REC_SETNLINK, &r, sizeof(r), f->ino);
 	}
+	case FIX_DROP: {
+		uint32_t len = sizeof(struct fs_rec_map) +
+			       sizeof(struct fs_rec_mapop);
+		struct fs_rec_map *r = calloc(1, len);
+
+		if (!r)
+			return -ENOMEM;
+		r->ino = f->ino;
+		r->nops = 1;
+		r->ops[0].kind = FS_MAPOP_DROP;
+		r->ops[0].fblk = f->fblk;
+		r->ops[0].len = f->len;
+		rc = fix_log(fs, FS_REC_MAP, r, len, f->ino);
+		free(r);
+		return rc;
+	}
 	case FIX_IFREE: {
 		struct fs_rec_ifree r = { .ino = f->ino };
 
@@ -574,6 +612,8 @@ fs_check(struct fs *fs, const struct fs_check_opts *o,
 {
 	struct ck c = { .fs = fs, .o = o, .res = res };
 	bool repair = o && o->repair;
+
+	c.repair = repair;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
@@ -604,6 +644,7 @@ fs_check(struct fs *fs, const struct fs_check_opts *o,
 		memset(&again, 0, sizeof(again));
 		c.res = &again;
 		c.quiet = true;
+		c.repair = true;
 		rwlock_lock(&fs->quiesce, LOCK_EXCL);
 		rc = check_pass(&c, true);
 		rwlock_unlock(&fs->quiesce);

@@ -178,6 +178,8 @@ enum fs_mapop_kind {
 	FS_MAPOP_INSERT = 1,	/* map [fblk, +len) to vblk in state */
 	FS_MAPOP_PUNCH = 2,	/* unmap [fblk, +len) */
 	FS_MAPOP_STATE = 3,	/* set mapped blocks of [fblk, +len) to state */
+	FS_MAPOP_DROP = 4,	/* fsck: unmap without freeing (another file
+				 * owns the blocks, or they are out of range) */
 };
 
 struct fs_rec_mapop {

@@ -387,6 +387,10 @@ apply_map(struct fs *fs, const struct fs_rec_map *r, uint32_t len)
 			rc = fs_extmap_remove(ip->map, op->fblk, op->len,
 					      freed_cb, fs);
 			break;
+		case FS_MAPOP_DROP:
+			rc = fs_extmap_remove(ip->map, op->fblk, op->len,
+					      NULL, NULL);
+			break;
 		case FS_MAPOP_STATE:
 			if (op->state != FS_EXT_RW && op->state != FS_EXT_INVALID)
 				return -EUCLEAN;

@@ -90,9 +90,29 @@ test_fsck(void)
 		CHECK_EQ(fs_mount(tf_vol, 0, &f2), -EUCLEAN);
 	}
 	CHECK_EQ(run_fsck("-n", out, sizeof(out)), 4);
-	CHECK(strstr(out, "is mapped by inode") != NULL);
-	/* Not repairable: still reported after -y. */
-	CHECK_EQ(run_fsck("-y", out, sizeof(out)), 4);
+	CHECK(strstr(out, "are mapped by inode 2 and inode 3") != NULL);
+	/* -y leaves the block to its first owner and a hole in b. */
+	CHECK_EQ(run_fsck("-y", out, sizeof(out)), 1);
+	CHECK_EQ(run_fsck("-n", out, sizeof(out)), 0);
+	fs = tf_mount();
+	root = tf_root(fs);
+	a = tf_lookup(fs, root, "a");
+	b = tf_lookup(fs, root, "b");
+	REQUIRE(a && b);
+	{
+		char got[100];
+		uint64_t pos;
+		bool eof;
+
+		CHECK_EQ(fs_read(fs, a, 0, sizeof(got), got, &n, &eof), 0);
+		CHECK_EQ(n, sizeof(got));
+		CHECK(memcmp(got, data, sizeof(got)) == 0);
+		CHECK_EQ(fs_seek(fs, b, 0, true, &pos), -ENXIO);
+	}
+	fs_iput(fs, a);
+	fs_iput(fs, b);
+	fs_iput(fs, root);
+	CHECK_EQ(fs_unmount(fs), 0);
 
 	/* Not a volume at all. */
 	{

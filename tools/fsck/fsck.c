@@ -46,7 +46,7 @@ usage(FILE *f)
 "  -n    only report (the default): open the volume read-only\n"
 "  -y    repair what can be repaired: remove entries that name no inode,\n"
 "        move unreachable files to /lost+found, correct link counts, free\n"
-"        orphans\n"
+"        orphans, unmap blocks that a second file maps\n"
 "  -P    print progress lines (always on for large volumes)\n"
 "  -q    print problems only\n"
 "  -v    also print the log state and counts\n"
