@@ -606,6 +606,9 @@ ck_reset(struct ck *c)
 	c->err = 0;
 }
 
+/*
+ * See include/fs.h.
+ */
 int
 fs_check(struct fs *fs, const struct fs_check_opts *o,
 	 struct fs_check_result *res)

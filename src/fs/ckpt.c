@@ -192,6 +192,10 @@ save_inode(void *ctx, struct fs_inode *ip)
 	return 0;
 }
 
+/*
+ * vol_checkpoint() callback: stream the whole metadata image.
+ * Locks: fs->quiesce held exclusively (asserted).
+ */
 int
 fs_ckpt_save(void *ctx, struct vol_ckpt_writer *w)
 {
@@ -353,6 +357,11 @@ out_destroy:
 	return rc;
 }
 
+/*
+ * vol_checkpoint_load() callback: rebuild the metadata from the image
+ * (an empty image: a new volume).  Locks: none (mount).  Returns 0,
+ * -EUCLEAN (bad image), -EPROTONOSUPPORT, -ENOMEM.
+ */
 int
 fs_ckpt_load(void *ctx, struct vol_ckpt_reader *r)
 {

@@ -43,6 +43,9 @@ name_hash(const struct fs_dir *d, const char *name, size_t len)
 	return mix64(h);
 }
 
+/*
+ * An empty directory with a fresh hash seed; NULL without memory.
+ */
 struct fs_dir *
 fs_dir_alloc(void)
 {
@@ -63,6 +66,9 @@ fs_dir_alloc(void)
 	return d;
 }
 
+/*
+ * Free d and its entries.
+ */
 void
 fs_dir_free(struct fs_dir *d)
 {
@@ -81,6 +87,9 @@ fs_dir_free(struct fs_dir *d)
 	free(d);
 }
 
+/*
+ * See dir.h.  Locks: the directory's ILOCK (shared suffices).
+ */
 struct fs_dirent *
 fs_dir_lookup(const struct fs_dir *d, const char *name, size_t len)
 {
@@ -151,6 +160,9 @@ order_upper(const struct fs_dir *d, uint64_t cookie)
 	return lo;
 }
 
+/*
+ * See dir.h.  Locks: the directory's ILOCK exclusive.
+ */
 int
 fs_dir_add(struct fs_dir *d, const char *name, size_t len, uint64_t ino,
 	   enum fs_ftype type, uint64_t cookie)
@@ -208,6 +220,9 @@ fs_dir_add(struct fs_dir *d, const char *name, size_t len, uint64_t ino,
 	return 0;
 }
 
+/*
+ * See dir.h.  Locks: the directory's ILOCK exclusive.
+ */
 int
 fs_dir_remove(struct fs_dir *d, const char *name, size_t len)
 {
@@ -237,12 +252,18 @@ fs_dir_remove(struct fs_dir *d, const char *name, size_t len)
 	return 0;
 }
 
+/*
+ * Live entries.
+ */
 size_t
 fs_dir_count(const struct fs_dir *d)
 {
 	return d->count;
 }
 
+/*
+ * See dir.h.
+ */
 void
 fs_dir_set_next_cookie(struct fs_dir *d, uint64_t next)
 {
@@ -250,6 +271,9 @@ fs_dir_set_next_cookie(struct fs_dir *d, uint64_t next)
 		d->next_cookie = next;
 }
 
+/*
+ * See dir.h.  Locks: the directory's ILOCK (shared suffices).
+ */
 int
 fs_dir_iterate(const struct fs_dir *d, uint64_t cookie,
 	       int (*fn)(void *ctx, const struct fs_dirent *de), void *ctx)

@@ -32,12 +32,18 @@ ext_mergeable(const struct fs_ext *a, const struct fs_ext *b)
 	       a->state == b->state;
 }
 
+/*
+ * An empty map; NULL without memory.
+ */
 struct fs_extmap *
 fs_extmap_alloc(void)
 {
 	return calloc(1, sizeof(struct fs_extmap));
 }
 
+/*
+ * Free m (the blocks it maps are the caller's business).
+ */
 void
 fs_extmap_free(struct fs_extmap *m)
 {
@@ -256,6 +262,9 @@ ext_delete_at(struct fs_extmap *m, uint32_t ci, uint32_t ei)
 		chunk_delete(m, ci);
 }
 
+/*
+ * See extmap.h.  Locks: the inode's ILOCK (shared suffices).
+ */
 int
 fs_extmap_lookup(const struct fs_extmap *m, uint64_t fblk, struct fs_ext *out)
 {
@@ -318,6 +327,9 @@ ext_merge_around(struct fs_extmap *m, uint64_t fblk)
 	}
 }
 
+/*
+ * See extmap.h.  Locks: the inode's ILOCK exclusive.
+ */
 int
 fs_extmap_insert(struct fs_extmap *m, const struct fs_ext *e)
 {
@@ -338,6 +350,9 @@ fs_extmap_insert(struct fs_extmap *m, const struct fs_ext *e)
 	return 0;
 }
 
+/*
+ * See extmap.h.  Locks: the inode's ILOCK exclusive.
+ */
 int
 fs_extmap_remove(struct fs_extmap *m, uint64_t fblk, uint64_t len,
 		 fs_extmap_freed_fn freed, void *ctx)
@@ -406,6 +421,9 @@ fs_extmap_remove(struct fs_extmap *m, uint64_t fblk, uint64_t len,
 	return 0;
 }
 
+/*
+ * See extmap.h.  Locks: the inode's ILOCK exclusive.
+ */
 int
 fs_extmap_set_state(struct fs_extmap *m, uint64_t fblk, uint64_t len,
 		    uint32_t state)
@@ -475,6 +493,9 @@ fs_extmap_set_state(struct fs_extmap *m, uint64_t fblk, uint64_t len,
 	return 0;
 }
 
+/*
+ * See extmap.h.  Locks: the inode's ILOCK (shared suffices).
+ */
 int
 fs_extmap_walk(const struct fs_extmap *m, uint64_t fblk, uint64_t len,
 	       int (*fn)(void *ctx, const struct fs_ext *e), void *ctx)
@@ -499,12 +520,18 @@ fs_extmap_walk(const struct fs_extmap *m, uint64_t fblk, uint64_t len,
 	return 0;
 }
 
+/*
+ * Extents in the map.
+ */
 uint64_t
 fs_extmap_count(const struct fs_extmap *m)
 {
 	return m->nextents;
 }
 
+/*
+ * First file block past the last extent.
+ */
 uint64_t
 fs_extmap_end(const struct fs_extmap *m)
 {
@@ -516,6 +543,9 @@ fs_extmap_end(const struct fs_extmap *m)
 	return ext_end(&c->e[c->n - 1]);
 }
 
+/*
+ * See extmap.h.
+ */
 int
 fs_extmap_check(const struct fs_extmap *m)
 {

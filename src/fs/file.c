@@ -35,6 +35,11 @@
  * fragmented volume needs 256 at 4 KiB blocks). */
 #define MAPREC_OPS_MAX	4096
 
+/*
+ * Give blocks a durable record took out of a file back to the allocator
+ * (never during replay: mount rebuilds the allocator).  A double free is
+ * metadata corruption: forced shutdown.  Locks: any; the allocator's own.
+ */
 void
 fs_blocks_release(struct fs *fs, uint64_t vblk, uint64_t len)
 {
@@ -192,6 +197,10 @@ zero_tail(struct fs *fs, struct fs_inode *ip, uint64_t old_size)
 	vol_persist(fs->vol, p + boff, fs->bsize - boff, "fs.data.zero_tail");
 }
 
+/*
+ * See include/fs.h.  Locks: takes IOLOCK + ILOCK shared (caller holds
+ * none of ip's).  Holes and INVALID extents read as zeros; no atime update.
+ */
 int
 fs_read(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 	void *buf, size_t *nread, bool *eof)
@@ -339,6 +348,12 @@ check_range(uint64_t off, uint64_t len)
 	return 0;
 }
 
+/*
+ * See include/fs.h.  Locks: takes IOLOCK + MAPLOCK exclusive (for
+ * fs_break_layouts(FS_BREAK_WRITE)), then quiesce shared and ILOCK
+ * exclusive.  Returns 0, -EISDIR/-EINVAL (not a file), -EFBIG, -ENOSPC,
+ * -EIO (shut down), -EAGAIN (a recall could not finish).
+ */
 int
 fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 	 const void *buf, enum fs_stable how, size_t *written)
@@ -433,6 +448,10 @@ commit_ext(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
+/*
+ * See include/fs.h.  Flushes the bytes of unstable writes inside the
+ * range (RFC 8881 section 18.3).  Locks: takes ILOCK exclusive.
+ */
 int
 fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
@@ -460,6 +479,11 @@ fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	return rc;
 }
 
+/*
+ * See include/fs.h.  A size change takes IOLOCK + MAPLOCK exclusive and
+ * breaks every layout past the new EOF (FS_BREAK_UNMAP) before the record
+ * that frees the blocks.  Locks: caller holds none of ip's.
+ */
 int
 fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
 	   struct fs_attr *out)
@@ -610,6 +634,11 @@ log_prefilled(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb)
 	return 0;
 }
 
+/*
+ * See include/fs.h.  Locks: takes IOLOCK + MAPLOCK exclusive (breaks RW
+ * layouts: the map changes), quiesce shared, ILOCK exclusive.
+ * Returns 0, -EINVAL, -EFBIG, -ENOSPC (nothing allocated), -EIO.
+ */
 int
 fs_allocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
@@ -688,6 +717,11 @@ zero_partial(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	vol_persist(fs->vol, p, len, "fs.data.punch_zero");
 }
 
+/*
+ * See include/fs.h (DEALLOCATE, RFC 7862 section 15.4).  Locks: takes
+ * IOLOCK + MAPLOCK exclusive and breaks the range (FS_BREAK_UNMAP) before
+ * the record that frees the blocks.
+ */
 int
 fs_deallocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
@@ -783,6 +817,10 @@ seek_hole_cb(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
+/*
+ * See include/fs.h (SEEK, RFC 7862 section 15.11).  Locks: takes ILOCK
+ * shared.  Returns 0 and *out, or -ENXIO at or past EOF / no more data.
+ */
 int
 fs_seek(struct fs *fs, struct fs_inode *ip, uint64_t off, bool data,
 	uint64_t *out)
@@ -862,6 +900,11 @@ clone_ext(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
+/*
+ * See include/fs.h (CLONE, RFC 7862 section 15.13).  Locks: takes dst's
+ * IOLOCK + MAPLOCK exclusive (breaks the target range), src's IOLOCK
+ * shared without waiting out of order, then both ILOCKs.
+ */
 int
 fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
 	 struct fs_inode *dst, uint64_t doff, uint64_t len)
@@ -1004,6 +1047,11 @@ lmap_cb(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
+/*
+ * See include/fs.h (LAYOUTGET, RFC 5663 section 2.3).  Locks: the caller
+ * holds MAPLOCK (asserted); takes quiesce shared and ILOCK.
+ * Returns 0, -EINVAL, -ENOSPC (no block at all), -EIO.
+ */
 int
 fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 	      bool rw, struct fs_layout_ext *ext, unsigned max, unsigned *n)
@@ -1079,6 +1127,10 @@ describe:
 	return 0;
 }
 
+/*
+ * See include/fs.h (LAYOUTCOMMIT, RFC 5663 section 2.3.2).  Locks: takes
+ * quiesce shared and ILOCK exclusive (no block leaves the map: no break).
+ */
 int
 fs_layout_commit(struct fs *fs, struct fs_inode *ip, uint64_t off,
 		 uint64_t len, uint64_t new_size, const struct fs_time *mtime)

@@ -28,6 +28,9 @@ shard_of(struct fs *fs, uint64_t ino)
 	return &fs->shards[ino_hash(ino) % FS_ITABLE_SHARDS];
 }
 
+/*
+ * Set up the empty inode table.  Locks: none (mount).
+ */
 void
 fs_itable_init(struct fs *fs)
 {
@@ -42,6 +45,9 @@ fs_itable_init(struct fs *fs)
 	atomic_store(&fs->ninodes, 0);
 }
 
+/*
+ * Free every inode of the table.  Locks: no other thread uses fs.
+ */
 void
 fs_itable_destroy(struct fs *fs)
 {
@@ -61,6 +67,10 @@ fs_itable_destroy(struct fs *fs)
 	}
 }
 
+/*
+ * A new inode of type with its lock and reference sets initialized, not
+ * in the table yet.  Returns NULL when out of memory.
+ */
 struct fs_inode *
 fs_inode_alloc(struct fs *fs, uint64_t ino, enum fs_ftype type)
 {
@@ -89,6 +99,10 @@ out_free:
 	return NULL;
 }
 
+/*
+ * Free ip and everything it owns.  Locks: none of ip's held, its
+ * reference set empty (fs_ilock_destroy() verifies).
+ */
 void
 fs_inode_destroy(struct fs_inode *ip)
 {
@@ -165,6 +179,9 @@ fs_itable_insert(struct fs *fs, struct fs_inode *ip)
 	mutex_unlock(&s->lock);
 }
 
+/*
+ * Take ip out of the table.  Locks: takes the shard lock.
+ */
 void
 fs_itable_remove(struct fs *fs, struct fs_inode *ip)
 {
@@ -197,6 +214,10 @@ shard_find(struct fs_ishard *s, uint64_t ino)
 	return NULL;
 }
 
+/*
+ * The inode numbered ino or NULL, without a reference: for callers that
+ * already keep it alive (apply under ILOCKs, quiesced walks).
+ */
 struct fs_inode *
 fs_itable_find(struct fs *fs, uint64_t ino)
 {
@@ -209,6 +230,10 @@ fs_itable_find(struct fs *fs, uint64_t ino)
 	return ip;
 }
 
+/*
+ * Call fn on every inode, shard by shard, under each shard's lock (fn
+ * must not block or take inode locks).  Returns fn's first non-zero.
+ */
 int
 fs_itable_walk(struct fs *fs, int (*fn)(void *ctx, struct fs_inode *ip),
 	       void *ctx)
@@ -258,6 +283,9 @@ fs_iget(struct fs *fs, uint64_t ino, uint64_t gen, struct fs_inode **out)
 	return rc;
 }
 
+/*
+ * See include/fs.h: one more reference (the caller already holds one).
+ */
 void
 fs_ihold(struct fs_inode *ip)
 {
@@ -285,12 +313,18 @@ fs_iput(struct fs *fs, struct fs_inode *ip)
 		fs_inode_evict(fs, ip);
 }
 
+/*
+ * See include/fs.h.
+ */
 uint64_t
 fs_inode_number(const struct fs_inode *ip)
 {
 	return ip->ino;
 }
 
+/*
+ * The server's time (CLOCK_REALTIME) for a new record.
+ */
 void
 fs_time_now(struct fs_time *t)
 {
@@ -301,6 +335,9 @@ fs_time_now(struct fs_time *t)
 	t->nsec = (uint32_t)ts.tv_nsec;
 }
 
+/*
+ * Copy a time into its record form.
+ */
 void
 fs_time_to_rec(struct fs_rec_time *r, const struct fs_time *t)
 {
@@ -309,6 +346,9 @@ fs_time_to_rec(struct fs_rec_time *r, const struct fs_time *t)
 	r->pad = 0;
 }
 
+/*
+ * Copy a record time out.
+ */
 void
 fs_time_from_rec(struct fs_time *t, const struct fs_rec_time *r)
 {
@@ -316,6 +356,9 @@ fs_time_from_rec(struct fs_time *t, const struct fs_rec_time *r)
 	t->nsec = r->nsec;
 }
 
+/*
+ * See include/fs.h.  Locks: takes ILOCK shared.
+ */
 int
 fs_getattr(struct fs *fs, struct fs_inode *ip, struct fs_attr *a)
 {
@@ -342,6 +385,10 @@ fs_getattr(struct fs *fs, struct fs_inode *ip, struct fs_attr *a)
 	return 0;
 }
 
+/*
+ * A name a directory entry may have: not empty, "." or "..", no '/',
+ * at most FS_NAME_MAX bytes.  Returns 0 and *len, -EINVAL, -ENAMETOOLONG.
+ */
 int
 fs_name_check(const char *name, size_t *len)
 {

@@ -17,6 +17,9 @@
 
 #include "fs_impl.h"
 
+/*
+ * See fs_impl.h.
+ */
 int
 fs_tx_begin(struct fs *fs)
 {
@@ -32,12 +35,18 @@ fs_tx_begin(struct fs *fs)
 	return 0;
 }
 
+/*
+ * End a change begun by fs_tx_begin().
+ */
 void
 fs_tx_end(struct fs *fs)
 {
 	rwlock_unlock(&fs->quiesce);
 }
 
+/*
+ * See fs_impl.h.
+ */
 int
 fs_log(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 {
@@ -54,6 +63,9 @@ fs_log(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 	return 0;
 }
 
+/*
+ * See fs_impl.h.
+ */
 int
 fs_log_apply(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 {
@@ -514,6 +526,9 @@ apply_dirent_del(struct fs *fs, const struct fs_rec_link *r, uint32_t len)
 	return 0;
 }
 
+/*
+ * See fs_impl.h.
+ */
 int
 fs_apply(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 {
@@ -547,6 +562,10 @@ fs_apply(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 	}
 }
 
+/*
+ * vol_log_replay() callback: apply one record at mount; any mismatch
+ * refuses the volume (-EUCLEAN).  Locks: none (mount).
+ */
 int
 fs_replay_one(void *ctx, uint16_t type, const void *payload, uint32_t len)
 {

@@ -10,6 +10,10 @@
 
 #include "fs_impl.h"
 
+/*
+ * See include/fs.h: refuse every later change (and shut the volume down),
+ * logged once.  Locks: none.
+ */
 void
 fs_shutdown(struct fs *fs, const char *why)
 {
@@ -22,30 +26,45 @@ fs_shutdown(struct fs *fs, const char *why)
 	}
 }
 
+/*
+ * See include/fs.h.
+ */
 bool
 fs_is_shutdown(const struct fs *fs)
 {
 	return atomic_load(&fs->shutdown);
 }
 
+/*
+ * The volume under fs (for GETDEVICEINFO and pins).
+ */
 struct vol *
 fs_vol(struct fs *fs)
 {
 	return fs->vol;
 }
 
+/*
+ * The volume's block size.
+ */
 uint32_t
 fs_block_size(const struct fs *fs)
 {
 	return fs->bsize;
 }
 
+/*
+ * The root directory's inode number.
+ */
 uint64_t
 fs_root_ino(const struct fs *fs)
 {
 	return fs->root_ino;
 }
 
+/*
+ * See include/fs.h.  Locks: none (counters are read racily).
+ */
 int
 fs_statfs(struct fs *fs, struct fs_statfs *out)
 {
@@ -200,6 +219,9 @@ make_root(struct fs *fs)
 	return 0;
 }
 
+/*
+ * See include/fs.h.  Locks: none; single-threaded until it returns.
+ */
 int
 fs_mount(const char *path, unsigned flags, struct fs **out)
 {
@@ -277,6 +299,9 @@ out_free:
 	return rc;
 }
 
+/*
+ * See include/fs.h.  Locks: no other thread uses fs any more.
+ */
 int
 fs_unmount(struct fs *fs)
 {

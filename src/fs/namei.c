@@ -15,6 +15,10 @@
 
 #include "fs_impl.h"
 
+/*
+ * See include/fs.h.  Locks: takes dir's ILOCK shared.  References: *out
+ * holds one.  Returns 0, -ENOENT, -ENOTDIR, -ENAMETOOLONG.
+ */
 int
 fs_lookup(struct fs *fs, struct fs_inode *dir, const char *name,
 	  struct fs_inode **out)
@@ -58,6 +62,10 @@ fs_lookup(struct fs *fs, struct fs_inode *dir, const char *name,
 	return rc;
 }
 
+/*
+ * See include/fs.h.  Locks: takes ILOCK shared.  Returns 0, -EINVAL (not
+ * a symlink), -ERANGE (buf too small; *len says how much is needed).
+ */
 int
 fs_readlink(struct fs *fs, struct fs_inode *ip, char *buf, size_t bufsz,
 	    size_t *len)
@@ -106,6 +114,10 @@ dir_verifier(const struct fs_inode *dir)
 	return dir->ino ^ (dir->gen << 32) ^ 0x706d656d6e667364ULL;
 }
 
+/*
+ * See include/fs.h (READDIR, RFC 8881 section 18.23).  Locks: takes dir's
+ * ILOCK shared for the whole listing; fn must not call into the engine.
+ */
 int
 fs_readdir(struct fs *fs, struct fs_inode *dir, uint64_t cookie, uint64_t verf,
 	   fs_filldir_fn fn, void *ctx, uint64_t *verf_out, bool *eof)
@@ -144,6 +156,11 @@ iget_known(struct fs *fs, uint64_t ino)
 	return ip;
 }
 
+/*
+ * See include/fs.h.  Locks: takes quiesce shared and dir's ILOCK
+ * exclusive.  References: *out holds one.  Returns 0, -EEXIST, -EINVAL,
+ * -ENAMETOOLONG, -ENOTDIR, -ENOENT (dir removed), -EMLINK, -EIO.
+ */
 int
 fs_create(struct fs *fs, struct fs_inode *dir, const char *name,
 	  const struct fs_create_args *a, struct fs_inode **out)
@@ -163,6 +180,8 @@ fs_create(struct fs *fs, struct fs_inode *dir, const char *name,
 		if (!a->target)
 			return -EINVAL;
 		tl = strnlen(a->target, FS_SYMLINK_MAX + 1);
+		if (tl == 0)
+			return -EINVAL;		/* POSIX: no empty link text */
 		if (tl > FS_SYMLINK_MAX)
 			return -ENAMETOOLONG;
 	}
@@ -233,6 +252,11 @@ fs_create(struct fs *fs, struct fs_inode *dir, const char *name,
 	return rc;
 }
 
+/*
+ * See include/fs.h.  Locks: takes quiesce shared, then both ILOCKs
+ * exclusive in inode-number order.  Returns 0, -EEXIST, -EISDIR, -ENOENT,
+ * -EMLINK, -EIO.
+ */
 int
 fs_link(struct fs *fs, struct fs_inode *ip, struct fs_inode *dir,
 	const char *name)
@@ -313,6 +337,12 @@ last_file_link(const struct fs_inode *ip)
 	return ip->type == FS_TYPE_REG && ip->nlink == 1;
 }
 
+/*
+ * See include/fs.h.  When the name is a regular file's last, takes its
+ * IOLOCK + MAPLOCK exclusive and breaks all its layouts (FS_BREAK_UNMAP)
+ * first.  Locks: caller holds none.  Returns 0, -ENOENT, -ENOTEMPTY,
+ * -EBUSY (root), -EIO.
+ */
 int
 fs_unlink(struct fs *fs, struct fs_inode *dir, const char *name)
 {
@@ -442,6 +472,11 @@ rename_check(struct fs *fs, struct fs_inode *sdir, struct fs_inode *ddir,
 	return 0;
 }
 
+/*
+ * See include/fs.h.  Locks: fs->rename_lock for a move between
+ * directories, the victim's IOLOCK + MAPLOCK when its last name goes
+ * (layouts broken), then quiesce shared and up to four ILOCKs in order.
+ */
 int
 fs_rename(struct fs *fs, struct fs_inode *sdir, const char *sname,
 	  struct fs_inode *ddir, const char *dname)

@@ -61,6 +61,10 @@ out_val:
 	return -ENOMEM;
 }
 
+/*
+ * Remove an attribute (apply / repair).  Locks: ILOCK exclusive or mount.
+ * Returns 0 or -ENODATA.
+ */
 int
 fs_xattr_apply_del(struct fs_inode *ip, const char *name, size_t namelen)
 {
@@ -91,6 +95,9 @@ xattr_name_check(const char *name, size_t *len)
 	return 0;
 }
 
+/*
+ * See include/fs.h (GETXATTR, RFC 8276).  Locks: takes ILOCK shared.
+ */
 int
 fs_xattr_get(struct fs *fs, struct fs_inode *ip, const char *name, void *buf,
 	     size_t bufsz, size_t *len)
@@ -173,6 +180,10 @@ xattr_change(struct fs *fs, struct fs_inode *ip, const char *name,
 	return rc;
 }
 
+/*
+ * See include/fs.h (SETXATTR, RFC 8276).  Locks: takes quiesce shared and
+ * ILOCK exclusive.
+ */
 int
 fs_xattr_set(struct fs *fs, struct fs_inode *ip, const char *name,
 	     const void *val, size_t len, unsigned flags)
@@ -180,12 +191,18 @@ fs_xattr_set(struct fs *fs, struct fs_inode *ip, const char *name,
 	return xattr_change(fs, ip, name, val, len, flags, false);
 }
 
+/*
+ * See include/fs.h (REMOVEXATTR, RFC 8276).  Locks as fs_xattr_set().
+ */
 int
 fs_xattr_remove(struct fs *fs, struct fs_inode *ip, const char *name)
 {
 	return xattr_change(fs, ip, name, NULL, 0, 0, true);
 }
 
+/*
+ * See include/fs.h (LISTXATTRS, RFC 8276).  Locks: takes ILOCK shared.
+ */
 int
 fs_xattr_list(struct fs *fs, struct fs_inode *ip,
 	      int (*fn)(void *ctx, const char *name), void *ctx)
@@ -214,6 +231,9 @@ srv_hash(const void *key, size_t klen)
 	return h ^ (h >> 32);
 }
 
+/*
+ * Set up the empty server record store.  Locks: none (mount).
+ */
 void
 fs_srv_init(struct fs *fs)
 {
@@ -223,6 +243,9 @@ fs_srv_init(struct fs *fs)
 	fs->srv_count = 0;
 }
 
+/*
+ * Free the server record store.  Locks: no other thread uses fs.
+ */
 void
 fs_srv_destroy(struct fs *fs)
 {
@@ -277,6 +300,10 @@ srv_grow(struct fs *fs)
 	return 0;
 }
 
+/*
+ * Insert or replace a record in memory (apply, checkpoint load).
+ * Locks: takes srv_lock.  Returns 0 or -ENOMEM.
+ */
 int
 fs_srv_set(struct fs *fs, const void *key, size_t klen, const void *val,
 	   size_t vlen)
@@ -316,6 +343,10 @@ fs_srv_set(struct fs *fs, const void *key, size_t klen, const void *val,
 	return 0;
 }
 
+/*
+ * Remove a record from memory (apply).  Locks: takes srv_lock.
+ * Returns 0 or -ENOENT.
+ */
 int
 fs_srv_unset(struct fs *fs, const void *key, size_t klen)
 {
@@ -384,6 +415,9 @@ srv_change(struct fs *fs, const void *key, size_t klen, const void *val,
 	return rc;
 }
 
+/*
+ * See include/fs.h.  Locks: takes quiesce shared.
+ */
 int
 fs_srvrec_put(struct fs *fs, const void *key, size_t klen, const void *val,
 	      size_t vlen)
@@ -391,12 +425,18 @@ fs_srvrec_put(struct fs *fs, const void *key, size_t klen, const void *val,
 	return srv_change(fs, key, klen, val, vlen, false);
 }
 
+/*
+ * See include/fs.h.  Locks: takes quiesce shared.
+ */
 int
 fs_srvrec_del(struct fs *fs, const void *key, size_t klen)
 {
 	return srv_change(fs, key, klen, NULL, 0, true);
 }
 
+/*
+ * See include/fs.h.  Locks: takes srv_lock.
+ */
 int
 fs_srvrec_get(struct fs *fs, const void *key, size_t klen, void *buf,
 	      size_t bufsz, size_t *len)
@@ -419,6 +459,9 @@ fs_srvrec_get(struct fs *fs, const void *key, size_t klen, void *buf,
 	return rc;
 }
 
+/*
+ * See include/fs.h.  Locks: srv_lock held while fn runs.
+ */
 int
 fs_srvrec_iterate(struct fs *fs,
 		  int (*fn)(void *ctx, const void *key, size_t klen,
