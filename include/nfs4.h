@@ -41,6 +41,8 @@ struct nfs4_config {
 	uint32_t max_resp_size;
 	uint32_t max_resp_cached;
 	uint32_t cb_timeout_ms;
+	uint32_t max_clients;		/* client records (STATE_MAX_CLIENTS_DEFAULT) */
+	uint32_t max_sessions;		/* sessions per client */
 	const char *server_owner;	/* so_major_id / scope; NULL: hostname */
 };
 

@@ -65,11 +65,26 @@ struct state_session;
  */
 #define STATE_CB_TIMEOUT_DEFAULT_MS	10000
 
+/*
+ * Client records the server keeps at most.  Each is a few hundred bytes
+ * plus its sessions; the cap stops a client that invents owners from
+ * exhausting memory (new owners get NFS4ERR_DELAY until leases expire).
+ * Twice the 100,000 clients the tables are sized for.
+ */
+#define STATE_MAX_CLIENTS_DEFAULT	200000
+/*
+ * Sessions per client: Linux uses one (more with trunking); each costs a
+ * slot table and up to max_slots cached replies.  More: NFS4ERR_DELAY.
+ */
+#define STATE_MAX_SESSIONS_DEFAULT	16
+
 struct state_config {
 	uint32_t lease_sec;
 	uint32_t grace_sec;
 	uint32_t max_slots;		/* fore channel ca_maxrequests cap */
 	uint32_t max_cb_slots;		/* back channel ca_maxrequests cap */
+	uint32_t max_clients;		/* client records, incl. unconfirmed */
+	uint32_t max_sessions;		/* sessions per client */
 	uint32_t max_ops;		/* ca_maxoperations cap */
 	uint32_t max_req_size;		/* ca_maxrequestsize cap */
 	uint32_t max_resp_size;		/* ca_maxresponsesize cap */
@@ -154,7 +169,8 @@ void state_client_clear_seq_flags(struct state_client *clp, uint32_t bits);
  * other than SP4_NONE is refused with NFS4ERR_ENCR_ALG_UNSUPP.  Fills
  * resok->eir_clientid, eir_sequenceid and eir_flags; the server-owner,
  * scope and implementation fields are the caller's (they do not depend on
- * the client).  Takes the mgmt mutex.
+ * the client).  NFS4ERR_DELAY when a new record would exceed max_clients.
+ * Takes the mgmt mutex.
  */
 nfsstat4 state_exchange_id(struct state_server *srv,
 			   const EXCHANGE_ID4args *args,
@@ -227,7 +243,8 @@ nfsstat4 state_session_lookup(struct state_server *srv,
  * channel and is probed with CB_NULL).  The callback credential is the
  * first AUTH_NONE or AUTH_SYS entry of csa_sec_parms; a list without one is
  * refused with NFS4ERR_ENCR_ALG_UNSUPP (RPCSEC_GSS callbacks are not
- * supported).  conn may be NULL (unit tests): no back channel then.
+ * supported).  NFS4ERR_DELAY when the client has max_sessions already.
+ * conn may be NULL (unit tests): no back channel then.
  */
 nfsstat4 state_create_session(struct state_server *srv,
 			      const CREATE_SESSION4args *args,

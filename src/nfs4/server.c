@@ -47,6 +47,8 @@ nfs4_config_defaults(struct nfs4_config *cfg)
 	cfg->max_resp_size = STATE_MAX_RESP_DEFAULT;
 	cfg->max_resp_cached = STATE_MAX_RESP_CACHED_DEFAULT;
 	cfg->cb_timeout_ms = STATE_CB_TIMEOUT_DEFAULT_MS;
+	cfg->max_clients = STATE_MAX_CLIENTS_DEFAULT;
+	cfg->max_sessions = STATE_MAX_SESSIONS_DEFAULT;
 	cfg->server_owner = NULL;
 }
 
@@ -141,6 +143,8 @@ server_alloc(const struct nfs4_config *cfg, bool reaper,
 	scfg.max_resp_size = cfg->max_resp_size;
 	scfg.max_resp_cached = cfg->max_resp_cached;
 	scfg.cb_timeout_ms = cfg->cb_timeout_ms;
+	scfg.max_clients = cfg->max_clients;
+	scfg.max_sessions = cfg->max_sessions;
 	scfg.server_owner = cfg->server_owner;
 	scfg.start_reaper = reaper;
 	err = state_server_create(&scfg, &nsrv->state);

@@ -47,6 +47,8 @@ state_config_defaults(struct state_config *cfg)
 	cfg->grace_sec = STATE_GRACE_DEFAULT_SEC;
 	cfg->max_slots = STATE_MAX_SLOTS_DEFAULT;
 	cfg->max_cb_slots = STATE_MAX_CB_SLOTS_DEFAULT;
+	cfg->max_clients = STATE_MAX_CLIENTS_DEFAULT;
+	cfg->max_sessions = STATE_MAX_SESSIONS_DEFAULT;
 	cfg->max_ops = STATE_MAX_OPS_DEFAULT;
 	cfg->max_req_size = STATE_MAX_REQ_DEFAULT;
 	cfg->max_resp_size = STATE_MAX_RESP_DEFAULT;
@@ -482,8 +484,13 @@ state_exchange_id(struct state_server *srv, const EXCHANGE_ID4args *args,
 		 */
 	}
 	/* Case 5 / case 1: any older unconfirmed record is replaced. */
-	if (unconf)
+	if (unconf) {
 		client_remove_locked(unconf, &dead2);
+	} else if (atomic_load(&srv->clients.count) >= srv->cfg.max_clients) {
+		/* Full: the reaper frees records as leases run out. */
+		status = NFS4ERR_DELAY;
+		goto out_locked;
+	}
 	err = client_new_locked(srv, args, &pr, &ret);
 	if (err) {
 		status = NFS4ERR_SERVERFAULT;
@@ -738,7 +745,8 @@ state_server_create(const struct state_config *cfg, struct state_server **out)
 	int err;
 
 	if (!cfg->lease_sec || !cfg->max_slots || !cfg->max_cb_slots ||
-	    !cfg->max_ops || !cfg->max_req_size || !cfg->max_resp_size)
+	    !cfg->max_ops || !cfg->max_req_size || !cfg->max_resp_size ||
+	    !cfg->max_clients || !cfg->max_sessions)
 		return -EINVAL;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)

@@ -355,6 +355,7 @@ state_create_session(struct state_server *srv, const CREATE_SESSION4args *args,
 	struct state_session *ses = NULL;
 	channel_attrs4 fore, back;
 	struct rpc_cred cb_cred;
+	uint32_t nsessions;
 	nfsstat4 status;
 
 	state_order_acquire(STATE_RANK_MGMT);
@@ -375,6 +376,17 @@ state_create_session(struct state_server *srv, const CREATE_SESSION4args *args,
 	}
 	if (args->csa_sequence != (uint32_t)(clp->cs_seqid + 1u)) {
 		status = NFS4ERR_SEQ_MISORDERED;
+		goto out_put;
+	}
+	client_lock(clp);
+	nsessions = clp->nsessions;
+	client_unlock(clp);
+	/*
+	 * A DESTROY_SESSION may lower the count meanwhile, never raise it:
+	 * only CREATE_SESSION adds, under mgmt, which we hold.
+	 */
+	if (nsessions >= srv->cfg.max_sessions) {
+		status = NFS4ERR_DELAY;
 		goto out_put;
 	}
 	status = cb_cred_from_parms(args->csa_sec_parms.csa_sec_parms_val,

@@ -253,6 +253,34 @@ test_bad_args(void)
 	teardown();
 }
 
+/* Resource caps: NFS4ERR_DELAY, not unbounded memory. */
+static void
+test_caps(void)
+{
+	struct state_config cfg;
+	EXCHANGE_ID4resok e;
+	CREATE_SESSION4resok c;
+	char sid[NFS4_SESSIONID_SIZE];
+
+	state_config_defaults(&cfg);
+	cfg.start_reaper = false;
+	cfg.max_clients = 2;
+	cfg.max_sessions = 2;
+	REQUIRE(state_server_create(&cfg, &srv) == 0);
+	REQUIRE(exid("cap-a", "verf0001", 0, 0, &e) == NFS4_OK);
+	CHECK_EQ(csess(e.eir_clientid, 1, 0, &c), NFS4_OK);
+	CHECK_EQ(csess(e.eir_clientid, 2, 0, &c), NFS4_OK);
+	memcpy(sid, c.csr_sessionid, NFS4_SESSIONID_SIZE);
+	CHECK_EQ(csess(e.eir_clientid, 3, 0, &c), NFS4ERR_DELAY);
+	REQUIRE(state_destroy_session(srv, sid, NULL) == NFS4_OK);
+	CHECK_EQ(csess(e.eir_clientid, 3, 0, &c), NFS4_OK);
+	REQUIRE(exid("cap-b", "verf0001", 0, 0, &e) == NFS4_OK);
+	CHECK_EQ(exid("cap-c", "verf0001", 0, 0, &e), NFS4ERR_DELAY);
+	/* Replacing an unconfirmed record does not need room. */
+	CHECK_EQ(exid("cap-b", "verf0002", 0, 0, &e), NFS4_OK);
+	teardown();
+}
+
 static void
 test_create_session_limits(void)
 {
@@ -600,6 +628,7 @@ main(void)
 	TEST_RUN(test_update);
 	TEST_RUN(test_bad_args);
 	TEST_RUN(test_create_session_limits);
+	TEST_RUN(test_caps);
 	TEST_RUN(test_sequence);
 	TEST_RUN(test_destroy_and_reclaim);
 	TEST_RUN(test_lease_expiry);
