@@ -2,7 +2,8 @@
  * crash_fs.c - the engine crash test.
  *
  * Each cycle forks a child that mounts the volume (recovery of the last
- * crash), runs random operations on a few files, and reports every
+ * crash), runs random operations on a few files and directories, and
+ * reports every
  * operation to the parent over a pipe: BEGIN before it starts and DONE
  * when the engine acknowledged it (stable).  The child dies at a random
  * moment: the parent SIGKILLs it after a random delay, or the child stops
@@ -42,6 +43,7 @@
 #include "vol.h"
 
 #define NFILES		10
+#define NDIRS		4
 #define MAXSZ		(64u * 1024)	/* largest model file */
 #define BS		4096u
 #define OPS_MAX		200		/* operations per child at most */
@@ -62,6 +64,9 @@ enum op_kind {
 	OP_UNLINK,
 	OP_RENAME,
 	OP_SRVREC,
+	OP_MKDIR,	/* empty directories D0..D3 in the root */
+	OP_RMDIR,
+	OP_RENAMEDIR,	/* Da -> Db, over Db if it exists (empty) */
 };
 
 struct op {
@@ -90,6 +95,7 @@ struct mfile {
 
 struct model {
 	struct mfile	f[NFILES];
+	bool		dir[NDIRS];
 	uint32_t	srvrec_seq;
 };
 
@@ -166,6 +172,16 @@ model_apply(struct model *m, const struct op *op)
 	case OP_SRVREC:
 		m->srvrec_seq = op->seed;
 		break;
+	case OP_MKDIR:
+		m->dir[op->a] = true;
+		break;
+	case OP_RMDIR:
+		m->dir[op->a] = false;
+		break;
+	case OP_RENAMEDIR:
+		m->dir[op->a] = false;
+		m->dir[op->b] = true;
+		break;
 	}
 }
 
@@ -180,6 +196,18 @@ gen_op(const struct model *m, struct op *op)
 	memset(op, 0, sizeof(*op));
 	op->a = a;
 	op->seed = (uint32_t)rnd();
+	if (rnd() % 8 == 0) {
+		/* Directory operations on D0..D3. */
+		op->a = (uint32_t)(rnd() % NDIRS);
+		op->b = (uint32_t)(rnd() % NDIRS);
+		if (!m->dir[op->a])
+			op->kind = OP_MKDIR;
+		else if (op->b != op->a && (rnd() & 1))
+			op->kind = OP_RENAMEDIR;
+		else
+			op->kind = OP_RMDIR;
+		return;
+	}
 	if (!f->exists) {
 		op->kind = OP_CREATE;
 		return;
@@ -241,7 +269,22 @@ run_op(struct fs *fs, struct fs_inode *root, const struct op *op)
 
 	fname(na, sizeof(na), op->a);
 	fname(nb, sizeof(nb), op->b);
+	if (op->kind >= OP_MKDIR) {
+		snprintf(na, sizeof(na), "D%u", op->a);
+		snprintf(nb, sizeof(nb), "D%u", op->b);
+	}
 	switch (op->kind) {
+	case OP_MKDIR:
+		rc = fs_create(fs, root, na, &(struct fs_create_args){
+			.type = FS_TYPE_DIR, .mode = 0755, .exclusive = true },
+			&ip);
+		if (!rc)
+			fs_iput(fs, ip);
+		return rc;
+	case OP_RMDIR:
+		return fs_unlink(fs, root, na);
+	case OP_RENAMEDIR:
+		return fs_rename(fs, root, na, root, nb);
 	case OP_CREATE:
 		rc = fs_create(fs, root, na, &(struct fs_create_args){
 			.type = FS_TYPE_REG, .mode = 0644, .exclusive = true },
@@ -461,12 +504,22 @@ model_load(struct fs *fs, struct fs_inode *root, struct model *m)
 		f->size = at.size;
 		fs_iput(fs, ip);
 	}
+	for (uint32_t i = 0; i < NDIRS; i++) {
+		struct fs_inode *ip;
+		char name[16];
+
+		snprintf(name, sizeof(name), "D%u", i);
+		m->dir[i] = fs_lookup(fs, root, name, &ip) == 0;
+		if (m->dir[i])
+			fs_iput(fs, ip);
+	}
 	return 0;
 }
 
 struct names_ctx {
 	int	n;
 	bool	bad;
+	bool	dirs[NDIRS];
 };
 
 static int
@@ -477,8 +530,14 @@ count_names(void *ctx, const char *name, size_t namelen, uint64_t ino,
 	unsigned i;
 
 	c->n++;
-	if (sscanf(name, "f%u", &i) != 1 || i >= NFILES)
-		c->bad = true;
+	if (sscanf(name, "f%u", &i) == 1 && i < NFILES)
+		return 0;
+	if (sscanf(name, "D%u", &i) == 1 && i < NDIRS &&
+	    type == FS_TYPE_DIR) {
+		c->dirs[i] = true;
+		return 0;
+	}
+	c->bad = true;
 	return 0;
 }
 
@@ -531,6 +590,12 @@ verify(const char *vol, struct model *m, const struct op *inflight)
 		*after = *m;
 		model_apply(after, inflight);
 	}
+	/* The directories: as acknowledged, or with the op in flight. */
+	if (memcmp(nc.dirs, m->dir, sizeof(nc.dirs)) != 0 &&
+	    !(after && memcmp(nc.dirs, after->dir, sizeof(nc.dirs)) == 0)) {
+		fprintf(stderr, "directories D0..D%d do not match\n", NDIRS - 1);
+		goto out_put;
+	}
 	for (uint32_t i = 0; i < NFILES; i++) {
 		bool ok;
 
@@ -579,7 +644,8 @@ op_name(uint32_t k)
 {
 	static const char *names[] = {
 		"?", "create", "write", "write-unstable", "trunc", "punch",
-		"alloc", "clone", "unlink", "rename", "srvrec",
+		"alloc", "clone", "unlink", "rename", "srvrec", "mkdir",
+		"rmdir", "renamedir",
 	};
 
 	return k < ARRAY_SIZE(names) ? names[k] : "?";
