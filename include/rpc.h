@@ -111,6 +111,21 @@ uint32_t rpc_call_record_len(struct rpc_call *call);
  * -EMSGSIZE if that would pass max_reply, -ENOMEM.
  */
 int rpc_call_res_reserve(struct rpc_call *call, uint32_t n) MUST_CHECK;
+/*
+ * Encode opaque<len> (length, bytes, XDR padding) into the reply without
+ * copying the bytes: they are written to the socket straight from ptr, so
+ * a READ can send data from the mapped volume.  ptr must stay valid and
+ * unchanged until release(ctx), which runs exactly once on a worker (or on
+ * the thread that finishes or drops the call), never on the event loop:
+ * after the kernel has taken the bytes, or when the reply is dropped,
+ * truncated before them, or the connection closes.  Below 1 KiB the bytes
+ * are simply copied and release runs before this returns.  Anything
+ * encoded afterwards copies the bytes in first (so keep it last; a READ
+ * usually is).  Returns 0; on error (-EMSGSIZE past max_reply, -ENOMEM)
+ * nothing is encoded and release is not called.
+ */
+int rpc_call_res_put_ref(struct rpc_call *call, const void *ptr, uint32_t len,
+			 void (*release)(void *ctx), void *ctx) MUST_CHECK;
 /* Bytes of reply body encoded so far. */
 uint32_t rpc_call_res_pos(struct rpc_call *call);
 /* Copy body bytes [from, from + len) to dst; -ERANGE if not all encoded. */

@@ -105,6 +105,7 @@ static void
 reply_accepted_error(struct rpc_call_priv *cp, uint32_t stat, uint32_t low,
 		     uint32_t high)
 {
+	rpc_xbuf_drop_ref(&cp->res);	/* the body is replaced */
 	put_accepted(cp, stat);
 	cp->res.len = RPC_REPLY_HDR;
 	if (stat == PROG_MISMATCH) {
@@ -120,6 +121,7 @@ reply_denied(struct rpc_call_priv *cp, uint32_t why, uint32_t low, uint32_t high
 {
 	uint8_t *p = cp->res.buf + 4;
 
+	rpc_xbuf_drop_ref(&cp->res);
 	rpc_put32(p, cp->call.xid);
 	rpc_put32(p + 4, RPC_MSG_REPLY);
 	rpc_put32(p + 8, MSG_DENIED);
@@ -160,7 +162,8 @@ call_free(struct rpc_call_priv *cp)
 {
 	struct rpc_conn *conn = cp->call.conn;
 
-	xdr_destroy(&cp->args_x);
+	if (cp->args_x.x_ops)		/* a discarded call never ran */
+		xdr_destroy(&cp->args_x);
 	rpc_xbuf_free(&cp->res);
 	free(cp->rec);
 	free(cp);
@@ -175,14 +178,18 @@ call_send(struct rpc_call_priv *cp)
 	struct rpc_server *srv = conn->srv;
 	uint8_t *out = cp->res.buf;
 	uint32_t outlen = cp->res.len;
+	struct rpc_ref ref = cp->res.ref;
 
 	RPC_STAT_INC(srv, replies);
 	if (rpc_get32(out + 12) != MSG_ACCEPTED ||
 	    rpc_get32(out + RPC_REPLY_HDR - 4) != SUCCESS)
 		RPC_STAT_INC(srv, rejected);
-	rpc_record_mark(out, outlen - 4, true);
+	rpc_record_mark(out, outlen - 4 + (ref.ptr ? ref.len + ref.pad : 0),
+			true);
+	/* Buffer and reference now belong to the connection's queue. */
 	cp->res.buf = NULL;
-	rpc_conn_queue_out(conn, out, outlen, true);
+	memset(&cp->res.ref, 0, sizeof(cp->res.ref));
+	rpc_conn_queue_out(conn, out, outlen, ref.ptr ? &ref : NULL, true);
 	call_free(cp);
 }
 
@@ -193,7 +200,7 @@ call_drop(struct rpc_call_priv *cp)
 	struct rpc_conn *conn = cp->call.conn;
 
 	RPC_STAT_INC(conn->srv, dropped);
-	rpc_conn_queue_out(conn, NULL, 0, true);
+	rpc_conn_queue_out(conn, NULL, 0, NULL, true);
 	call_free(cp);
 }
 
@@ -368,39 +375,43 @@ rpc_call_res_reserve(struct rpc_call *call, uint32_t n)
 uint32_t
 rpc_call_res_pos(struct rpc_call *call)
 {
-	struct rpc_call_priv *cp = priv_of(call);
-
-	return cp->res.len - cp->res.base;
+	return rpc_xbuf_pos(&priv_of(call)->res);
 }
 
 /*
- * Copy encoded reply body bytes out (for the reply cache).  The call's
- * worker only.  Returns 0 or -ERANGE.
+ * Copy encoded reply body bytes out (for the reply cache), referenced
+ * bytes included.  The call's worker only.  Returns 0 or -ERANGE.
  */
 int
 rpc_call_res_copy(struct rpc_call *call, uint32_t from, uint32_t len,
 		  void *dst)
 {
-	struct rpc_call_priv *cp = priv_of(call);
-	uint32_t have = cp->res.len - cp->res.base;
-
-	if (from > have || len > have - from)
-		return -ERANGE;
-	memcpy(dst, cp->res.buf + cp->res.base + from, len);
-	return 0;
+	return rpc_xbuf_copy(&priv_of(call)->res, from, len, dst);
 }
 
 /*
  * Roll the reply body back to pos (NFS4ERR_REP_TOO_BIG: drop a partly
- * encoded op result).  The call's worker only.  Returns 0 or -ERANGE.
+ * encoded op result).  The call's worker only.  Returns 0, -ERANGE if pos
+ * is ahead, or -ENOMEM (cutting into referenced bytes copies them first).
  */
 int
 rpc_call_res_truncate(struct rpc_call *call, uint32_t pos)
 {
-	struct rpc_call_priv *cp = priv_of(call);
+	struct rpc_xbuf *xb = &priv_of(call)->res;
 
-	if (pos > cp->res.len - cp->res.base)
+	if (pos > rpc_xbuf_pos(xb))
 		return -ERANGE;
-	cp->res.len = cp->res.base + pos;
-	return 0;
+	return rpc_xbuf_truncate(xb, pos) ? 0 : -ENOMEM;
+}
+
+/*
+ * Encode opaque<len> into the reply whose bytes are written to the socket
+ * from ptr, not copied into the reply buffer.  The call's worker (or the
+ * thread finishing a parked call).  See rpc.h for the release contract.
+ */
+int
+rpc_call_res_put_ref(struct rpc_call *call, const void *ptr, uint32_t len,
+		     void (*release)(void *ctx), void *ctx)
+{
+	return rpc_xbuf_put_ref(&priv_of(call)->res, ptr, len, release, ctx);
 }

@@ -251,7 +251,7 @@ rpc_conn_call(struct rpc_conn *conn, uint32_t prog, uint32_t vers,
 	p->ctx = ctx;
 	p->deadline_ns = clock_now_ns() + timeout_ns;
 	p->timer.fn = pending_timeout;
-	*o = (struct rpc_outbuf){ NULL, xb.buf, xb.len, 0 };
+	*o = (struct rpc_outbuf){ .data = xb.buf, .len = xb.len };
 
 	mutex_lock(&conn->lock);
 	if (atomic_load(&conn->closed)) {

@@ -69,16 +69,78 @@ rpc_conn_get(struct rpc_conn *conn)
 	VERIFY(old > 0);
 }
 
+/* XDR padding after referenced bytes. */
+static const uint8_t zero_pad[4];
+
+static uint64_t
+outbuf_total(const struct rpc_outbuf *o)
+{
+	return (uint64_t)o->len + (o->ref.ptr ? o->ref.len + o->ref.pad : 0);
+}
+
 static void
-outbuf_free_list(struct rpc_outbuf *o)
+outbuf_release(struct workq_item *it)
+{
+	struct rpc_outbuf *o = container_of(it, struct rpc_outbuf,
+					    release_item);
+
+	o->ref.release(o->ref.ctx);
+	free(o);
+}
+
+/*
+ * Free a queued message.  A reference's release runs on a worker when wq
+ * is given (the loop thread never runs higher layers' code), else here.
+ */
+void
+rpc_outbuf_free(struct rpc_outbuf *o, struct workq *wq)
+{
+	free(o->data);
+	o->data = NULL;
+	if (!o->ref.ptr) {
+		free(o);
+	} else if (wq) {
+		o->release_item.fn = outbuf_release;
+		workq_queue_urgent(wq, &o->release_item);
+	} else {
+		outbuf_release(&o->release_item);
+	}
+}
+
+static void
+outbuf_free_list(struct rpc_outbuf *o, struct workq *wq)
 {
 	while (o) {
 		struct rpc_outbuf *next = o->next;
 
-		free(o->data);
-		free(o);
+		rpc_outbuf_free(o, wq);
 		o = next;
 	}
+}
+
+/* Fill iov from o's unwritten part: data, referenced bytes, padding. */
+static int
+outbuf_iov(const struct rpc_outbuf *o, struct iovec *iov)
+{
+	const struct { const uint8_t *p; uint32_t len; } seg[3] = {
+		{ o->data, o->len },
+		{ o->ref.ptr, o->ref.ptr ? o->ref.len : 0 },
+		{ zero_pad, o->ref.ptr ? o->ref.pad : 0 },
+	};
+	uint32_t skip = o->off;
+	int n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		if (skip >= seg[i].len) {
+			skip -= seg[i].len;
+			continue;
+		}
+		iov[n].iov_base = (void *)(uintptr_t)(seg[i].p + skip);
+		iov[n].iov_len = seg[i].len - skip;
+		skip = 0;
+		n++;
+	}
+	return n;
 }
 
 /*
@@ -96,8 +158,8 @@ rpc_conn_put(struct rpc_conn *conn)
 		return;
 	VERIFY(atomic_load(&conn->closed));
 	ASSERT(!conn->pending && !conn->hooks && conn->fd < 0);
-	outbuf_free_list(conn->q_head);
-	outbuf_free_list(conn->out_head);
+	/* Emptied at close; a worker runs any release (we may be the loop). */
+	VERIFY(!conn->q_head && !conn->out_head);
 	rpc_record_reader_free(&conn->rr);
 	free(conn->stash);
 	mutex_destroy(&conn->lock);
@@ -345,6 +407,7 @@ static void
 conn_flush(struct rpc_conn *conn)
 {
 	struct iovec iov[RPC_WRITE_IOV];
+	struct msghdr msg = { .msg_name = NULL };
 	uint64_t written = 0;
 
 	while (conn->out_head && !atomic_load(&conn->closed)) {
@@ -352,11 +415,12 @@ conn_flush(struct rpc_conn *conn)
 		int niov = 0;
 		ssize_t n;
 
-		for (; o && niov < RPC_WRITE_IOV; o = o->next, niov++) {
-			iov[niov].iov_base = o->data + o->off;
-			iov[niov].iov_len = o->len - o->off;
-		}
-		n = writev(conn->fd, iov, niov);
+		for (; o && niov + 3 <= RPC_WRITE_IOV; o = o->next)
+			niov += outbuf_iov(o, iov + niov);
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)niov;
+		/* A peer gone with replies unread must not SIGPIPE us. */
+		n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -366,17 +430,19 @@ conn_flush(struct rpc_conn *conn)
 		}
 		written += (uint64_t)n;
 		while (n > 0) {
+			uint64_t left;
+
 			o = conn->out_head;
-			if ((size_t)n < o->len - o->off) {
+			left = outbuf_total(o) - o->off;
+			if ((uint64_t)n < left) {
 				o->off += (uint32_t)n;
 				break;
 			}
-			n -= o->len - o->off;
+			n -= (ssize_t)left;
 			conn->out_head = o->next;
 			if (!conn->out_head)
 				conn->out_tail = NULL;
-			free(o->data);
-			free(o);
+			rpc_outbuf_free(o, conn->srv->wq);
 		}
 	}
 	if (atomic_load(&conn->closed))
@@ -424,7 +490,7 @@ conn_wake(struct evloop *loop, struct evloop_work *w)
 	conn->q_head = conn->q_tail = NULL;
 	mutex_unlock(&conn->lock);
 	if (atomic_load(&conn->closed)) {
-		outbuf_free_list(q);
+		outbuf_free_list(q, conn->srv->wq);
 		goto out_put;
 	}
 	if (q) {
@@ -460,28 +526,35 @@ rpc_conn_kick_locked(struct rpc_conn *conn)
 }
 
 /*
- * Any thread, no conn lock held: queue len bytes (a whole record-marked
- * message, data is malloc'ed and now ours) for the loop to write.  was_call
+ * Any thread but the loop, no conn lock held: queue a whole record-marked
+ * message for the loop to write: len bytes of data (malloc'ed, now ours)
+ * and, if ref is given, its referenced bytes and padding after them (the
+ * reference is now ours too: released once written or dropped).  was_call
  * marks the reply (or the decision to send none, data NULL) to a call this
  * connection sent, which ends that call's inflight slot.  On a closed
- * connection the data is dropped.
+ * connection the message is dropped.
  */
 void
 rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
-		   bool was_call)
+		   const struct rpc_ref *ref, bool was_call)
 {
 	struct rpc_outbuf *o = NULL;
 
 	mutex_assert_not_held(&conn->lock);
 	if (data) {
-		o = malloc(sizeof(*o));
+		o = calloc(1, sizeof(*o));
 		if (!o) {
 			log_warn("rpc: out of memory queueing a reply; "
 				 "dropped");
 			free(data);
 			data = NULL;
+			if (ref)
+				ref->release(ref->ctx);
 		} else {
-			*o = (struct rpc_outbuf){ NULL, data, len, 0 };
+			o->data = data;
+			o->len = len;
+			if (ref)
+				o->ref = *ref;
 		}
 	}
 	mutex_lock(&conn->lock);
@@ -491,10 +564,8 @@ rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 	}
 	if (atomic_load(&conn->closed)) {
 		mutex_unlock(&conn->lock);
-		if (o) {
-			free(o->data);
-			free(o);
-		}
+		if (o)
+			rpc_outbuf_free(o, NULL);
 		return;
 	}
 	if (o) {
@@ -503,7 +574,7 @@ rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 		else
 			conn->q_head = o;
 		conn->q_tail = o;
-		conn->out_bytes += len;
+		conn->out_bytes += outbuf_total(o);
 	}
 	rpc_conn_kick_locked(conn);
 	mutex_unlock(&conn->lock);
@@ -567,8 +638,8 @@ rpc_conn_close(struct rpc_conn *conn, const char *why)
 	close(conn->fd);
 	conn->fd = -1;
 	evloop_timer_cancel(srv->loop, &conn->idle_timer);
-	outbuf_free_list(q);
-	outbuf_free_list(conn->out_head);
+	outbuf_free_list(q, srv->wq);
+	outbuf_free_list(conn->out_head, srv->wq);
 	conn->out_head = conn->out_tail = NULL;
 	rpc_record_reader_free(&conn->rr);
 	free(conn->stash);

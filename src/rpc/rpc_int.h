@@ -41,27 +41,59 @@ enum {
  * positions count from base.  Encoding past limit fails like a full
  * xdrmem stream, so a dispatch function sees an ordinary XDR error.
  */
+/*
+ * Bytes the stream refers to instead of holding (rpc_call_res_put_ref()),
+ * followed by XDR padding; release(ctx) runs once they are not needed.
+ */
+struct rpc_ref {
+	const uint8_t	*ptr;
+	uint32_t	len, pad;
+	void		(*release)(void *ctx);
+	void		*ctx;
+};
+
+/*
+ * At most one reference, and only at the end of the stream: anything
+ * encoded after it first copies it into the buffer (and releases it), so
+ * positions stay simple.  A READ, the last op of a Linux client's
+ * compound, goes out without its data ever being copied into the buffer.
+ */
 struct rpc_xbuf {
 	uint8_t		*buf;
 	uint32_t	len;	/* bytes used, including the header room */
 	uint32_t	cap;
 	uint32_t	base;
-	uint32_t	limit;	/* largest len */
+	uint32_t	limit;	/* largest len + ref.len + ref.pad */
+	struct rpc_ref	ref;	/* ref.ptr NULL: none */
 };
 
 int rpc_xbuf_init(struct rpc_xbuf *xb, XDR *xdrs, uint32_t base,
 		  uint32_t limit) MUST_CHECK;
 int rpc_xbuf_reserve(struct rpc_xbuf *xb, uint32_t n) MUST_CHECK;
+int rpc_xbuf_put_ref(struct rpc_xbuf *xb, const void *ptr, uint32_t len,
+		     void (*release)(void *), void *ctx) MUST_CHECK;
+uint32_t rpc_xbuf_pos(const struct rpc_xbuf *xb);
+bool rpc_xbuf_truncate(struct rpc_xbuf *xb, uint32_t pos);
+int rpc_xbuf_copy(const struct rpc_xbuf *xb, uint32_t from, uint32_t len,
+		  void *dst) MUST_CHECK;
+void rpc_xbuf_drop_ref(struct rpc_xbuf *xb);
 void rpc_xbuf_free(struct rpc_xbuf *xb);
 
 /* --- connections (conn.c) --------------------------------------------- */
 
-/* One chunk of bytes waiting to be written. */
+/*
+ * One message waiting to be written: data, then ref's bytes and padding
+ * if there is a reference.  off counts across all three.
+ */
 struct rpc_outbuf {
 	struct rpc_outbuf	*next;
 	uint8_t			*data;	/* malloc'ed; freed when written */
 	uint32_t		len, off;
+	struct rpc_ref		ref;
+	struct workq_item	release_item;	/* ref released off the loop */
 };
+
+void rpc_outbuf_free(struct rpc_outbuf *o, struct workq *wq);
 
 struct rpc_close_hook {
 	struct rpc_close_hook	*next;
@@ -167,7 +199,7 @@ int rpc_conn_accept(struct rpc_server *srv, int fd,
 		    const struct sockaddr_storage *peer) MUST_CHECK;
 void rpc_conn_close(struct rpc_conn *conn, const char *why);
 void rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
-			bool was_call);
+			const struct rpc_ref *ref, bool was_call);
 void rpc_conn_kick_locked(struct rpc_conn *conn);
 
 /* call.c: one incoming call, from its record to its reply. */

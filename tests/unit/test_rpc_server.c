@@ -39,7 +39,7 @@
 /* Small, so a client that does not read hits it quickly. */
 #define TEST_MAX_CONN_MEMORY	(256 * 1024)
 
-enum { P_NULL, P_ECHO, P_BLOCK, P_CALLBACK, P_PARK, P_NPROCS };
+enum { P_NULL, P_ECHO, P_BLOCK, P_CALLBACK, P_PARK, P_REF, P_NPROCS };
 
 static struct rpc_server *srv;
 static pthread_t srv_thread;
@@ -261,6 +261,79 @@ proc_park(struct rpc_call *call)
 	return RPC_DISP_ASYNC;
 }
 
+/* Bulk data proc 5 sends by reference, and its release accounting. */
+#define REF_DATA	(TEST_MAX_REPLY - 64)
+static uint8_t ref_data[REF_DATA];
+static atomic_int refs_taken, refs_released;
+
+static void
+ref_release(void *ctx)
+{
+	if (ctx != ref_data)
+		atomic_fetch_add(&dispatch_errors, 1);
+	atomic_fetch_add(&refs_released, 1);
+}
+
+enum { REF_PLAIN, REF_TRAILER, REF_TRUNCATE, REF_COPY, REF_SYSERR, REF_TOO_BIG };
+
+/*
+ * Args: mode, length.  Replies opaque<length> of ref_data by reference,
+ * then per mode: nothing, a trailing word (copies the data in), a rollback
+ * to before it and a word 5, a check of res_copy across it, SYSTEM_ERR, or
+ * a length past max_reply (must fail without taking the reference).
+ */
+static enum rpc_disp
+proc_ref(struct rpc_call *call)
+{
+	static uint8_t copy[REF_DATA + 8];
+	uint32_t mode, len, w = 0xabcd, pos, five = 5;
+	int err;
+
+	if (!xdr_uint32_t(call->args, &mode) || !xdr_uint32_t(call->args, &len))
+		return RPC_DISP_GARBAGE;
+	if (mode == REF_TOO_BIG) {
+		err = rpc_call_res_put_ref(call, ref_data, TEST_MAX_REPLY,
+					   ref_release, ref_data);
+		if (err != -EMSGSIZE)
+			atomic_fetch_add(&dispatch_errors, 1);
+		return RPC_DISP_SYSTEM_ERR;
+	}
+	if (len > REF_DATA)
+		return RPC_DISP_GARBAGE;
+	pos = rpc_call_res_pos(call);
+	atomic_fetch_add(&refs_taken, 1);
+	if (rpc_call_res_put_ref(call, ref_data, len, ref_release, ref_data)) {
+		atomic_fetch_add(&refs_released, 1);	/* not taken after all */
+		return RPC_DISP_SYSTEM_ERR;
+	}
+	if (rpc_call_res_pos(call) != pos + 4 + ROUND_UP(len, 4))
+		atomic_fetch_add(&dispatch_errors, 1);
+	switch (mode) {
+	case REF_TRAILER:
+		return xdr_uint32_t(call->res, &w) ? RPC_DISP_REPLY :
+		       RPC_DISP_SYSTEM_ERR;
+	case REF_TRUNCATE:
+		if (rpc_call_res_truncate(call, pos) ||
+		    !xdr_uint32_t(call->res, &five))
+			return RPC_DISP_SYSTEM_ERR;
+		return RPC_DISP_REPLY;
+	case REF_COPY:
+		/* From inside the length word to the end of the padding. */
+		if (rpc_call_res_copy(call, pos + 2, 2 + ROUND_UP(len, 4), copy) ||
+		    copy[0] != (len >> 8 & 0xff) || copy[1] != (len & 0xff) ||
+		    memcmp(copy + 2, ref_data, len) != 0 ||
+		    (len % 4 && copy[2 + len] != 0) ||
+		    rpc_call_res_copy(call, pos, 8 + ROUND_UP(len, 4), copy) !=
+		    -ERANGE)
+			atomic_fetch_add(&dispatch_errors, 1);
+		return RPC_DISP_REPLY;
+	case REF_SYSERR:
+		return RPC_DISP_SYSTEM_ERR;
+	default:
+		return RPC_DISP_REPLY;
+	}
+}
+
 static enum rpc_disp
 test_dispatch(struct rpc_call *call)
 {
@@ -270,6 +343,7 @@ test_dispatch(struct rpc_call *call)
 	case P_BLOCK:		return proc_block(call);
 	case P_CALLBACK:	return proc_callback(call);
 	case P_PARK:		return proc_park(call);
+	case P_REF:		return proc_ref(call);
 	}
 	return RPC_DISP_SYSTEM_ERR;
 }
@@ -1318,6 +1392,48 @@ test_mutated_calls(void)
 }
 
 /*
+ * Calls waiting in a connection's backlog when it closes are discarded
+ * (counted as dropped), while its dispatched calls finish normally.
+ */
+static void
+test_backlog_discard_on_close(void)
+{
+	struct rpc_server_stats st0, st;
+	struct msg m;
+	uint64_t deadline;
+	int fd = connect_to(AF_INET, port4);
+
+	rpc_server_get_stats(srv, &st0);
+	mutex_lock(&tlock);
+	gate_open = false;
+	mutex_unlock(&tlock);
+	for (int i = 0; i < 2; i++) {		/* fill max_inflight_per_conn */
+		msg_call(&m, next_xid++, 2, TEST_PROG, 1, P_BLOCK);
+		msg_auth_none(&m);
+		msg_send(&m, fd, 1);
+	}
+	wait_until(two_blocked);
+	for (int i = 0; i < 3; i++) {		/* these wait in the backlog */
+		msg_call(&m, next_xid++, 2, TEST_PROG, 1, P_NULL);
+		msg_auth_none(&m);
+		msg_send(&m, fd, 1);
+	}
+	close(fd);
+	deadline = clock_now_ns() + TEST_DEADLINE_MS * NSEC_PER_MSEC;
+	do {
+		rpc_server_get_stats(srv, &st);
+	} while (st.dropped < st0.dropped + 3 && clock_now_ns() < deadline &&
+		 !usleep(1000));
+	CHECK_EQ(st.dropped, st0.dropped + 3);
+	CHECK_EQ(st.calls, st0.calls + 5);
+	mutex_lock(&tlock);
+	gate_open = true;
+	condvar_broadcast(&tcv);
+	mutex_unlock(&tlock);
+	wait_until(none_blocked);
+}
+
+/*
  * Callback replies must get through on a connection at its in-flight
  * limit: both of its calls wait for back-channel replies that the client
  * sends on the same connection (an NFSv4.1 client whose every slot waits
@@ -1547,6 +1663,131 @@ test_parked_call(void)
 	rpc_call_finish(c, RPC_DISP_SYSTEM_ERR);
 }
 
+static void
+ref_call(struct msg *m, uint32_t xid, uint32_t mode, uint32_t len)
+{
+	msg_call(m, xid, 2, TEST_PROG, 1, P_REF);
+	msg_auth_none(m);
+	msg_u32(m, mode);
+	msg_u32(m, len);
+}
+
+/* Expect opaque<len> of ref_data at r->x. */
+static void
+check_ref_body(struct reply *r, uint32_t len)
+{
+	char *got = NULL;
+	u_int glen = 0;
+
+	CHECK(xdr_bytes(&r->x, &got, &glen, REF_DATA));
+	CHECK_EQ(glen, len);
+	CHECK(len == 0 || (got && memcmp(got, ref_data, len) == 0));
+	free(got);
+}
+
+static bool
+refs_all_released(void)
+{
+	return atomic_load(&refs_released) == atomic_load(&refs_taken);
+}
+
+/* Wait (bounded) until every reference taken was released. */
+static void
+wait_refs_released(void)
+{
+	uint64_t deadline = clock_now_ns() + TEST_DEADLINE_MS * NSEC_PER_MSEC;
+
+	while (!refs_all_released() && clock_now_ns() < deadline)
+		usleep(1000);
+	CHECK_EQ(atomic_load(&refs_released), atomic_load(&refs_taken));
+}
+
+/*
+ * Replies carrying bytes by reference (rpc_call_res_put_ref): sent intact
+ * with their padding, copied in when something follows, rolled back,
+ * copied out, dropped with an error, refused past max_reply; written in
+ * pieces to a client with a tiny receive buffer; and every reference is
+ * released exactly once, also when the connection closes first.
+ */
+static void
+test_ref_replies(void)
+{
+	static const uint32_t lens[] = { 0, 5, 1023, 1024, 1025, 4096, 20001,
+					 REF_DATA };
+	struct msg m;
+	struct reply r;
+	int fd = connect_to(AF_INET, port4), small, rcv = 4096;
+
+	for (size_t i = 0; i < sizeof(ref_data); i++)
+		ref_data[i] = (uint8_t)(i * 31 + 7);
+	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+		uint32_t w = 0;
+
+		ref_call(&m, next_xid, REF_PLAIN, lens[i]);
+		expect(fd, &m, next_xid++, MSG_ACCEPTED, SUCCESS, &r);
+		check_ref_body(&r, lens[i]);
+		CHECK_EQ(xdr_getpos(&r.x), (u_int)r.len);
+		reply_free(&r);
+
+		ref_call(&m, next_xid, REF_TRAILER, lens[i]);
+		expect(fd, &m, next_xid++, MSG_ACCEPTED, SUCCESS, &r);
+		check_ref_body(&r, lens[i]);
+		CHECK(xdr_uint32_t(&r.x, &w));
+		CHECK_EQ(w, 0xabcd);
+		reply_free(&r);
+
+		ref_call(&m, next_xid, REF_TRUNCATE, lens[i]);
+		expect(fd, &m, next_xid++, MSG_ACCEPTED, SUCCESS, &r);
+		CHECK_EQ(r.nbody, 1);
+		CHECK_EQ(r.body[0], 5);
+		reply_free(&r);
+
+		ref_call(&m, next_xid, REF_COPY, lens[i]);
+		expect(fd, &m, next_xid++, MSG_ACCEPTED, SUCCESS, &r);
+		check_ref_body(&r, lens[i]);
+		reply_free(&r);
+
+		ref_call(&m, next_xid, REF_SYSERR, lens[i]);
+		expect(fd, &m, next_xid++, MSG_ACCEPTED, SYSTEM_ERR, NULL);
+	}
+	ref_call(&m, next_xid, REF_TOO_BIG, 0);
+	expect(fd, &m, next_xid++, MSG_ACCEPTED, SYSTEM_ERR, NULL);
+	close(fd);
+	wait_refs_released();
+
+	/* Partial writes: a 4 KiB receive window splits every message. */
+	small = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(small >= 0);
+	REQUIRE(setsockopt(small, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)) == 0);
+	{
+		struct sockaddr_in a = { .sin_family = AF_INET,
+					 .sin_port = htons(port4) };
+
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		REQUIRE(connect(small, (struct sockaddr *)&a, sizeof(a)) == 0);
+	}
+	for (uint32_t i = 0; i < 16; i++) {
+		ref_call(&m, next_xid + i, REF_PLAIN, 20000 + i);
+		msg_send(&m, small, 1);
+	}
+	for (uint32_t i = 0; i < 16; i++) {
+		reply_recv(small, &r);
+		REQUIRE(r.xid >= next_xid && r.xid < next_xid + 16);
+		CHECK_EQ(r.stat, SUCCESS);
+		check_ref_body(&r, 20000 + (r.xid - next_xid));
+		reply_free(&r);
+	}
+	next_xid += 16;
+
+	/* Replies never read: the close releases what was not written. */
+	for (uint32_t i = 0; i < 16; i++) {
+		ref_call(&m, next_xid++, REF_PLAIN, REF_DATA);
+		msg_send(&m, small, 1);
+	}
+	close(small);
+	wait_refs_released();
+}
+
 /* The main server's counters agree with what the tests above did. */
 static void
 test_stats(void)
@@ -1753,9 +1994,11 @@ main(void)
 	TEST_RUN(test_callback_timeout);
 	TEST_RUN(test_callback_conn_closed);
 	TEST_RUN(test_callback_at_inflight_limit);
+	TEST_RUN(test_backlog_discard_on_close);
 	TEST_RUN(test_close_hook);
 	TEST_RUN(test_mutated_calls);
 	TEST_RUN(test_parked_call);
+	TEST_RUN(test_ref_replies);
 	TEST_RUN(test_connection_limits);
 	TEST_RUN(test_stats);
 	stop_server();
