@@ -229,7 +229,8 @@ int fs_readlink(struct fs *fs, struct fs_inode *ip, char *buf, size_t bufsz,
 
 /*
  * Readdir callback: return 0 to go on, 1 to stop before this entry (the
- * reply is full), or a negative errno to abort.
+ * reply is full), or a negative errno to abort.  Called with no engine
+ * lock held: it may call fs_iget()/fs_getattr() for the entry.
  */
 typedef int (*fs_filldir_fn)(void *ctx, const char *name, size_t namelen,
 			     uint64_t ino, enum fs_ftype type, uint64_t cookie);

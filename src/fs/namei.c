@@ -89,22 +89,43 @@ fs_readlink(struct fs *fs, struct fs_inode *ip, char *buf, size_t bufsz,
 	return rc;
 }
 
-struct readdir_ctx {
-	fs_filldir_fn	fn;
-	void		*ctx;
-	bool		stopped;
+/*
+ * Readdir copies entries out in batches of this many and calls the
+ * caller's function with no lock held, so that it may call back into the
+ * engine (READDIR wants each entry's attributes: fs_iget()/fs_getattr()
+ * would otherwise take a child's ILOCK under its directory's, out of
+ * inode-number order).  Cookies make resuming after a batch exact.
+ */
+#define READDIR_BATCH	64
+
+struct readdir_ent {
+	uint64_t	ino;
+	uint64_t	cookie;
+	uint8_t		type;
+	uint16_t	namelen;
+	char		name[FS_NAME_MAX + 1];
+};
+
+struct readdir_batch {
+	struct readdir_ent	*e;
+	unsigned		n;
 };
 
 static int
-readdir_one(void *ctx, const struct fs_dirent *de)
+readdir_collect(void *ctx, const struct fs_dirent *de)
 {
-	struct readdir_ctx *rc = ctx;
-	int r = rc->fn(rc->ctx, de->name, de->namelen, de->ino, de->type,
-		       de->cookie);
+	struct readdir_batch *b = ctx;
+	struct readdir_ent *e;
 
-	if (r > 0)
-		rc->stopped = true;
-	return r;
+	if (b->n == READDIR_BATCH)
+		return 1;
+	e = &b->e[b->n++];
+	e->ino = de->ino;
+	e->cookie = de->cookie;
+	e->type = de->type;
+	e->namelen = de->namelen;
+	memcpy(e->name, de->name, de->namelen + 1u);
+	return 0;
 }
 
 /* The cookie verifier: cookies never change meaning, so it is fixed. */
@@ -116,32 +137,66 @@ dir_verifier(const struct fs_inode *dir)
 
 /*
  * See include/fs.h (READDIR, RFC 8881 section 18.23).  Locks: takes dir's
- * ILOCK shared for the whole listing; fn must not call into the engine.
+ * ILOCK shared while it copies a batch of entries, and calls fn with no
+ * lock held (fn may call into the engine).
  */
 int
 fs_readdir(struct fs *fs, struct fs_inode *dir, uint64_t cookie, uint64_t verf,
 	   fs_filldir_fn fn, void *ctx, uint64_t *verf_out, bool *eof)
 {
-	struct readdir_ctx rc = { .fn = fn, .ctx = ctx };
+	struct readdir_batch b = { 0 };
+	bool first = true, full;
 	int r;
 
 	fs_assert_iunlocked(dir);
-	fs_ilock(dir, FS_ILOCK_SHARED);
-	if (dir->type != FS_TYPE_DIR) {
-		r = -ENOTDIR;
-		goto out;
+	b.e = malloc(READDIR_BATCH * sizeof(b.e[0]));
+	if (!b.e)
+		return -ENOMEM;
+	for (;;) {
+		fs_ilock(dir, FS_ILOCK_SHARED);
+		if (first) {
+			r = 0;
+			if (dir->type != FS_TYPE_DIR) {
+				r = -ENOTDIR;
+			} else {
+				*verf_out = dir_verifier(dir);
+				if (cookie != 0 && verf != 0 && verf != *verf_out)
+					r = -EBADE;
+			}
+			if (r) {
+				fs_iunlock(dir, FS_ILOCK_SHARED);
+				goto out;
+			}
+			first = false;
+		}
+		b.n = 0;
+		r = fs_dir_iterate(dir->dir, cookie, readdir_collect, &b);
+		fs_iunlock(dir, FS_ILOCK_SHARED);
+		if (r < 0)
+			goto out;
+		full = r > 0;
+		for (unsigned i = 0; i < b.n; i++) {
+			const struct readdir_ent *e = &b.e[i];
+
+			r = fn(ctx, e->name, e->namelen, e->ino, e->type,
+			       e->cookie);
+			if (r < 0)
+				goto out;
+			if (r > 0) {
+				*eof = false;
+				r = 0;
+				goto out;
+			}
+			cookie = e->cookie;
+		}
+		if (!full) {
+			*eof = true;
+			r = 0;
+			goto out;
+		}
 	}
-	*verf_out = dir_verifier(dir);
-	if (cookie != 0 && verf != 0 && verf != *verf_out) {
-		r = -EBADE;
-		goto out;
-	}
-	r = fs_dir_iterate(dir->dir, cookie, readdir_one, &rc);
-	if (r > 0)
-		r = 0;
-	*eof = !rc.stopped;
 out:
-	fs_iunlock(dir, FS_ILOCK_SHARED);
+	free(b.e);
 	return r;
 }
 

@@ -569,6 +569,32 @@ test_replay(void)
 	free(buf);
 }
 
+struct attr_ctx {
+	struct fs	*fs;
+	int		n;
+	int		bad;
+};
+
+/* READDIR with attributes: the callback calls back into the engine. */
+static int
+attr_cb(void *ctx, const char *name, size_t namelen, uint64_t ino,
+	enum fs_ftype type, uint64_t cookie)
+{
+	struct attr_ctx *c = ctx;
+	struct fs_inode *ip;
+	struct fs_attr a;
+
+	if (fs_iget(c->fs, ino, 0, &ip) != 0) {
+		c->bad++;
+		return 0;
+	}
+	if (fs_getattr(c->fs, ip, &a) != 0 || a.ino != ino || a.type != type)
+		c->bad++;
+	fs_iput(c->fs, ip);
+	c->n++;
+	return 0;
+}
+
 /* A 64 KiB log fills quickly: operations checkpoint and carry on. */
 static void
 test_log_full(void)
@@ -598,6 +624,14 @@ test_log_full(void)
 	root = tf_root(fs);
 	CHECK_EQ(fs_readdir(fs, root, 0, 0, count_cb, &n, &verf, &eof), 0);
 	CHECK_EQ(n, 2000);
+	{
+		struct attr_ctx ac = { .fs = fs };
+
+		CHECK_EQ(fs_readdir(fs, root, 0, 0, attr_cb, &ac, &verf, &eof), 0);
+		CHECK(eof);
+		CHECK_EQ(ac.n, 2000);
+		CHECK_EQ(ac.bad, 0);
+	}
 	fs_iput(fs, root);
 	CHECK_EQ(fs_unmount(fs), 0);
 }
