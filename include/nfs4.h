@@ -184,7 +184,7 @@ struct nfs4_op_desc {
 };
 
 /* The op's table entry, or NULL (NFS4ERR_OP_ILLEGAL) for minorversion. */
-const struct nfs4_op_desc *nfs4_op_lookup(uint32_t opnum, uint32_t minor);
+const struct nfs4_op_desc *nfs4_optable_get(uint32_t opnum, uint32_t minor);
 
 /* The handler of every op not implemented yet: NFS4ERR_NOTSUPP. */
 nfsstat4 nfs4_op_notsupp(struct nfs4_compound *cs, nfs_argop4 *arg,

@@ -137,13 +137,13 @@ run_one_op(struct nfs4_compound *cs, XDR *args, nfs_resop4 *res)
 		bool have_opnum = xdr_getpos(args) >= pos + 4;
 
 		desc = have_opnum ?
-			nfs4_op_lookup(arg.argop, cs->minorversion) : NULL;
+			nfs4_optable_get(arg.argop, cs->minorversion) : NULL;
 		res->resop = desc ? arg.argop : OP_ILLEGAL;
 		status = (desc || !have_opnum) ? NFS4ERR_BADXDR :
 						 NFS4ERR_OP_ILLEGAL;
 		goto out_free;
 	}
-	desc = nfs4_op_lookup(arg.argop, cs->minorversion);
+	desc = nfs4_optable_get(arg.argop, cs->minorversion);
 	if (!desc) {
 		/* §18.52.3: the result carries OP_ILLEGAL, not the number. */
 		res->resop = OP_ILLEGAL;
@@ -306,7 +306,7 @@ encode:
 out:
 	for (uint32_t i = 0; i < nres; i++) {
 		const struct nfs4_op_desc *d =
-			nfs4_op_lookup(results[i].resop, cs.minorversion);
+			nfs4_optable_get(results[i].resop, cs.minorversion);
 
 		if (d && d->release && res_status(&results[i]) == NFS4_OK)
 			d->release(&results[i]);

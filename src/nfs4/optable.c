@@ -2,8 +2,9 @@
  * optable.c - the one table that drives the COMPOUND loop: for every
  * operation number its handler, flags, first minor version and result-size
  * bound.  The loop never tests an op number itself (knfsd's nfsd4_ops[] is
- * the model).  File-service ops point at nfs4_op_notsupp until their
- * handlers land; filling one in is a one-line change here.
+ * the model).  File-service handlers live one file per op family
+ * (fileops.h lists them); ops of features not built yet (pNFS, SSV,
+ * NFSv4.0-only) point at nfs4_op_notsupp.
  *
  * res_max is resop + status + the largest body the op can encode, in
  * bytes, or 0 when it depends on data (then the COMPOUND loop measures the
@@ -12,6 +13,7 @@
 #include "config.h"
 
 #include "nfs4_int.h"
+#include "fileops.h"
 
 /*
  * EXCHANGE_ID4res at its largest: resop, status, clientid, sequenceid,
@@ -39,44 +41,44 @@
 
 static const struct nfs4_op_desc nfs4_ops[] = {
 	/* NFSv4.0 operations (RFC 8881 §18.1-18.32) */
-	TODO(ACCESS,		FH,		1, 16),
-	TODO(CLOSE,		FH | MOD,	1, 24),
-	TODO(COMMIT,		FH | MOD,	1, 16),
-	TODO(CREATE,		FH | MOD,	1, 0),
-	TODO(DELEGPURGE,	MOD,		1, 8),
-	TODO(DELEGRETURN,	FH | MOD,	1, 8),
-	TODO(GETATTR,		FH,		1, 0),
+	OP(ACCESS, nfs4_op_access,		FH,		1, 16),
+	OP(CLOSE, nfs4_op_close,		FH | MOD,	1, 24),
+	OP(COMMIT, nfs4_op_commit,		FH | MOD,	1, 16),
+	OP(CREATE, nfs4_op_create,		FH | MOD,	1, 0),
+	OP(DELEGPURGE, nfs4_op_delegpurge,	MOD,		1, 8),
+	OP(DELEGRETURN, nfs4_op_delegreturn,	FH | MOD,	1, 8),
+	OP(GETATTR, nfs4_op_getattr,		FH,		1, 0),
 	[OP_GETFH] = { .name = "GETFH", .process = nfs4_op_getfh,
 		       .release = nfs4_release_getfh, .flags = FH,
 		       .min_minor = 1, .res_max = 12 + NFS4_FHSIZE },
-	TODO(LINK,		FH | MOD | BLK,	1, 28),
-	TODO(LOCK,		FH | MOD,	1, 0),
-	TODO(LOCKT,		FH,		1, 0),
-	TODO(LOCKU,		FH | MOD,	1, 24),
-	TODO(LOOKUP,		FH,		1, 8),
-	TODO(LOOKUPP,		FH,		1, 8),
-	TODO(NVERIFY,		FH,		1, 8),
-	TODO(OPEN,		FH | MOD | BLK,	1, 0),
-	TODO(OPENATTR,		FH,		1, 8),
+	OP(LINK, nfs4_op_link,		FH | MOD | BLK,	1, 28),
+	OP(LOCK, nfs4_op_lock,		FH | MOD,	1, 0),
+	OP(LOCKT, nfs4_op_lockt,		FH,		1, 0),
+	OP(LOCKU, nfs4_op_locku,		FH | MOD,	1, 24),
+	OP(LOOKUP, nfs4_op_lookup,		FH,		1, 8),
+	OP(LOOKUPP, nfs4_op_lookupp,		FH,		1, 8),
+	OP(NVERIFY, nfs4_op_nverify,		FH,		1, 8),
+	OP(OPEN, nfs4_op_open,		FH | MOD | BLK,	1, 0),
+	OP(OPENATTR, nfs4_op_openattr,		FH,		1, 8),
 	TODO(OPEN_CONFIRM,	V40,		1, 24),
-	TODO(OPEN_DOWNGRADE,	FH | MOD,	1, 24),
-	TODO(PUTFH,		0,		1, 8),
-	TODO(PUTPUBFH,		0,		1, 8),
-	TODO(PUTROOTFH,		0,		1, 8),
-	TODO(READ,		FH,		1, 0),
-	TODO(READDIR,		FH,		1, 0),
-	TODO(READLINK,		FH,		1, 0),
-	TODO(REMOVE,		FH | MOD | BLK,	1, 28),
-	TODO(RENAME,		FH | MOD | BLK,	1, 48),
+	OP(OPEN_DOWNGRADE, nfs4_op_open_downgrade,	FH | MOD,	1, 24),
+	OP(PUTFH, nfs4_op_putfh,		0,		1, 8),
+	OP(PUTPUBFH, nfs4_op_putpubfh,		0,		1, 8),
+	OP(PUTROOTFH, nfs4_op_putrootfh,		0,		1, 8),
+	OP(READ, nfs4_op_read,		FH,		1, 0),
+	OP(READDIR, nfs4_op_readdir,		FH,		1, 0),
+	OP(READLINK, nfs4_op_readlink,		FH,		1, 0),
+	OP(REMOVE, nfs4_op_remove,		FH | MOD | BLK,	1, 28),
+	OP(RENAME, nfs4_op_rename,		FH | MOD | BLK,	1, 48),
 	TODO(RENEW,		V40,		1, 8),
 	OP(RESTOREFH,		nfs4_op_restorefh, 0,		1, 8),
 	OP(SAVEFH,		nfs4_op_savefh,	FH,		1, 8),
-	TODO(SECINFO,		FH,		1, 0),
-	TODO(SETATTR,		FH | MOD | BLK,	1, 0),
+	OP(SECINFO, nfs4_op_secinfo,		FH,		1, 0),
+	OP(SETATTR, nfs4_op_setattr,		FH | MOD | BLK,	1, 0),
 	TODO(SETCLIENTID,	V40,		1, 0),
 	TODO(SETCLIENTID_CONFIRM, V40,		1, 8),
-	TODO(VERIFY,		FH,		1, 8),
-	TODO(WRITE,		FH | MOD | BLK,	1, 24),
+	OP(VERIFY, nfs4_op_verify,		FH,		1, 8),
+	OP(WRITE, nfs4_op_write,		FH | MOD | BLK,	1, 24),
 	TODO(RELEASE_LOCKOWNER,	V40,		1, 8),
 
 	/* NFSv4.1 operations (RFC 8881 §18.33-18.51) */
@@ -87,48 +89,48 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	   NFS4_EXCHANGE_ID_RES_MAX),
 	OP(CREATE_SESSION,	nfs4_op_create_session, NOSES | MOD, 1, 88),
 	OP(DESTROY_SESSION,	nfs4_op_destroy_session, NOSES | MOD, 1, 8),
-	TODO(FREE_STATEID,	MOD,		1, 8),
-	TODO(GET_DIR_DELEGATION, FH | MOD,	1, 0),
+	OP(FREE_STATEID, nfs4_op_free_stateid,	MOD,		1, 8),
+	OP(GET_DIR_DELEGATION, nfs4_op_get_dir_delegation, FH | MOD,	1, 0),
 	TODO(GETDEVICEINFO,	0,		1, 0),
 	TODO(GETDEVICELIST,	FH,		1, 0),
 	TODO(LAYOUTCOMMIT,	FH | MOD,	1, 20),
 	TODO(LAYOUTGET,		FH | MOD | BLK,	1, 0),
 	TODO(LAYOUTRETURN,	FH | MOD,	1, 28),
-	TODO(SECINFO_NO_NAME,	FH,		1, 0),
+	OP(SECINFO_NO_NAME, nfs4_op_secinfo_no_name,	FH,		1, 0),
 	OP(SEQUENCE,		nfs4_op_sequence, MOD,		1, 44),
 	TODO(SET_SSV,		MOD,		1, 0),
-	TODO(TEST_STATEID,	0,		1, 0),
-	TODO(WANT_DELEGATION,	FH | MOD,	1, 0),
+	OP(TEST_STATEID, nfs4_op_test_stateid,	0,		1, 0),
+	OP(WANT_DELEGATION, nfs4_op_want_delegation,	FH | MOD,	1, 0),
 	OP(DESTROY_CLIENTID,	nfs4_op_destroy_clientid, NOSES | MOD, 1, 8),
 	OP(RECLAIM_COMPLETE,	nfs4_op_reclaim_complete, MOD,	1, 8),
 
 	/* NFSv4.2 operations (RFC 7862 §15) */
-	TODO(ALLOCATE,		FH | MOD | BLK,	2, 8),
-	TODO(COPY,		FH | MOD | BLK,	2, 0),
-	TODO(COPY_NOTIFY,	FH | MOD,	2, 0),
-	TODO(DEALLOCATE,	FH | MOD | BLK,	2, 8),
-	TODO(IO_ADVISE,		FH,		2, 0),
+	OP(ALLOCATE, nfs4_op_allocate,		FH | MOD | BLK,	2, 8),
+	OP(COPY, nfs4_op_copy,		FH | MOD | BLK,	2, 0),
+	OP(COPY_NOTIFY, nfs4_op_copy_notify,	FH | MOD,	2, 0),
+	OP(DEALLOCATE, nfs4_op_deallocate,	FH | MOD | BLK,	2, 8),
+	OP(IO_ADVISE, nfs4_op_io_advise,		FH,		2, 0),
 	TODO(LAYOUTERROR,	FH,		2, 8),
 	TODO(LAYOUTSTATS,	FH,		2, 8),
-	TODO(OFFLOAD_CANCEL,	FH | MOD,	2, 8),
-	TODO(OFFLOAD_STATUS,	FH,		2, 0),
-	TODO(READ_PLUS,		FH,		2, 0),
-	TODO(SEEK,		FH,		2, 20),
-	TODO(WRITE_SAME,	FH | MOD | BLK,	2, 0),
-	TODO(CLONE,		FH | MOD | BLK,	2, 8),
+	OP(OFFLOAD_CANCEL, nfs4_op_offload_cancel,	FH | MOD,	2, 8),
+	OP(OFFLOAD_STATUS, nfs4_op_offload_status,	FH,		2, 0),
+	OP(READ_PLUS, nfs4_op_read_plus,		FH,		2, 0),
+	OP(SEEK, nfs4_op_seek,		FH,		2, 20),
+	OP(WRITE_SAME, nfs4_op_write_same,	FH | MOD | BLK,	2, 0),
+	OP(CLONE, nfs4_op_clone,		FH | MOD | BLK,	2, 8),
 
 	/* Extended attributes (RFC 8276 §8), an NFSv4.2 extension */
-	TODO(GETXATTR,		FH,		2, 0),
-	TODO(SETXATTR,		FH | MOD,	2, 28),
-	TODO(LISTXATTRS,	FH,		2, 0),
-	TODO(REMOVEXATTR,	FH | MOD,	2, 28),
+	OP(GETXATTR, nfs4_op_getxattr,		FH,		2, 0),
+	OP(SETXATTR, nfs4_op_setxattr,		FH | MOD,	2, 28),
+	OP(LISTXATTRS, nfs4_op_listxattrs,	FH,		2, 0),
+	OP(REMOVEXATTR, nfs4_op_removexattr,	FH | MOD,	2, 28),
 };
 
 /*
  * See nfs4.h.  The table is constant: no locks.
  */
 const struct nfs4_op_desc *
-nfs4_op_lookup(uint32_t opnum, uint32_t minor)
+nfs4_optable_get(uint32_t opnum, uint32_t minor)
 {
 	const struct nfs4_op_desc *d;
 
