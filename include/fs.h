@@ -175,6 +175,16 @@ bool fs_is_shutdown(const struct fs *fs);
 /* Force the shutdown (tests, the admin tool). */
 void fs_shutdown(struct fs *fs, const char *why);
 
+/*
+ * Bound the wait of every fs_break_layouts() an operation makes (truncate,
+ * deallocate, clone, allocate, write, removing a file's last name):
+ * max_wait_ns 0 (the default) waits until the references are gone; with a
+ * bound, such an operation returns -EAGAIN when it passes, changing
+ * nothing, while the recall carries on (DESIGN.md rule 5: the NFS layer
+ * answers NFS4ERR_DELAY and the client retries).
+ */
+void fs_set_break_wait(struct fs *fs, uint64_t max_wait_ns);
+
 struct vol *fs_vol(struct fs *fs);
 uint32_t fs_block_size(const struct fs *fs);
 uint64_t fs_root_ino(const struct fs *fs);

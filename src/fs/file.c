@@ -332,7 +332,8 @@ lock_and_break(struct fs_inode *ip, unsigned *held, uint64_t off, uint64_t len,
 
 	fs_ilock(ip, FS_BREAK_LOCKS);
 	*held = FS_BREAK_LOCKS;
-	rc = fs_break_layouts(ip, held, off, len, reason, 0);
+	rc = fs_break_layouts(ip, held, off, len, reason,
+			      fs_break_deadline(ip->fs));
 	if (rc) {
 		fs_iunlock(ip, *held);
 		*held = 0;

@@ -75,6 +75,9 @@ struct fs {
 	struct fs_srvrec	**srv_buckets;
 	size_t			srv_nbuckets;
 	size_t			srv_count;
+	/* Longest wait for a layout break in one operation, 0: no limit
+	 * (fs_set_break_wait()). */
+	atomic_uint_fast64_t	break_wait_ns;
 	/* Statistics. */
 	atomic_uint_fast64_t	checkpoints;
 	/* FS_MOUNT_FSCK: extents the allocator rebuild refused. */
@@ -329,6 +332,9 @@ int fs_xattr_apply_set(struct fs_inode *ip, const char *name, size_t namelen,
 		       const void *val, size_t vlen) MUST_CHECK;
 int fs_xattr_apply_del(struct fs_inode *ip, const char *name,
 		       size_t namelen) MUST_CHECK;
+
+/* CLOCK_MONOTONIC deadline for one fs_break_layouts() call, 0: none. */
+uint64_t fs_break_deadline(struct fs *fs);
 
 /* Validate a name for a directory entry: -EINVAL, -ENAMETOOLONG. */
 int fs_name_check(const char *name, size_t *len) MUST_CHECK;

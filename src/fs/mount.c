@@ -77,6 +77,27 @@ fs_statfs(struct fs *fs, struct fs_statfs *out)
 }
 
 /*
+ * Bound every layout break an operation makes (DESIGN.md rule 5): the NFS
+ * layer sets a short wait and answers NFS4ERR_DELAY on -EAGAIN; the
+ * recall carries on and the retried operation finds it done.  0: wait
+ * until done (local callers, tools).  Locks: none.
+ */
+void
+fs_set_break_wait(struct fs *fs, uint64_t max_wait_ns)
+{
+	atomic_store(&fs->break_wait_ns, max_wait_ns);
+}
+
+/* See fs_impl.h. */
+uint64_t
+fs_break_deadline(struct fs *fs)
+{
+	uint64_t w = atomic_load(&fs->break_wait_ns);
+
+	return w ? clock_now_ns() + w : 0;
+}
+
+/*
  * Write a checkpoint.  Takes the quiesce lock exclusively: every change
  * holds it shared from building its record to applying it, so the image
  * matches the end of the log exactly.

@@ -372,13 +372,14 @@ fs_link(struct fs *fs, struct fs_inode *ip, struct fs_inode *dir,
  * IOLOCK + MAPLOCK exclusive on ip and returns with them held (*held).
  */
 static int
-break_for_remove(struct fs_inode *ip, unsigned *held)
+break_for_remove(struct fs_inode *ip, unsigned *held, uint64_t deadline_ns)
 {
 	int rc;
 
 	fs_ilock(ip, FS_BREAK_LOCKS);
 	*held = FS_BREAK_LOCKS;
-	rc = fs_break_layouts(ip, held, 0, FS_RANGE_EOF, FS_BREAK_UNMAP, 0);
+	rc = fs_break_layouts(ip, held, 0, FS_RANGE_EOF, FS_BREAK_UNMAP,
+			      deadline_ns);
 	if (rc) {
 		fs_iunlock(ip, *held);
 		*held = 0;
@@ -423,7 +424,7 @@ again:
 	if (rc)
 		goto out;
 	if (last_file_link(ip)) {
-		rc = break_for_remove(ip, &held);
+		rc = break_for_remove(ip, &held, fs_break_deadline(fs));
 		if (rc)
 			goto out_put;
 	}
@@ -572,7 +573,7 @@ again:
 		rc = 0;		/* two names of one inode: nothing to do */
 		goto out_put;
 	} else if (last_file_link(victim)) {
-		rc = break_for_remove(victim, &held);
+		rc = break_for_remove(victim, &held, fs_break_deadline(fs));
 		if (rc)
 			goto out_put;
 	}
@@ -651,7 +652,11 @@ fs_inode_evict(struct fs *fs, struct fs_inode *ip)
 	int rc;
 
 	if (ip->type == FS_TYPE_REG) {
-		rc = break_for_remove(ip, &held);
+		/*
+		 * No bound here: whoever holds a layout or a pin also holds a
+		 * reference, so at the last reference this finds nothing.
+		 */
+		rc = break_for_remove(ip, &held, 0);
 		if (rc) {
 			log_warn("fs: inode %llu: layouts not drained, left as "
 				 "an orphan", (unsigned long long)ip->ino);

@@ -140,11 +140,81 @@ test_breaks(void)
 	CHECK_EQ(fs_unmount(fs), 0);
 }
 
+/* A client that gets the recall but does not answer yet. */
+static void
+slow_break(struct fs_layoutref *ref)
+{
+	struct holder *h = ref->owner;
+
+	h->breaks++;
+	h->reason = ref->break_reason;
+}
+
+static const struct fs_layoutref_ops slow_ops = {
+	.break_ref = slow_break,
+};
+
+/*
+ * DESIGN.md rule 5: with a bound set, an operation whose recall does not
+ * finish in time returns -EAGAIN (NFS4ERR_DELAY) and changes nothing; the
+ * recall goes on, and the retry after the layout came back succeeds.
+ */
+static void
+test_bounded_wait(void)
+{
+	struct fs *fs;
+	struct fs_inode *root, *f;
+	struct holder h;
+	uint8_t buf[4 * BS];
+	size_t n;
+
+	memset(buf, 3, sizeof(buf));
+	tf_mkfs(32ull << 20, 0);
+	fs = tf_mount();
+	root = tf_root(fs);
+	f = tf_create(fs, root, "f", FS_TYPE_REG);
+	CHECK_EQ(fs_write(fs, f, 0, sizeof(buf), buf, FS_FILE_SYNC, &n), 0);
+	memset(&h, 0, sizeof(h));
+	h.ip = f;
+	fs_ilock(f, FS_MAPLOCK_SHARED);
+	REQUIRE(fs_layoutref_add(f, &h.ref, FS_REF_LAYOUT_READ, 0, FS_RANGE_EOF,
+				 &slow_ops, &h) == 0);
+	fs_iunlock(f, FS_MAPLOCK_SHARED);
+
+	fs_set_break_wait(fs, 20 * NSEC_PER_MSEC);
+	CHECK_EQ(fs_setattr(fs, f, &(struct fs_setattr){
+		.mask = FS_SET_SIZE, .size = 0 }, NULL), -EAGAIN);
+	CHECK_EQ(h.breaks, 1);			/* recalled once */
+	CHECK_EQ(h.reason, FS_BREAK_UNMAP);
+	CHECK_EQ(tf_size(fs, f), sizeof(buf));	/* nothing changed */
+	CHECK_EQ(fs_unlink(fs, root, "f"), -EAGAIN);
+	{
+		struct fs_inode *ip = tf_lookup(fs, root, "f");
+
+		CHECK(ip == f);			/* still there */
+		if (ip)
+			fs_iput(fs, ip);
+	}
+	/* A write through the MDS does not conflict with a read layout. */
+	CHECK_EQ(fs_write(fs, f, 0, 10, buf, FS_FILE_SYNC, &n), 0);
+
+	/* The client answers (LAYOUTRETURN); the retries succeed. */
+	fs_layoutref_remove(f, &h.ref);
+	CHECK_EQ(fs_setattr(fs, f, &(struct fs_setattr){
+		.mask = FS_SET_SIZE, .size = 0 }, NULL), 0);
+	CHECK_EQ(tf_size(fs, f), 0);
+	CHECK_EQ(fs_unlink(fs, root, "f"), 0);
+	fs_iput(fs, f);
+	fs_iput(fs, root);
+	CHECK_EQ(fs_unmount(fs), 0);
+}
+
 int
 main(void)
 {
 	tf_setup();
 	TEST_RUN(test_breaks);
+	TEST_RUN(test_bounded_wait);
 	tf_cleanup();
 	TEST_EXIT();
 }
