@@ -1,0 +1,1 @@
+# tests/protocol/fsvc_io.mk: protocol tests of the io engineer

@@ -1,0 +1,1 @@
+# tests/protocol/fsvc_ns.mk: protocol tests of the ns engineer

@@ -1,0 +1,1 @@
+# tests/protocol/fsvc_open.mk: protocol tests of the open engineer
