@@ -7,7 +7,9 @@
 # too: they exit 77 (skipped) by themselves while the server answers
 # PUTROOTFH with NFS4ERR_NOTSUPP, and run once the file service is there.
 QEMU_TESTS = \
-	tests/integration/test_qemu_smoke.sh
+	tests/integration/test_qemu_smoke.sh \
+	tests/integration/test_qemu_files.sh \
+	tests/integration/test_qemu_locks.sh
 
 dist_check_SCRIPTS += $(QEMU_TESTS) \
 	tests/integration/guest-build.sh \
@@ -16,7 +18,9 @@ EXTRA_DIST += \
 	tests/integration/qemu-lib.sh \
 	tests/integration/guest/init.sh \
 	tests/integration/guest/locktest.c \
-	tests/integration/guest/wl_smoke.sh
+	tests/integration/guest/wl_smoke.sh \
+	tests/integration/guest/wl_files.sh \
+	tests/integration/guest/wl_locks.sh
 TESTS += $(QEMU_TESTS)
 
 # Reads files back through the server for the content checks, and probes

@@ -22,6 +22,11 @@
 #   PMEMNFS_QEMU_NO_INSTALL  set: never run apt-get, skip instead
 #   PMEMNFS_QEMU_KEEP        set: keep the temporary directory
 #   PMEMNFSD                 the daemon (default $top_builddir/src/daemon/pmemnfsd)
+#   PMEMNFS_QEMU_SERVER_PORT use the NFS server already listening on
+#                            127.0.0.1:PORT instead of starting pmemnfsd, to
+#                            check the workloads themselves against a
+#                            reference server; tests that kill, restart or
+#                            share the volume of the server skip
 
 set -u
 
@@ -47,7 +52,7 @@ QI_BOOT_DEADLINE=${QI_BOOT_DEADLINE:-240}
 QI_SERVER_START_DEADLINE=30
 QI_SERVER_STOP_DEADLINE=20
 
-qi_pass=0 qi_fail=0
+qi_pass=0 qi_fail=0 qi_external=""
 qi_server_pid="" qi_qemu_pid="" qi_port=0 qi_nserver=0 qi_nboot=0
 qi_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pmemnfs-qemu.XXXXXX")
 
@@ -134,6 +139,11 @@ qi_need_guest() {
 # names it.  Returns 1 when the server did not come up.
 qi_server_start() {
 	local log port=""
+	if [ -n "${PMEMNFS_QEMU_SERVER_PORT:-}" ]; then
+		qi_port=$PMEMNFS_QEMU_SERVER_PORT
+		qi_external=1
+		return 0
+	fi
 	qi_nserver=$((qi_nserver + 1))
 	log="$qi_tmp/server.$qi_nserver.log"
 	if [ ! -f "$qi_tmp/exports" ]; then
@@ -168,6 +178,7 @@ qi_server_kill() {
 # to be killed after the deadline).
 qi_server_stop() {
 	local p=$qi_server_pid rc
+	[ -n "$qi_external" ] && return 0
 	[ -n "$p" ] || return 1
 	kill -TERM "$p"
 	for _ in $(seq 1 $((QI_SERVER_STOP_DEADLINE * 20))); do
@@ -187,7 +198,14 @@ qi_server_stop() {
 }
 
 qi_server_alive() {
+	[ -n "$qi_external" ] && return 0
 	[ -n "$qi_server_pid" ] && kill -0 "$qi_server_pid" 2>/dev/null
+}
+
+# qi_need_own_server WHY: skip when the server is an external one.
+qi_need_own_server() {
+	[ -z "${PMEMNFS_QEMU_SERVER_PORT:-}" ] ||
+		qi_skip "PMEMNFS_QEMU_SERVER_PORT is set and this test $1"
 }
 
 # qi_probe_file_service: the workloads need the file service.  Exits 77
@@ -272,6 +290,8 @@ qi_boot_wait() {
 	done
 	wait "$qi_qemu_pid" 2>/dev/null
 	qi_qemu_pid=""
+	# The serial console ends lines with CR LF.
+	sed -i 's/\r$//' "$qi_console"
 	grep -q '^GUEST done' "$qi_console"
 }
 

@@ -3,7 +3,13 @@
  * of the qemu test guest, on a file of an NFS mount.  Built static by
  * guest-build.sh (the guest has busybox, which has no flock applet).
  *
- * Usage: locktest FILE
+ * Usage: locktest FILE [FILE2]
+ *
+ * FILE2, when given, is the same file seen through a second mount with
+ * nosharecache: the Linux client settles conflicts between its own
+ * processes locally when they lock through one inode, so only a request
+ * through the other mount's inode is decided by the server (its LOCK or
+ * LOCKT is answered NFS4ERR_DENIED).
  *
  * Prints one "RESULT lock_<case> pass|fail <detail>" line per case (the
  * harness's console protocol, see init.sh) and exits 0 when every case
@@ -40,6 +46,7 @@
 #define WAIT_DEADLINE_S		45
 
 static const char *path;
+static const char *path2;
 static int failures;
 
 static void
@@ -92,15 +99,21 @@ send_byte(int fd, unsigned char c)
 }
 
 static int
-open_file(void)
+open_path(const char *p)
 {
-	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	int fd = open(p, O_RDWR | O_CREAT, 0644);
 
 	if (fd < 0) {
-		printf("locktest: open %s: %s\n", path, strerror(errno));
+		printf("locktest: open %s: %s\n", p, strerror(errno));
 		exit(2);
 	}
 	return fd;
+}
+
+static int
+open_file(void)
+{
+	return open_path(path);
 }
 
 /*
@@ -138,6 +151,31 @@ reap(pid_t pid)
 
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
+}
+
+/* Child on the second mount: the server decides these. */
+static void
+child_server_conflict(int fd, int up, int down)
+{
+	struct flock fl;
+
+	close(fd);
+	fd = open_path(path2);
+	send_byte(up, set_lock(fd, F_SETLK, F_WRLCK, 50, 10) == 0 ? 'g' :
+		  (errno == EAGAIN || errno == EACCES) ? 'd' : 'e');
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_start = 0;
+	fl.l_len = 1;
+	if (fcntl(fd, F_GETLK, &fl) < 0)
+		send_byte(up, 'e');
+	else
+		send_byte(up, fl.l_type == F_WRLCK ? 'w' : 'u');
+	send_byte(up, flock(fd, LOCK_EX | LOCK_NB) == 0 ? 'g' :
+		  errno == EWOULDBLOCK ? 'd' : 'e');
+	send_byte(up, 's');
+	send_byte(up, set_lock(fd, F_SETLKW, F_WRLCK, 0, 10) == 0 ? 'g' : 'e');
+	(void)read_byte(down, WAIT_DEADLINE_S * 1000);
 }
 
 /* Child: try a conflicting and a disjoint write lock, report both. */
@@ -207,11 +245,12 @@ main(int argc, char **argv)
 	int fd, to, from, a, b, c;
 	pid_t pid;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: locktest FILE\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: locktest FILE [FILE2]\n");
 		return 2;
 	}
 	path = argv[1];
+	path2 = argc == 3 ? argv[2] : NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fd = open_file();
 
@@ -291,6 +330,43 @@ main(int argc, char **argv)
 	(void)set_lock(fd, F_SETLK, F_UNLCK, 0, 0);
 	close(to);
 	close(from);
+
+	/* 6. Through the second mount the server decides the conflicts. */
+	if (path2) {
+		int d;
+
+		if (set_lock(fd, F_SETLK, F_WRLCK, 0, 100) < 0) {
+			result("server_conflict", 0, "parent F_SETLK: %s",
+			       strerror(errno));
+		} else {
+			pid = spawn(child_server_conflict, &to, &from);
+			a = read_byte(from, WAIT_DEADLINE_S * 1000);
+			b = read_byte(from, WAIT_DEADLINE_S * 1000);
+			c = read_byte(from, WAIT_DEADLINE_S * 1000);
+			d = read_byte(from, WAIT_DEADLINE_S * 1000);
+			result("server_conflict", a == 'd',
+			       "overlapping F_SETLK via mount 2: %c", a);
+			result("server_getlk", b == 'w',
+			       "F_GETLK via mount 2 sees the lock: %c", b);
+			result("server_flock", c == 'd',
+			       "flock via mount 2 while held: %c", c);
+			a = read_byte(from, BLOCK_PROBE_MS);
+			if (set_lock(fd, F_SETLK, F_UNLCK, 0, 0) < 0)
+				result("fcntl_unlock", 0, "F_UNLCK: %s",
+				       strerror(errno));
+			b = (d == 's' && a == -1) ?
+			    read_byte(from, WAIT_DEADLINE_S * 1000) : -1;
+			send_byte(to, 'x');
+			reap(pid);
+			result("server_blocks", d == 's' && a == -1,
+			       "F_SETLKW via mount 2 waited while held: %s",
+			       a == -1 ? "yes" : "no");
+			result("server_wakeup", b == 'g',
+			       "granted via mount 2 after unlock: %c", b);
+			close(to);
+			close(from);
+		}
+	}
 
 	close(fd);
 	return failures ? 1 : 0;
