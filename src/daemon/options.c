@@ -58,6 +58,23 @@ static const struct conf_key daemon_keys[] = {
 	  "fore channel slots granted per session" },
 	{ "nfs4", "max_ops", CONF_U32, OFF(nfs4.max_ops), 8, 128,
 	  "operations per COMPOUND granted per session" },
+	{ "nfs4", "max_request", CONF_SIZE32, OFF(nfs4.max_req_size),
+	  4096, 64U << 20, "largest COMPOUND request a session accepts" },
+	{ "nfs4", "max_response", CONF_SIZE32, OFF(nfs4.max_resp_size),
+	  4096, 64U << 20, "largest COMPOUND reply a session sends" },
+	{ "nfs4", "max_response_cached", CONF_SIZE32,
+	  OFF(nfs4.max_resp_cached), 512, 1U << 20,
+	  "largest reply kept in a slot's reply cache" },
+	{ "nfs4", "max_cb_slots", CONF_U32, OFF(nfs4.max_cb_slots), 1, 64,
+	  "back-channel slots per session" },
+	{ "nfs4", "cb_timeout_ms", CONF_U32, OFF(nfs4.cb_timeout_ms),
+	  100, 600000, "how long a callback may go unanswered (ms)" },
+	{ "nfs4", "max_clients", CONF_U32, OFF(nfs4.max_clients),
+	  1, 10000000, "client records before EXCHANGE_ID answers DELAY" },
+	{ "nfs4", "max_sessions", CONF_U32, OFF(nfs4.max_sessions),
+	  1, 1024, "sessions per client" },
+	{ "nfs4", "server_owner", CONF_STRING, OFF(nfs4.server_owner), 0, 0,
+	  "EXCHANGE_ID server owner and scope (default: the host name)" },
 };
 
 void
