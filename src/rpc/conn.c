@@ -32,7 +32,7 @@
 /* Reads per readiness event: level-triggered epoll brings us back, and
  * other connections get a turn in between. */
 #define RPC_READS_PER_EVENT	4
-/* iovecs per writev(). */
+/* iovecs per sendmsg(): up to 3 per message (data, referenced bytes, pad). */
 #define RPC_WRITE_IOV		64
 
 static void conn_wake(struct evloop *loop, struct evloop_work *w);
@@ -158,7 +158,7 @@ rpc_conn_put(struct rpc_conn *conn)
 		return;
 	VERIFY(atomic_load(&conn->closed));
 	ASSERT(!conn->pending && !conn->hooks && conn->fd < 0);
-	/* Emptied at close; a worker runs any release (we may be the loop). */
+	/* Emptied at close (references were released through the workers). */
 	VERIFY(!conn->q_head && !conn->out_head);
 	rpc_record_reader_free(&conn->rr);
 	free(conn->stash);
