@@ -13,15 +13,11 @@ PROTO_TESTS_ON = \
 	tests/protocol/test_proto_exchange_id \
 	tests/protocol/test_proto_session \
 	tests/protocol/test_proto_backchannel \
-	tests/protocol/test_proto_lease
-# test_proto_malformed: the server crashes (SIGSEGV) when a connection closes
-# with calls read but not yet dispatched: rpc_call_discard() -> call_free()
-# runs xdr_destroy() on an args XDR that was never created
-# (src/rpc/call.c).  Enable it once that is fixed.
+	tests/protocol/test_proto_lease \
+	tests/protocol/test_proto_malformed
 # test_proto_recall: needs OPEN, WRITE, LAYOUTGET, LAYOUTRETURN, SETATTR and
 # CB_LAYOUTRECALL from the server (NFS4ERR_NOTSUPP today).
 PROTO_TESTS_PENDING = \
-	tests/protocol/test_proto_malformed \
 	tests/protocol/test_proto_recall
 PROTO_TESTS = $(PROTO_TESTS_ON) $(PROTO_TESTS_PENDING)
 
