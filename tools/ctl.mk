@@ -1,1 +1,3 @@
-# tools/ctl.mk
+# tools/ctl.mk: pmemnfsctl, the administration client.
+sbin_PROGRAMS += tools/ctl/pmemnfsctl
+tools_ctl_pmemnfsctl_SOURCES = tools/ctl/pmemnfsctl.c

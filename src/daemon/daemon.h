@@ -29,6 +29,7 @@ struct daemon_config {
 	uint64_t	volume_size;	/* used when the volume must be created */
 	char		*exports;	/* NULL: export "/" read-write to loopback */
 	char		*pid_file;
+	char		*control_socket;	/* "" disables; default VOLUME.ctl */
 	enum log_level	log_level;
 	bool		use_syslog;
 	struct rpc_server_config rpc;
@@ -70,5 +71,15 @@ int daemon_storage_check_exports(const struct daemon_config *cfg,
 				 char err[CONF_ERR_MAX]) MUST_CHECK;
 /* SIGHUP: re-read the exports file; on error the old exports stay. */
 int daemon_storage_reload_exports(struct daemon_storage *st) MUST_CHECK;
+
+/*
+ * The administration socket pmemnfsctl talks to (control.c): a unix socket
+ * at path, mode 0600, served by its own thread until daemon_control_stop().
+ */
+struct daemon_control;
+int daemon_control_start(const char *path, struct fs *fs,
+			 struct nfs4_server *nfs4,
+			 struct daemon_control **out) MUST_CHECK;
+void daemon_control_stop(struct daemon_control *c);
 
 #endif

@@ -1,6 +1,7 @@
 # src/daemon: pmemnfsd, the server process.
 sbin_PROGRAMS += src/daemon/pmemnfsd
 src_daemon_pmemnfsd_SOURCES = \
+	src/daemon/control.c \
 	src/daemon/daemon.h \
 	src/daemon/options.c \
 	src/daemon/pmemnfsd.c \

@@ -27,6 +27,8 @@ static const struct conf_key daemon_keys[] = {
 	  "exports file (default: '/' read-write for 127.0.0.1 and ::1)" },
 	{ "server", "pid_file", CONF_STRING, OFF(pid_file), 0, 0,
 	  "write the daemon's pid here" },
+	{ "server", "control_socket", CONF_STRING, OFF(control_socket), 0, 0,
+	  "administration socket for pmemnfsctl (default VOLUME.ctl; empty: none)" },
 	{ "server", "log_level", CONF_LOGLEVEL, OFF(log_level), 0, 0,
 	  "error, warn, notice, info or debug" },
 	{ "server", "syslog", CONF_BOOL, OFF(use_syslog), 0, 0,
@@ -124,6 +126,16 @@ daemon_config_finish(struct daemon_config *cfg, const char *where,
 	if (!cfg->volume || !cfg->volume[0]) {
 		snprintf(err, CONF_ERR_MAX, "%s: server.volume is empty", where);
 		return -EINVAL;
+	}
+	if (!cfg->control_socket) {
+		size_t n = strlen(cfg->volume) + sizeof(".ctl");
+
+		cfg->control_socket = malloc(n);
+		if (!cfg->control_socket) {
+			snprintf(err, CONF_ERR_MAX, "out of memory");
+			return -ENOMEM;
+		}
+		snprintf(cfg->control_socket, n, "%s.ctl", cfg->volume);
 	}
 	return 0;
 }

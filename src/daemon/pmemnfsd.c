@@ -31,6 +31,7 @@ struct daemon {
 	struct rpc_server	*rpc;
 	struct nfs4_server	*nfs4;
 	struct daemon_storage	*storage;
+	struct daemon_control	*control;
 	int			pid_fd;
 	pthread_t		sig_thread;
 	sigset_t		sigs;
@@ -312,6 +313,23 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &d.sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/*
+	 * Detach before any thread exists (the engine, the lease reaper and
+	 * the workers start below): fork() keeps only the calling thread.
+	 * The parent waits on the readiness pipe, and stderr stays open until
+	 * daemon_ready(), so start-up errors still reach the terminal and the
+	 * exit status.
+	 */
+	if (!foreground) {
+		rc = daemonize(&ready_fd);
+		if (rc) {
+			log_error("cannot detach: %s", strerror(-rc));
+			goto out_config;
+		}
+	}
+	if (d.cfg.use_syslog || !foreground)
+		log_init("pmemnfsd", d.cfg.log_level, true);
+
 	rc = daemon_storage_open(&d.cfg, &d.storage);
 	if (rc) {
 		log_error("%s: cannot open volume: %s", d.cfg.volume, strerror(-rc));
@@ -336,21 +354,16 @@ main(int argc, char **argv)
 			  d.cfg.port, strerror(-rc));
 		goto out_nfs4;
 	}
-	if (!foreground) {
-		rc = daemonize(&ready_fd);
-		if (rc) {
-			log_error("cannot detach: %s", strerror(-rc));
-			goto out_nfs4;
-		}
-		log_init("pmemnfsd", d.cfg.log_level, true);
-	} else if (d.cfg.use_syslog) {
-		log_init("pmemnfsd", d.cfg.log_level, true);
-	}
 	if (pid_file_open(&d) != 0)
 		goto out_nfs4;
+	if (d.cfg.control_socket[0] &&
+	    daemon_control_start(d.cfg.control_socket,
+				 daemon_storage_fs(d.storage), d.nfs4,
+				 &d.control) != 0)
+		goto out_pid;
 	if (pthread_create(&d.sig_thread, NULL, signal_thread, &d) != 0) {
 		log_error("cannot start the signal thread");
-		goto out_pid;
+		goto out_control;
 	}
 	/* Tests and scripts read this line to learn the port. */
 	fprintf(stderr, "pmemnfsd: listening on %s:%u\n", d.cfg.listen,
@@ -369,6 +382,8 @@ main(int argc, char **argv)
 	/* If the loop ended on its own, wake the signal thread to finish. */
 	pthread_kill(d.sig_thread, SIGTERM);
 	pthread_join(d.sig_thread, NULL);
+out_control:
+	daemon_control_stop(d.control);
 out_pid:
 	pid_file_close(&d);
 out_nfs4:

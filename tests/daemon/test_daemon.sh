@@ -115,6 +115,26 @@ if start "$tmp/log1" -v "$tmp/vol" -P "$tmp/pid" -o "server.exports=$tmp/exports
 	expect "pid file written" [ "$(cat "$tmp/pid" 2>/dev/null)" = "$pid" ]
 	expect "RPC NULL answered SUCCESS" [ "$(rpc_null "$port")" = 0 ]
 
+	# pmemnfsctl reaches the control socket next to the volume.
+	ctl="$top_builddir/tools/ctl/pmemnfsctl"
+	out=$("$ctl" -v "$tmp/vol" status 2>&1)
+	expect "pmemnfsctl status names the volume" \
+		[ -n "$(echo "$out" | grep "^volume $tmp/vol$")" ]
+	expect "control socket is private (0600)" \
+		[ "$(stat -c %a "$tmp/vol.ctl")" = 600 ]
+	out=$("$ctl" -v "$tmp/vol" fs 2>&1)
+	expect "pmemnfsctl fs reports blocks" [ -n "$(echo "$out" | grep '^blocks_total [1-9]')" ]
+	out=$("$ctl" -v "$tmp/vol" refs 2>&1)
+	expect "pmemnfsctl refs reports counters" [ -n "$(echo "$out" | grep '^refs 0$')" ]
+	"$ctl" -v "$tmp/vol" checkpoint >/dev/null 2>&1
+	expect "pmemnfsctl checkpoint succeeds" [ $? = 0 ]
+	out=$("$ctl" -v "$tmp/vol" frobnicate 2>&1); rc=$?
+	expect "pmemnfsctl unknown command fails clearly" \
+		[ $rc = 1 -a -n "$(echo "$out" | grep "unknown command 'frobnicate'")" ]
+	out=$("$ctl" -v "$tmp/nosuch" status 2>&1); rc=$?
+	expect "pmemnfsctl without a server says so" \
+		[ $rc = 1 -a -n "$(echo "$out" | grep 'is pmemnfsd running')" ]
+
 	# A second instance with the same pid file must refuse to start.
 	"$bin" -f -l 127.0.0.1 -p 0 -v "$tmp/vol2" -P "$tmp/pid" 2>"$tmp/log2" &
 	p2=$!; pids+=("$p2")
@@ -136,6 +156,7 @@ if start "$tmp/log1" -v "$tmp/vol" -P "$tmp/pid" -o "server.exports=$tmp/exports
 	stop "$pid"; rc=$?
 	expect "SIGTERM exits 0" [ $rc = 0 ]
 	expect "pid file removed" [ ! -e "$tmp/pid" ]
+	expect "control socket removed" [ ! -e "$tmp/vol.ctl" ]
 else
 	bad "first start listens"; cat "$tmp/log1"
 fi
@@ -147,6 +168,23 @@ if start "$tmp/log3" -v "$tmp/vol"; then
 	stop "$pid"; expect "second SIGTERM exits 0" [ $? = 0 ]
 else
 	bad "restart on the existing volume"; cat "$tmp/log3"
+fi
+
+# --- background mode: the parent returns once the child serves -----------
+"$bin" -l 127.0.0.1 -p 0 -v "$tmp/vol" -P "$tmp/bgpid" 2>"$tmp/log5"; rc=$?
+expect "background start returns 0" [ $rc = 0 ]
+bgpid=$(cat "$tmp/bgpid" 2>/dev/null)
+if [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null; then
+	ok "background daemon is running with its pid in the pid file"
+	pids+=("$bgpid")
+	bgport=$(sed -n 's/^pmemnfsd: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$tmp/log5")
+	expect "background daemon answers RPC NULL" [ "$(rpc_null "$bgport")" = 0 ]
+	kill -TERM "$bgpid"
+	for _ in $(seq 1 200); do kill -0 "$bgpid" 2>/dev/null || break; sleep 0.1; done
+	expect "background daemon stops on SIGTERM" eval '! kill -0 "$bgpid" 2>/dev/null'
+	expect "and removes its pid file" [ ! -e "$tmp/bgpid" ]
+else
+	bad "background daemon is running with its pid in the pid file"; cat "$tmp/log5"
 fi
 
 # A file that is not a volume is never formatted over.
