@@ -657,6 +657,48 @@ test_shutdown(void)
 	CHECK_EQ(fs_unmount(fs), 0);
 }
 
+/* Fill the volume: ENOSPC is clean (no block leaked, fs_check happy). */
+static void
+test_enospc(void)
+{
+	struct fs_check_result res;
+	struct fs_statfs st0, st;
+	struct fs *fs;
+	struct fs_inode *root, *f;
+	uint8_t *buf = malloc(256 * BS);
+	uint64_t off = 0;
+	size_t n;
+	int rc;
+
+	REQUIRE(buf);
+	memset(buf, 1, 256 * BS);
+	tf_mkfs(16ull << 20, 0);
+	fs = tf_mount();
+	root = tf_root(fs);
+	f = tf_create(fs, root, "fill", FS_TYPE_REG);
+	CHECK_EQ(fs_statfs(fs, &st0), 0);
+	while ((rc = fs_write(fs, f, off, 256 * BS, buf, FS_FILE_SYNC, &n)) == 0)
+		off += 256 * BS;
+	CHECK_EQ(rc, -ENOSPC);
+	CHECK(!fs_is_shutdown(fs));
+	CHECK_EQ(fs_statfs(fs, &st), 0);
+	/* The failed write gave back what it had taken. */
+	CHECK_EQ(st0.blocks_free - st.blocks_free, off / BS);
+	CHECK_EQ(tf_size(fs, f), off);
+	CHECK_EQ(fs_check(fs, &(struct fs_check_opts){ 0 }, &res), 0);
+	CHECK_EQ(res.problems, 0);
+	/* Space comes back with a truncate. */
+	CHECK_EQ(fs_setattr(fs, f, &(struct fs_setattr){
+		.mask = FS_SET_SIZE, .size = 0 }, NULL), 0);
+	CHECK_EQ(fs_statfs(fs, &st), 0);
+	CHECK_EQ(st.blocks_free, st0.blocks_free);
+	CHECK_EQ(fs_write(fs, f, 0, 256 * BS, buf, FS_FILE_SYNC, &n), 0);
+	fs_iput(fs, f);
+	fs_iput(fs, root);
+	CHECK_EQ(fs_unmount(fs), 0);
+	free(buf);
+}
+
 static uint64_t check_msgs;
 
 static void
@@ -747,6 +789,7 @@ main(void)
 	TEST_RUN(test_log_full);
 	TEST_RUN(test_shutdown);
 	TEST_RUN(test_check);
+	TEST_RUN(test_enospc);
 	tf_cleanup();
 	TEST_EXIT();
 }
