@@ -44,6 +44,7 @@ enum ck_fix_kind {
 	FIX_NLINK,
 	FIX_IFREE,
 	FIX_DROP,	/* unmap [fblk, +len) of ino without freeing */
+	FIX_ADOPT,	/* a directory with no name: into lost+found */
 };
 
 struct ck_fix {
@@ -412,9 +413,11 @@ check_inode(struct ck *c, struct ck_ino *ci, bool repair)
 		problem(c, "inode %llu (type %u, %u links) is not reachable "
 			"from the root", (unsigned long long)ip->ino, ip->type,
 			ip->nlink);
-		if (repair && ip->type != FS_TYPE_DIR && ci->names == 0)
-			add_fix(c, &(struct ck_fix){ .kind = FIX_LOST_FOUND,
-						     .ino = ip->ino });
+		if (repair && ci->names == 0)
+			add_fix(c, &(struct ck_fix){
+				.kind = ip->type == FS_TYPE_DIR ? FIX_ADOPT :
+					FIX_LOST_FOUND,
+				.ino = ip->ino });
 		return;
 	}
 	if (ip->type == FS_TYPE_DIR)
@@ -492,21 +495,23 @@ check_pass(struct ck *c, bool repair)
 /* Append one repair record (with the usual retry on a full log). */
 static int
 fix_log(struct fs *fs, uint16_t type, const void *rec, uint32_t len,
-	uint64_t lock_ino)
+	uint64_t lock_ino, uint64_t lock_ino2)
 {
 	int rc;
 
 	for (;;) {
-		struct fs_inode *ip = NULL;
+		struct fs_inode *ips[2] = { NULL, NULL };
 
 		rc = fs_tx_begin(fs);
 		if (rc)
 			return rc;
-		if (lock_ino && (ip = fs_itable_find(fs, lock_ino)))
-			fs_ilock(ip, FS_ILOCK_EXCL);
+		if (lock_ino)
+			ips[0] = fs_itable_find(fs, lock_ino);
+		if (lock_ino2)
+			ips[1] = fs_itable_find(fs, lock_ino2);
+		fs_ilock_many(ips, 2, FS_ILOCK_EXCL);
 		rc = fs_log_apply(fs, type, rec, len);
-		if (ip)
-			fs_iunlock(ip, FS_ILOCK_EXCL);
+		fs_iunlock_many(ips, 2, FS_ILOCK_EXCL);
 		fs_tx_end(fs);
 		if (rc != FS_ELOGFULL)
 			return rc;
@@ -534,14 +539,14 @@ do_fix(struct fs *fs, const struct ck_fix *f)
 		r->namelen = (uint16_t)nl;
 		memcpy(r->name, f->name, nl);
 		rc = fix_log(fs, FS_REC_DIRENT_DEL, r,
-			     (uint32_t)(sizeof(*r) + nl), f->dir);
+			     (uint32_t)(sizeof(*r) + nl), f->dir, 0);
 		free(r);
 		return rc;
 	}
 	case FIX_NLINK: {
 		struct fs_rec_setnlink r = { .ino = f->ino, .nlink = f->nlink };
 
-		return fix_log(fs, FS_REC_SETNLINK, &r, sizeof(r), f->ino);
+		return fix_log(fs, FS_REC_SETNLINK, &r, sizeof(r), f->ino, 0);
 	}
 	case FIX_DROP: {
 		uint32_t len = sizeof(struct fs_rec_map) +
@@ -555,15 +560,16 @@ do_fix(struct fs *fs, const struct ck_fix *f)
 		r->ops[0].kind = FS_MAPOP_DROP;
 		r->ops[0].fblk = f->fblk;
 		r->ops[0].len = f->len;
-		rc = fix_log(fs, FS_REC_MAP, r, len, f->ino);
+		rc = fix_log(fs, FS_REC_MAP, r, len, f->ino, 0);
 		free(r);
 		return rc;
 	}
 	case FIX_IFREE: {
 		struct fs_rec_ifree r = { .ino = f->ino };
 
-		return fix_log(fs, FS_REC_IFREE, &r, sizeof(r), 0);
+		return fix_log(fs, FS_REC_IFREE, &r, sizeof(r), 0, 0);
 	}
+	case FIX_ADOPT:
 	case FIX_LOST_FOUND:
 		rc = fs_iget(fs, fs_root_ino(fs), 0, &root);
 		if (rc)
@@ -583,7 +589,26 @@ do_fix(struct fs *fs, const struct ck_fix *f)
 		 * works and adds one; the next pass corrects the count.
 		 */
 		snprintf(name, sizeof(name), "#%llu", (unsigned long long)f->ino);
-		rc = fs_link(fs, ip, lf, name);
+		if (f->kind == FIX_LOST_FOUND) {
+			rc = fs_link(fs, ip, lf, name);
+		} else {
+			/* A directory cannot get a hard link: adopt it. */
+			size_t nl = strlen(name);
+			struct fs_rec_link *r = calloc(1, sizeof(*r) + nl);
+
+			if (!r) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			r->dir = lf->ino;
+			r->ino = ip->ino;
+			r->namelen = (uint16_t)nl;
+			memcpy(r->name, name, nl);
+			rc = fix_log(fs, FS_REC_DIR_ADOPT, r,
+				     (uint32_t)(sizeof(*r) + nl), lf->ino,
+				     ip->ino);
+			free(r);
+		}
 out:
 		if (lf)
 			fs_iput(fs, lf);

@@ -117,6 +117,7 @@ enum fs_rec_type {
 	FS_REC_SRV_DEL = 11,
 	FS_REC_SETNLINK = 12,	/* fsck repair */
 	FS_REC_DIRENT_DEL = 13,	/* fsck repair: an entry naming no inode */
+	FS_REC_DIR_ADOPT = 14,	/* fsck repair: name a nameless directory */
 };
 
 struct fs_rec_time {

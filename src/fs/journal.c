@@ -529,6 +529,29 @@ apply_dirent_del(struct fs *fs, const struct fs_rec_link *r, uint32_t len)
 /*
  * See fs_impl.h.
  */
+/* fsck: give a directory that has no name one in dir (lost+found). */
+static int
+apply_dir_adopt(struct fs *fs, const struct fs_rec_link *r, uint32_t len)
+{
+	struct fs_inode *dir, *ip;
+	int rc;
+
+	if (len < sizeof(*r) || len != sizeof(*r) + r->namelen)
+		return -EUCLEAN;
+	if ((rc = rec_dir(fs, r->dir, &dir)) || (rc = rec_dir(fs, r->ino, &ip)))
+		return rc;
+	if (ip == dir || ip->ino == fs->root_ino)
+		return -EUCLEAN;
+	rc = fs_dir_add(dir->dir, r->name, r->namelen, ip->ino, FS_TYPE_DIR, 0);
+	if (rc)
+		return rc == -EEXIST ? -EUCLEAN : rc;
+	ip->parent = dir->ino;
+	dir->nlink++;
+	dir->change++;
+	ip->change++;
+	return 0;
+}
+
 int
 fs_apply(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 {
@@ -557,6 +580,8 @@ fs_apply(struct fs *fs, uint16_t type, const void *rec, uint32_t len)
 		return apply_setnlink(fs, rec, len);
 	case FS_REC_DIRENT_DEL:
 		return apply_dirent_del(fs, rec, len);
+	case FS_REC_DIR_ADOPT:
+		return apply_dir_adopt(fs, rec, len);
 	default:
 		return -EUCLEAN;
 	}

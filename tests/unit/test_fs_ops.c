@@ -767,6 +767,41 @@ test_check(void)
 			fs_iput(fs, g);
 	}
 	fs_iput(fs, ip);
+
+	/* A directory (with a file in it) that lost its name is adopted by
+	 * lost+found, and its file becomes reachable with it. */
+	{
+		struct fs_inode *e = tf_create(fs, root, "e", FS_TYPE_DIR);
+		struct fs_inode *g = tf_create(fs, e, "g", FS_TYPE_REG);
+		struct fs_inode *lf, *x;
+
+		CHECK_EQ(fs_dir_remove(root->dir, "e", 1), 0);
+		root->nlink--;
+		CHECK_EQ(fs_check(fs, &o, &res), 0);
+		CHECK_EQ(res.problems, 2);	/* e and g unreachable */
+		o.repair = true;
+		CHECK_EQ(fs_check(fs, &o, &res), 0);
+		o.repair = false;
+		CHECK_EQ(fs_check(fs, &o, &res), 0);
+		CHECK_EQ(res.problems, 0);
+		lf = tf_lookup(fs, root, "lost+found");
+		REQUIRE(lf);
+		snprintf(buf, sizeof(buf), "#%llu", (unsigned long long)e->ino);
+		x = tf_lookup(fs, lf, buf);
+		CHECK(x == e);
+		if (x) {
+			struct fs_inode *y = tf_lookup(fs, x, "..");
+
+			CHECK(y == lf);
+			if (y)
+				fs_iput(fs, y);
+			fs_iput(fs, x);
+		}
+		fs_iput(fs, lf);
+		fs_iput(fs, g);
+		fs_iput(fs, e);
+	}
+
 	fs_iput(fs, f);
 	fs_iput(fs, d);
 	fs_iput(fs, root);
