@@ -13,11 +13,30 @@
 #include "common.h"
 #include "extmap.h"
 
+/*
+ * A chunk's array grows by doubling from EXTMAP_CHUNK_MIN up to
+ * FS_EXTMAP_CHUNK: most files have one or two extents, and a full 8 KiB
+ * chunk for each of a million small files would be 8 GiB.
+ */
+#define EXTMAP_CHUNK_MIN	2
+
 struct fs_extmap_chunk {
 	uint32_t	n;
-	uint32_t	pad;
-	struct fs_ext	e[FS_EXTMAP_CHUNK];
+	uint32_t	cap;
+	struct fs_ext	e[];
 };
+
+static struct fs_extmap_chunk *
+chunk_alloc(uint32_t cap)
+{
+	struct fs_extmap_chunk *c = malloc(sizeof(*c) + cap * sizeof(c->e[0]));
+
+	if (c) {
+		c->n = 0;
+		c->cap = cap;
+	}
+	return c;
+}
 
 static inline uint64_t
 ext_end(const struct fs_ext *e)
@@ -192,10 +211,9 @@ ext_insert_at(struct fs_extmap *m, uint32_t ci, uint32_t ei,
 	int rc;
 
 	if (m->nchunks == 0) {
-		c = malloc(sizeof(*c));
+		c = chunk_alloc(EXTMAP_CHUNK_MIN);
 		if (!c)
 			return -ENOMEM;
-		c->n = 0;
 		rc = chunk_insert(m, 0, c);
 		if (rc) {
 			free(c);
@@ -209,8 +227,18 @@ ext_insert_at(struct fs_extmap *m, uint32_t ci, uint32_t ei,
 		ei = m->chunks[ci]->n;
 	}
 	c = m->chunks[ci];
+	if (c->n == c->cap && c->cap < FS_EXTMAP_CHUNK) {
+		uint32_t ncap = MIN(c->cap * 2, FS_EXTMAP_CHUNK);
+		struct fs_extmap_chunk *g = realloc(c, sizeof(*c) +
+						    ncap * sizeof(c->e[0]));
+
+		if (!g)
+			return -ENOMEM;
+		g->cap = ncap;
+		m->chunks[ci] = c = g;
+	}
 	if (c->n == FS_EXTMAP_CHUNK) {
-		struct fs_extmap_chunk *nc = malloc(sizeof(*nc));
+		struct fs_extmap_chunk *nc = chunk_alloc(FS_EXTMAP_CHUNK);
 		uint32_t half = FS_EXTMAP_CHUNK / 2;
 
 		if (!nc)
@@ -555,7 +583,7 @@ fs_extmap_check(const struct fs_extmap *m)
 	for (uint32_t ci = 0; ci < m->nchunks; ci++) {
 		const struct fs_extmap_chunk *c = m->chunks[ci];
 
-		if (c->n == 0 || c->n > FS_EXTMAP_CHUNK)
+		if (c->n == 0 || c->n > c->cap || c->cap > FS_EXTMAP_CHUNK)
 			return -EUCLEAN;
 		for (uint32_t i = 0; i < c->n; i++) {
 			const struct fs_ext *e = &c->e[i];
