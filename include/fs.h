@@ -111,6 +111,15 @@ struct fs_create_args {
 	uint32_t	rdev_minor;
 	const char	*target;	/* FS_TYPE_LNK: the link text */
 	bool		exclusive;	/* -EEXIST if the name exists */
+	/*
+	 * Set atime and mtime to these instead of the creation time, in the
+	 * same record: where an EXCLUSIVE4_1 create keeps its verifier
+	 * (RFC 8881 section 18.16.3 allows any stable storage; Linux knfsd
+	 * uses these two times too).
+	 */
+	bool		set_times;
+	struct fs_time	atime;
+	struct fs_time	mtime;
 };
 
 /* How durable fs_write() makes the data before it returns. */

@@ -131,6 +131,8 @@ struct fs_rec_create {
 	uint64_t		ino;
 	uint64_t		gen;
 	struct fs_rec_time	time;
+	struct fs_rec_time	atime;	/* the new inode's atime and mtime */
+	struct fs_rec_time	mtime;
 	uint32_t		type;
 	uint32_t		mode;
 	uint32_t		uid;
@@ -238,7 +240,7 @@ struct fs_rec_setnlink {
 
 /* The sizes docs/format-records.md gives; a change here is a format change. */
 _Static_assert(sizeof(struct fs_rec_time) == 16, "record time");
-_Static_assert(sizeof(struct fs_rec_create) == 72, "CREATE record");
+_Static_assert(sizeof(struct fs_rec_create) == 104, "CREATE record");
 _Static_assert(sizeof(struct fs_rec_link) == 40, "LINK record");
 _Static_assert(sizeof(struct fs_rec_rename) == 56, "RENAME record");
 _Static_assert(sizeof(struct fs_rec_setattr) == 96, "SETATTR record");

@@ -152,7 +152,9 @@ apply_create(struct fs *fs, const struct fs_rec_create *r, uint32_t len)
 	ip->gid = r->gid;
 	ip->rdev_major = r->rdev_major;
 	ip->rdev_minor = r->rdev_minor;
-	ip->atime = ip->mtime = ip->ctime = ip->btime = t;
+	ip->ctime = ip->btime = t;
+	fs_time_from_rec(&ip->atime, &r->atime);
+	fs_time_from_rec(&ip->mtime, &r->mtime);
 	ip->change = 1;
 	if (r->type == FS_TYPE_DIR) {
 		ip->nlink = 2;

@@ -288,6 +288,8 @@ fs_create(struct fs *fs, struct fs_inode *dir, const char *name,
 			r->ino = atomic_fetch_add(&fs->next_ino, 1);
 			fs_time_now(&now);
 			fs_time_to_rec(&r->time, &now);
+			fs_time_to_rec(&r->atime, a->set_times ? &a->atime : &now);
+			fs_time_to_rec(&r->mtime, a->set_times ? &a->mtime : &now);
 			rc = fs_log_apply(fs, FS_REC_CREATE, r, (uint32_t)rlen);
 			if (!rc) {
 				*out = iget_known(fs, r->ino);

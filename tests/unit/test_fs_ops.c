@@ -101,6 +101,25 @@ test_namespace(void)
 		CHECK_EQ(a.rdev_major, 4);
 		CHECK_EQ(a.rdev_minor, 7);
 		fs_iput(fs, ip);
+		/* An EXCLUSIVE4_1-style create keeps its verifier in the
+		 * times, in one record. */
+		{
+			struct fs_create_args xa = { .type = FS_TYPE_REG,
+				.mode = 0600, .exclusive = true,
+				.set_times = true,
+				.atime = { .sec = 0x12345678, .nsec = 9 },
+				.mtime = { .sec = 0x0abcdef0, .nsec = 7 } };
+
+			CHECK_EQ(fs_create(fs, root, "excl", &xa, &ip), 0);
+			CHECK_EQ(fs_getattr(fs, ip, &a), 0);
+			CHECK_EQ(a.atime.sec, 0x12345678);
+			CHECK_EQ(a.atime.nsec, 9);
+			CHECK_EQ(a.mtime.sec, 0x0abcdef0);
+			CHECK_EQ(a.mtime.nsec, 7);
+			CHECK(a.ctime.sec > 0x12345678);
+			fs_iput(fs, ip);
+			CHECK_EQ(fs_unlink(fs, root, "excl"), 0);
+		}
 		/* Non-exclusive create of an existing name returns it. */
 		ca.exclusive = false;
 		CHECK_EQ(fs_create(fs, root, "tty", &ca, &ip), 0);
