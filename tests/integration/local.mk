@@ -9,7 +9,9 @@
 QEMU_TESTS = \
 	tests/integration/test_qemu_smoke.sh \
 	tests/integration/test_qemu_files.sh \
-	tests/integration/test_qemu_locks.sh
+	tests/integration/test_qemu_crash.sh \
+	tests/integration/test_qemu_locks.sh \
+	tests/integration/test_qemu_pnfs.sh
 
 dist_check_SCRIPTS += $(QEMU_TESTS) \
 	tests/integration/guest-build.sh \
@@ -20,8 +22,11 @@ EXTRA_DIST += \
 	tests/integration/guest/locktest.c \
 	tests/integration/guest/wl_smoke.sh \
 	tests/integration/guest/wl_files.sh \
-	tests/integration/guest/wl_locks.sh
+	tests/integration/guest/wl_crash.sh \
+	tests/integration/guest/wl_locks.sh \
+	tests/integration/guest/wl_pnfs.sh
 TESTS += $(QEMU_TESTS)
+CLEANFILES += tests/integration/pnfs-report.txt
 
 # Reads files back through the server for the content checks, and probes
 # whether the file service answers.

@@ -7,7 +7,7 @@
 # past the end, and a large file (PMEMNFS_QEMU_BIG_MB, default 300 MiB).
 # Then the server is restarted cleanly and every file is read back through
 # it by another client (nfs_fetch) and compared with the guest's md5.
-. "$top_srcdir/tests/integration/qemu-lib.sh"
+. "${top_srcdir:?run from make check or set top_srcdir}/tests/integration/qemu-lib.sh" || exit 99
 
 big=${PMEMNFS_QEMU_BIG_MB:-300}
 qi_need_tools

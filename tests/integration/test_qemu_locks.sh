@@ -7,7 +7,7 @@
 # F_GETLK, flock and a blocked F_SETLKW granted after the unlock.  The
 # capture of the guest's traffic must show LOCK answered NFS4_OK and a
 # conflicting LOCK or LOCKT answered NFS4ERR_DENIED.
-. "$top_srcdir/tests/integration/qemu-lib.sh"
+. "${top_srcdir:?run from make check or set top_srcdir}/tests/integration/qemu-lib.sh" || exit 99
 
 qi_need_tools
 if ! qi_server_start -o server.volume_size=64M; then

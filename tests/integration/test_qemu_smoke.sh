@@ -9,7 +9,7 @@
 # service missing (NFS4ERR_NOTSUPP) the mount must fail cleanly; once it
 # answers NFS4_OK the mount, a small write/read and the unmount must pass.
 # The server must survive the client and stop cleanly.
-. "$top_srcdir/tests/integration/qemu-lib.sh"
+. "${top_srcdir:?run from make check or set top_srcdir}/tests/integration/qemu-lib.sh" || exit 99
 
 qi_need_tools
 qi_need_guest
