@@ -283,7 +283,18 @@ check_dirent(void *ctx, const struct fs_dirent *de)
 	struct ck *c = w->c;
 	struct ck_ino *t = find(c, de->ino);
 	uint64_t dino = w->dir->ip->ino;
+	const struct fs_dir *d = w->dir->ip->dir;
 
+	/* The directory's own indexes: found by name, cookie in range. */
+	if (fs_dir_lookup(d, de->name, de->namelen) != de)
+		problem(c, "directory %llu: entry \"%s\" is not found by its "
+			"name (hash index damaged)", (unsigned long long)dino,
+			de->name);
+	if (de->cookie < FS_COOKIE_FIRST || de->cookie >= d->next_cookie)
+		problem(c, "directory %llu: entry \"%s\" has cookie %llu "
+			"outside [%u, %llu)", (unsigned long long)dino, de->name,
+			(unsigned long long)de->cookie, FS_COOKIE_FIRST,
+			(unsigned long long)d->next_cookie);
 	if (!t) {
 		problem(c, "directory %llu: entry \"%s\" names inode %llu, "
 			"which does not exist", (unsigned long long)dino,
