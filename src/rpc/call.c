@@ -24,6 +24,20 @@ priv_of(struct rpc_call *call)
 }
 
 /*
+ * Take len opaque bytes and skip their XDR padding.  Not xdr_opaque():
+ * libtirpc decodes padding into a static scratch buffer, which every
+ * worker would write at once (harmless, but a data race all the same).
+ */
+static bool
+get_opaque(XDR *x, void *dst, uint32_t len)
+{
+	uint32_t pad = (4 - (len & 3)) & 3;
+
+	return XDR_GETBYTES(x, dst, len) &&
+	       (!pad || xdr_setpos(x, xdr_getpos(x) + pad));
+}
+
+/*
  * Decode an AUTH_SYS body (RFC 5531 appendix A) that must fill exactly len
  * bytes.  A machine name over 255 bytes or more than 16 gids is a bad
  * credential, as is a truncated body or trailing garbage.
@@ -38,7 +52,7 @@ decode_auth_sys(const uint8_t *body, uint32_t len, struct rpc_cred *cred)
 	xdrmem_create(&x, (char *)(uintptr_t)body, len, XDR_DECODE);
 	if (!xdr_uint32_t(&x, &stamp) || !xdr_uint32_t(&x, &mlen) ||
 	    mlen > RPC_AUTH_SYS_MAX_MACHINE ||
-	    !xdr_opaque(&x, cred->machine, mlen))
+	    !get_opaque(&x, cred->machine, mlen))
 		goto out;
 	cred->machine[mlen] = '\0';
 	if (!xdr_uint32_t(&x, &cred->uid) || !xdr_uint32_t(&x, &cred->gid) ||
@@ -62,7 +76,7 @@ decode_auth(XDR *x, struct rpc_cred *cred)
 	uint32_t flavor, len, vflavor, vlen;
 
 	if (!xdr_uint32_t(x, &flavor) || !xdr_uint32_t(x, &len) ||
-	    len > MAX_AUTH_BYTES || !xdr_opaque(x, (char *)body, len))
+	    len > MAX_AUTH_BYTES || !get_opaque(x, body, len))
 		return AUTH_BADCRED;
 	if (!xdr_uint32_t(x, &vflavor) || !xdr_uint32_t(x, &vlen) ||
 	    vlen > MAX_AUTH_BYTES ||
