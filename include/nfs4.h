@@ -26,6 +26,22 @@
 #include "state.h"
 
 struct nfs4_server;
+struct fs;
+struct exports_table;
+
+/*
+ * Where the file service finds the exports table (the daemon's storage,
+ * reloaded on SIGHUP).  get() returns the current table with a counted
+ * reference (the table stays valid and unchanged until the matching
+ * put(tok)) and *gen, a number that changes whenever the table is
+ * replaced; it may be called from any worker thread at any time.
+ */
+struct nfs4_exports_src {
+	const struct exports_table *(*get)(void *ctx, void **tok,
+					   uint64_t *gen);
+	void	(*put)(void *ctx, void *tok);
+	void	*ctx;
+};
 
 /* Minor versions served (RFC 8881 §2.7; RFC 7862 for 2). */
 #define NFS4_MINOR_MIN	1u
@@ -54,10 +70,15 @@ void nfs4_config_defaults(struct nfs4_config *cfg);
  * 100003 version 4 (procs NULL and COMPOUND, AUTH_NONE and AUTH_SYS) with
  * srv.  Call before rpc_server_run().  One NFS server per process: the RPC
  * dispatch function finds it through a process-wide pointer, because
- * struct rpc_program carries no context.  Returns 0, -EBUSY if one exists,
- * -EINVAL, -ENOMEM, or rpc_server_register()'s error.
+ * struct rpc_program carries no context.  fs is the mounted engine the
+ * file service serves (borrowed: it must outlive the server), exports
+ * where it finds the exports (copied); both NULL give a server of
+ * sessions only, whose file ops answer NFS4ERR_SERVERFAULT (tests).  Reads or creates the filehandle
+ * key in fs's server records.  Returns 0, -EBUSY if one exists, -EINVAL,
+ * -ENOMEM, the engine's error, or rpc_server_register()'s error.
  */
 int nfs4_server_init(const struct nfs4_config *cfg, struct rpc_server *srv,
+		     struct fs *fs, const struct nfs4_exports_src *exports,
 		     struct nfs4_server **out) MUST_CHECK;
 /*
  * After rpc_server_run() returned: expire all clients and free.  Waits for
@@ -69,9 +90,23 @@ struct state_server *nfs4_server_state(struct nfs4_server *nsrv);
 
 /* --- the compound context (what op handlers see) --------------------------- */
 
+struct exports_entry;
+struct exports_rule;
+
 struct nfs4_fh {
 	uint32_t len;			/* 0: no filehandle */
 	uint8_t	data[NFS4_FHSIZE];
+	/*
+	 * What src/nfs4/fh.c learned from data (valid when checked):
+	 * saves decoding and validating the handle again for every op
+	 * that uses it.  Points into the COMPOUND's exports table.
+	 */
+	bool	checked;
+	bool	pseudo;			/* a pseudo-filesystem directory */
+	uint64_t ino;
+	uint64_t gen;
+	const struct exports_entry *exp;	/* NULL for pseudo */
+	const struct exports_rule *rule;	/* the client's rule, or NULL */
 };
 
 /*
@@ -107,6 +142,13 @@ struct nfs4_compound {
 	struct state_seq	seq;
 	/* Reply size accounting (RFC 8881 §2.10.6.4, §18.46.3). */
 	uint32_t		resp_size;	/* encoded-size bound so far */
+
+	/*
+	 * The file service's view of the exports (src/nfs4/fh.c): a
+	 * counted reference taken on first use, dropped by
+	 * nfs4_compound_run() when the COMPOUND ends.
+	 */
+	struct nfs4_export_set	*exports;
 };
 
 /* Whether this COMPOUND is in a session (it began with a good SEQUENCE). */

@@ -69,6 +69,12 @@ struct fs *daemon_storage_fs(struct daemon_storage *st);
 /* Parse the exports file without applying it (for -n and before start). */
 int daemon_storage_check_exports(const struct daemon_config *cfg,
 				 char err[CONF_ERR_MAX]) MUST_CHECK;
+/*
+ * How the NFS layer reads the exports: a counted reference per reader, so
+ * a reload never frees a table in use.  Valid until daemon_storage_close().
+ */
+void daemon_storage_exports_src(struct daemon_storage *st,
+				struct nfs4_exports_src *out);
 /* SIGHUP: re-read the exports file; on error the old exports stay. */
 int daemon_storage_reload_exports(struct daemon_storage *st) MUST_CHECK;
 

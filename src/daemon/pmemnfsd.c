@@ -206,6 +206,7 @@ int
 main(int argc, char **argv)
 {
 	struct daemon d;
+	struct nfs4_exports_src exsrc;
 	char err[CONF_ERR_MAX];
 	bool foreground = false, check_only = false;
 	const char **overrides;
@@ -340,8 +341,9 @@ main(int argc, char **argv)
 		log_error("cannot create the RPC server: %s", strerror(-rc));
 		goto out_storage;
 	}
-	/* The file service (a later layer) will take daemon_storage_fs(). */
-	rc = nfs4_server_init(&d.cfg.nfs4, d.rpc, &d.nfs4);
+	daemon_storage_exports_src(d.storage, &exsrc);
+	rc = nfs4_server_init(&d.cfg.nfs4, d.rpc, daemon_storage_fs(d.storage),
+			      &exsrc, &d.nfs4);
 	if (rc) {
 		log_error("cannot start the NFSv4 service: %s", strerror(-rc));
 		goto out_rpc;

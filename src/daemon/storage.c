@@ -15,12 +15,52 @@
 #include "fs.h"
 #include "vol.h"
 
+/*
+ * One exports table with its readers' count: the NFS layer holds a
+ * reference while a COMPOUND uses the table, so a reload frees the old
+ * table only after its last reader is done.
+ */
+struct daemon_exports {
+	atomic_uint		ref;
+	uint64_t		gen;
+	struct exports_table	*t;
+};
+
 struct daemon_storage {
 	struct fs		*fs;
 	char			*exports_path;	/* NULL: built-in default */
-	struct mutex		exports_lock;	/* serializes reloads */
-	struct exports_table	*exports;	/* current table */
+	/* Protects exports (the pointer) and exports_gen. */
+	struct mutex		exports_lock;
+	struct daemon_exports	*exports;	/* current table, one reference */
+	uint64_t		exports_gen;
 };
+
+static int
+exports_wrap(struct daemon_storage *st, struct exports_table *t)
+{
+	struct daemon_exports *x = calloc(1, sizeof(*x));
+
+	if (!x) {
+		exports_free(t);
+		return -ENOMEM;
+	}
+	atomic_init(&x->ref, 1);
+	x->t = t;
+	mutex_lock(&st->exports_lock);
+	x->gen = ++st->exports_gen;
+	mutex_unlock(&st->exports_lock);
+	st->exports = x;
+	return 0;
+}
+
+static void
+exports_put(struct daemon_exports *x)
+{
+	if (x && atomic_fetch_sub(&x->ref, 1) == 1) {
+		exports_free(x->t);
+		free(x);
+	}
+}
 
 static int
 load_exports(const char *path, struct exports_table **out,
@@ -93,10 +133,18 @@ daemon_storage_open(const struct daemon_config *cfg,
 			goto out_free;
 		}
 	}
-	rc = load_exports(st->exports_path, &st->exports, err);
-	if (rc) {
-		log_error("%s", err[0] ? err : "cannot build the exports table");
-		goto out_free;
+	{
+		struct exports_table *t = NULL;
+
+		rc = load_exports(st->exports_path, &t, err);
+		if (rc) {
+			log_error("%s", err[0] ? err :
+				  "cannot build the exports table");
+			goto out_free;
+		}
+		rc = exports_wrap(st, t);
+		if (rc)
+			goto out_free;
 	}
 	rc = volume_prepare(cfg);
 	if (rc)
@@ -107,7 +155,7 @@ daemon_storage_open(const struct daemon_config *cfg,
 	*out = st;
 	return 0;
 out_exports:
-	exports_free(st->exports);
+	exports_put(st->exports);
 out_free:
 	free(st->exports_path);
 	mutex_destroy(&st->exports_lock);
@@ -126,7 +174,7 @@ daemon_storage_close(struct daemon_storage *st)
 	if (rc)
 		log_error("unmount: final checkpoint failed: %s; the log "
 			  "will be replayed at the next start", strerror(-rc));
-	exports_free(st->exports);
+	exports_put(st->exports);
 	free(st->exports_path);
 	mutex_destroy(&st->exports_lock);
 	free(st);
@@ -141,7 +189,8 @@ daemon_storage_fs(struct daemon_storage *st)
 int
 daemon_storage_reload_exports(struct daemon_storage *st)
 {
-	struct exports_table *t = NULL, *old;
+	struct exports_table *t = NULL;
+	struct daemon_exports *x, *old;
 	char err[CONF_ERR_MAX] = "";
 	int rc;
 
@@ -150,17 +199,56 @@ daemon_storage_reload_exports(struct daemon_storage *st)
 		log_error("%s", err[0] ? err : "cannot rebuild the exports table");
 		return rc;
 	}
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		exports_free(t);
+		return -ENOMEM;
+	}
+	atomic_init(&x->ref, 1);
+	x->t = t;
 	mutex_lock(&st->exports_lock);
 	old = st->exports;
-	st->exports = t;
+	x->gen = ++st->exports_gen;
+	st->exports = x;
 	mutex_unlock(&st->exports_lock);
-	/*
-	 * Nothing reads the table outside exports_lock yet; when the NFS
-	 * layer starts checking exports it takes a counted reference and
-	 * this free moves behind the last put.
-	 */
-	exports_free(old);
+	/* COMPOUNDs still using the old table hold references to it. */
+	exports_put(old);
 	log_notice("exports reloaded from %s",
 		   st->exports_path ? st->exports_path : "built-in default");
 	return 0;
+}
+
+/*
+ * The nfs4_exports_src get(): the current table with a reference.
+ * Locks: takes exports_lock briefly; none held on return.
+ */
+static const struct exports_table *
+storage_exports_get(void *ctx, void **tok, uint64_t *gen)
+{
+	struct daemon_storage *st = ctx;
+	struct daemon_exports *x;
+
+	mutex_lock(&st->exports_lock);
+	x = st->exports;
+	atomic_fetch_add(&x->ref, 1);
+	*gen = x->gen;
+	mutex_unlock(&st->exports_lock);
+	*tok = x;
+	return x->t;
+}
+
+static void
+storage_exports_put(void *ctx, void *tok)
+{
+	(void)ctx;
+	exports_put(tok);
+}
+
+void
+daemon_storage_exports_src(struct daemon_storage *st,
+			   struct nfs4_exports_src *out)
+{
+	out->get = storage_exports_get;
+	out->put = storage_exports_put;
+	out->ctx = st;
 }

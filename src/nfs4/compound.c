@@ -313,6 +313,7 @@ out:
 	}
 	if (results != stack_results)
 		free(results);
+	nfs4_compound_exports_put(&cs);
 	xdr_free((xdrproc_t)xdr_utf8str_cs, (char *)&tag);
 	return disp;
 }

@@ -35,6 +35,7 @@ nfs4_set_current_fh(struct nfs4_compound *cs, const void *fh, uint32_t len)
 		return NFS4ERR_BADHANDLE;
 	memcpy(cs->current_fh.data, fh, len);
 	cs->current_fh.len = len;
+	cs->current_fh.checked = false;
 	cs->have_current_stateid = false;
 	return NFS4_OK;
 }

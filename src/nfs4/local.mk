@@ -7,8 +7,11 @@ src_nfs4_libnfs4_a_SOURCES = \
 	src/nfs4/compound.c \
 	src/nfs4/cstate.c \
 	src/nfs4/dir_ops.c \
+	src/nfs4/errmap.c \
+	src/nfs4/fh.c \
 	src/nfs4/fh_ops.c \
 	src/nfs4/fileops.h \
+	src/nfs4/fsvc.h \
 	src/nfs4/io_ops.c \
 	src/nfs4/lock_ops.c \
 	src/nfs4/open_ops.c \

@@ -10,6 +10,10 @@
 #define PMEMNFS_NFS4_INT_H
 
 #include "nfs4.h"
+#include "common/lock.h"
+
+/* Bytes of the filehandle MAC key (SipHash-2-4, see fh.c). */
+#define NFS4_FH_KEY_LEN		16
 
 #define NFS4_IMPL_DOMAIN	"pmemnfsd.invalid"
 #define NFS4_IMPL_NAME		"pmemnfsd " PACKAGE_VERSION
@@ -22,7 +26,25 @@ struct nfs4_server {
 	/* EXCHANGE_ID's constant answer (RFC 8881 §18.35.4). */
 	char			owner[256];
 	nfs_impl_id4		impl_id;
+
+	/* The file service (fh.c, attr.c): NULL fs in detached servers. */
+	struct fs		*fs;
+	struct nfs4_exports_src	exsrc;
+	uint8_t			fh_key[NFS4_FH_KEY_LEN];
+	/* Protects exp_cur: the export set built for the newest table. */
+	struct mutex		exp_lock;
+	struct nfs4_export_set	*exp_cur;
 };
+
+/*
+ * File-service set-up and tear-down (fh.c): load or create the filehandle
+ * key; free the export set.  No locks held.
+ */
+int nfs4_fsvc_init(struct nfs4_server *nsrv, struct fs *fs,
+		   const struct nfs4_exports_src *exports) MUST_CHECK;
+void nfs4_fsvc_fini(struct nfs4_server *nsrv);
+/* End of a COMPOUND: drop its export-set reference (fh.c).  No locks. */
+void nfs4_compound_exports_put(struct nfs4_compound *cs);
 
 /* Session and client-ID ops (session_ops.c), RFC 8881 §18.33-18.51. */
 nfsstat4 nfs4_op_backchannel_ctl(struct nfs4_compound *cs, nfs_argop4 *arg,

@@ -161,6 +161,7 @@ server_alloc(const struct nfs4_config *cfg, bool reaper,
 	nsrv->impl_id.nii_name.utf8string_len = strlen(NFS4_IMPL_NAME);
 	nsrv->impl_id.nii_date.seconds = 0;
 	nsrv->impl_id.nii_date.nseconds = 0;
+	mutex_init(&nsrv->exp_lock, "nfs4_exports");
 	*out = nsrv;
 	return 0;
 }
@@ -180,14 +181,20 @@ nfs4_server_create_detached(const struct nfs4_config *cfg,
  */
 int
 nfs4_server_init(const struct nfs4_config *cfg, struct rpc_server *srv,
+		 struct fs *fs, const struct nfs4_exports_src *exports,
 		 struct nfs4_server **out)
 {
 	struct nfs4_server *nsrv, *expected = NULL;
 	int err;
 
+	if (fs && (!exports || !exports->get || !exports->put))
+		return -EINVAL;
 	err = server_alloc(cfg, true, &nsrv);
 	if (err)
 		return err;
+	err = nfs4_fsvc_init(nsrv, fs, exports);
+	if (err)
+		goto out_free;
 	if (!atomic_compare_exchange_strong(&nfs4_the_server, &expected,
 					    nsrv)) {
 		err = -EBUSY;
@@ -232,5 +239,7 @@ nfs4_server_shutdown(struct nfs4_server *nsrv)
 		}
 	}
 	state_server_destroy(nsrv->state);
+	nfs4_fsvc_fini(nsrv);
+	mutex_destroy(&nsrv->exp_lock);
 	free(nsrv);
 }

@@ -1,7 +1,5 @@
 # tests/unit/nfs4.mk: unit tests of src/nfs4 (see top-level Makefile.am).
-NFS4_TEST_LIBS = src/nfs4/libnfs4.a src/state/libstate.a \
-	src/rpc/librpc.a src/xdr/libxdr.a src/common/libcommon.a \
-	$(TIRPC_LIBS) $(PTHREAD_LIBS)
+NFS4_TEST_LIBS = $(PMEMNFS_LIBS_ALL) $(PMEMNFS_SYSLIBS)
 
 check_PROGRAMS += tests/unit/test_compound tests/unit/test_backchannel
 tests_unit_test_compound_SOURCES = tests/unit/test_compound.c

@@ -66,7 +66,7 @@ start_server(void)
 	nfs4_config_defaults(&cfg);
 	cfg.cb_timeout_ms = CB_TIMEOUT_MS;
 	cfg.lease_sec = 30;
-	REQUIRE(nfs4_server_init(&cfg, rsrv, &nsrv) == 0);
+	REQUIRE(nfs4_server_init(&cfg, rsrv, NULL, NULL, &nsrv) == 0);
 	REQUIRE(rpc_server_listen(rsrv, "127.0.0.1", 0, &port) == 0);
 	REQUIRE(pthread_create(&loop_thread, NULL, loop_main, NULL) == 0);
 
