@@ -50,7 +50,8 @@ struct fs_dir {
 	size_t			nholes;
 	uint64_t		next_cookie;
 	uint64_t		seed;		/* hash seed: names come from clients */
-	/* Work counters for complexity tests. */
+	/* Chain entries compared by removes (complexity tests; written
+	 * under the exclusive ILOCK only). */
 	uint64_t		probes;
 };
 
@@ -60,6 +61,10 @@ void fs_dir_free(struct fs_dir *d);
 /* The entry called name, or NULL. */
 struct fs_dirent *fs_dir_lookup(const struct fs_dir *d, const char *name,
 				size_t len);
+/* The same, adding the chain entries compared to *probes (tests). */
+struct fs_dirent *fs_dir_lookup_counted(const struct fs_dir *d,
+					const char *name, size_t len,
+					uint64_t *probes);
 /*
  * Add an entry.  cookie 0 assigns the next cookie; a non-zero cookie
  * (loading a checkpoint) must be larger than every cookie handed out.
