@@ -272,8 +272,10 @@ fs_iget(struct fs *fs, uint64_t ino, uint64_t gen, struct fs_inode **out)
 
 	mutex_lock(&s->lock);
 	ip = shard_find(s, ino);
+	/* nlink is read only when nobody holds a reference (and so nobody
+	 * can be changing it). */
 	if (!ip || (gen != 0 && ip->gen != gen) ||
-	    (ip->nlink == 0 && atomic_load(&ip->iref) == 0)) {
+	    (atomic_load(&ip->iref) == 0 && ip->nlink == 0)) {
 		rc = -ESTALE;
 	} else {
 		atomic_fetch_add(&ip->iref, 1);
