@@ -392,7 +392,25 @@ break_for_remove(struct fs_inode *ip, unsigned *held, uint64_t deadline_ns)
 static bool
 last_file_link(const struct fs_inode *ip)
 {
+	fs_assert_ilocked(ip, FS_ILOCK_SHARED);
 	return ip->type == FS_TYPE_REG && ip->nlink == 1;
+}
+
+/*
+ * A first look, before the outer locks are taken, at whether removing a
+ * name of ip removes its last: if so the caller breaks its layouts first.
+ * Re-checked under ILOCK later (the count may change meanwhile).
+ * Locks: none of ip's held; takes ILOCK shared briefly.
+ */
+static bool
+last_file_link_peek(struct fs_inode *ip)
+{
+	bool last;
+
+	fs_ilock(ip, FS_ILOCK_SHARED);
+	last = last_file_link(ip);
+	fs_iunlock(ip, FS_ILOCK_SHARED);
+	return last;
 }
 
 /*
@@ -425,7 +443,7 @@ again:
 	rc = fs_lookup(fs, dir, name, &ip);
 	if (rc)
 		goto out;
-	if (last_file_link(ip)) {
+	if (last_file_link_peek(ip)) {
 		rc = break_for_remove(ip, &held, fs_break_deadline(fs));
 		if (rc)
 			goto out_put;
@@ -574,7 +592,7 @@ again:
 	} else if (victim == ip) {
 		rc = 0;		/* two names of one inode: nothing to do */
 		goto out_put;
-	} else if (last_file_link(victim)) {
+	} else if (last_file_link_peek(victim)) {
 		rc = break_for_remove(victim, &held, fs_break_deadline(fs));
 		if (rc)
 			goto out_put;
