@@ -147,7 +147,8 @@ enum rpc_disp {
 	 * completes it later with rpc_call_finish(), from any thread.  The
 	 * call keeps its connection reference and its in-flight slot until
 	 * then, so max_inflight_per_conn bounds how many one client parks.
-	 * Every parked call must be finished before rpc_server_destroy().
+	 * Every parked call must be finished before rpc_server_destroy()
+	 * (checked there).
 	 */
 	RPC_DISP_ASYNC,
 };

@@ -247,7 +247,9 @@ call_finish(struct rpc_call_priv *cp, enum rpc_disp disp)
 void
 rpc_call_finish(struct rpc_call *call, enum rpc_disp disp)
 {
-	VERIFY(disp != RPC_DISP_ASYNC);
+	unsigned was = atomic_fetch_sub(&call->conn->srv->nparked, 1);
+
+	VERIFY(was > 0 && disp != RPC_DISP_ASYNC);
 	call_finish(priv_of(call), disp);
 }
 
@@ -313,8 +315,11 @@ call_run(struct workq_item *it)
 
 	disp = prog->dispatch(call);
 	lock_assert_none_held();
-	if (disp == RPC_DISP_ASYNC)
-		return;		/* parked: rpc_call_finish() completes it */
+	if (disp == RPC_DISP_ASYNC) {
+		/* Parked: rpc_call_finish() completes it. */
+		atomic_fetch_add(&srv->nparked, 1);
+		return;
+	}
 	call_finish(cp, disp);
 	return;
 out_send:

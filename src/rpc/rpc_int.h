@@ -191,6 +191,7 @@ struct rpc_server {
 	uint8_t			*rbuf;		/* loop: socket read buffer */
 	atomic_uint		next_xid;	/* back-channel xids */
 	atomic_bool		running;
+	atomic_uint		nparked;	/* RPC_DISP_ASYNC not finished */
 	struct rpc_stats	stats;
 };
 

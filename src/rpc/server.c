@@ -98,6 +98,7 @@ rpc_server_create(const struct rpc_server_config *cfg,
 	 * match a client's stale replies. */
 	atomic_init(&srv->next_xid, (unsigned)(clock_now_ns() ^ (uint64_t)getpid()));
 	atomic_init(&srv->running, false);
+	atomic_init(&srv->nparked, 0);
 	err = evloop_create(&srv->loop);
 	if (err)
 		goto out_rbuf;
@@ -335,6 +336,8 @@ rpc_server_destroy(struct rpc_server *srv)
 	if (!srv)
 		return;
 	VERIFY(!atomic_load(&srv->running));
+	/* A parked call finished after this would touch freed memory. */
+	VERIFY(atomic_load(&srv->nparked) == 0);
 	while (srv->conns)
 		rpc_conn_close(srv->conns, "server destroyed");
 	workq_destroy(srv->wq);
