@@ -8,7 +8,9 @@
  * call in, except for fs_layout_map(), which runs under the caller's
  * MAPLOCK so that mapping and taking the layout reference are one step.
  * Operations that remove or move blocks call fs_break_layouts() (DESIGN.md
- * section 3) and may therefore block until external references drain.
+ * section 3) and may therefore block until external references drain, or
+ * return -EAGAIN after the bound set with fs_set_break_wait().  Callbacks
+ * (fs_readdir's) run with no engine lock held.
  * Ownership: fs_iget(), fs_lookup() and fs_create() return a counted
  * reference to an inode; the caller drops it with fs_iput().  Inodes stay
  * in memory for the life of the mount; an inode whose last link is gone is
