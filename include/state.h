@@ -35,6 +35,7 @@
 struct state_server;
 struct state_client;
 struct state_session;
+struct fs;
 
 /* Lease default: RFC 8881 §8.3 leaves it to the server; 90 s like knfsd. */
 #define STATE_LEASE_DEFAULT_SEC		90
@@ -92,6 +93,12 @@ struct state_config {
 	uint32_t cb_timeout_ms;
 	const char *server_owner;	/* so_major_id and server scope; NULL: hostname */
 	bool start_reaper;		/* false in unit tests that expire by hand */
+	/*
+	 * The engine whose server records keep the client records for
+	 * reclaim after a restart (RFC 8881 §8.4.2.1).  Borrowed: it must
+	 * outlive the state server.  NULL: no records and no grace period.
+	 */
+	struct fs *fs;
 };
 
 void state_config_defaults(struct state_config *cfg);
@@ -186,8 +193,10 @@ nfsstat4 state_destroy_clientid(struct state_server *srv, uint64_t clientid,
 
 /*
  * RECLAIM_COMPLETE for the whole client (RFC 8881 §18.51.3): first call
- * NFS4_OK, later calls NFS4ERR_COMPLETE_ALREADY.  Grace-period handling
- * comes with the recovery work; this records the fact only.
+ * NFS4_OK, later calls NFS4ERR_COMPLETE_ALREADY.  The first one ends the
+ * client's reclaims (the grace period ends early once every client with a
+ * record from before the restart sent it) and records the client on the
+ * volume so that it may reclaim after the next restart (§8.4.2.1).
  */
 nfsstat4 state_reclaim_complete(struct state_client *clp) MUST_CHECK;
 
@@ -333,6 +342,120 @@ void *state_seq_cache_buf(struct state_seq *seq, uint32_t len);
  * reply (len bytes) for replays.  Drops seq's session reference.
  */
 void state_sequence_done(struct state_seq *seq, bool cached, uint32_t len);
+
+/* --- opens, byte-range locks, stateids (RFC 8881 §8, §9, §18) --------------
+ *
+ * Every function below takes the caller's client (the COMPOUND's session
+ * client) and the inode number of the current filehandle, and is called
+ * with no state lock held.  Stateids passed in are already resolved for
+ * the "current stateid" (nfs4_resolve_stateid()).  Results that carry a
+ * stateid fill *out.  Opens and locks live in memory only; the client
+ * record on the volume is what lets a client reclaim them after a restart
+ * (see the grace functions below).
+ */
+
+/* An OPEN's state part (RFC 8881 §18.16.3, §9.7). */
+struct state_open_req {
+	uint64_t	ino;
+	const open_owner4 *owner;
+	uint32_t	access;		/* OPEN4_SHARE_ACCESS_READ/WRITE/BOTH */
+	uint32_t	deny;		/* OPEN4_SHARE_DENY_* */
+	bool		reclaim;	/* CLAIM_PREVIOUS (checked by the caller
+					 * with state_grace_check()) */
+};
+
+/*
+ * Open (or upgrade the open of the same open-owner on the same file:
+ * one stateid per open-owner and file, its seqid bumped).  Share
+ * reservations: NFS4ERR_SHARE_DENIED when the access conflicts with
+ * another open's deny or the deny with another open's access (§9.7).
+ * NFS4ERR_INVAL for access 0 or values out of range, NFS4ERR_DELAY on
+ * ENOMEM.
+ */
+nfsstat4 state_open(struct state_client *clp, const struct state_open_req *req,
+		    stateid4 *out) MUST_CHECK;
+/*
+ * Whether an OPEN with access/deny would pass the share checks now; for
+ * the caller to refuse before it creates or truncates (§18.16.3).
+ */
+nfsstat4 state_open_check_share(struct state_client *clp, uint64_t ino,
+				const open_owner4 *owner, uint32_t access,
+				uint32_t deny) MUST_CHECK;
+/*
+ * CLOSE (§18.2.3): sid must be an open stateid of this client on ino.
+ * NFS4ERR_LOCKS_HELD while lock stateids under it hold byte ranges.
+ * *out gets the invalid special stateid (§18.2.4 SHOULD).
+ */
+nfsstat4 state_close(struct state_client *clp, uint64_t ino,
+		     const stateid4 *sid, stateid4 *out) MUST_CHECK;
+/*
+ * OPEN_DOWNGRADE (§18.18.3): access/deny must be modes this open used
+ * (else NFS4ERR_INVAL).
+ */
+nfsstat4 state_open_downgrade(struct state_client *clp, uint64_t ino,
+			      const stateid4 *sid, uint32_t access,
+			      uint32_t deny, stateid4 *out) MUST_CHECK;
+/*
+ * LOCK (§18.10.3) with a new lock-owner (from an open stateid) or an
+ * existing lock stateid.  POSIX semantics per lock-owner: ranges merge
+ * and split, a lock over an owned range changes its type.  Conflicts
+ * answer NFS4ERR_DENIED with *denied filled (owner bytes malloc'ed:
+ * free with state_lock_denied_free()).  reclaim must have been checked
+ * with state_grace_check().
+ */
+nfsstat4 state_lock(struct state_client *clp, uint64_t ino,
+		    const LOCK4args *args, stateid4 *out,
+		    LOCK4denied *denied) MUST_CHECK;
+/* LOCKT (§18.11.3): NFS4_OK or NFS4ERR_DENIED with *denied. */
+nfsstat4 state_lockt(struct state_client *clp, uint64_t ino,
+		     const LOCKT4args *args, LOCK4denied *denied) MUST_CHECK;
+/* LOCKU (§18.12.3). */
+nfsstat4 state_locku(struct state_client *clp, uint64_t ino,
+		     const LOCKU4args *args, stateid4 *out) MUST_CHECK;
+void state_lock_denied_free(LOCK4denied *denied);
+/* FREE_STATEID (§18.38.3): NFS4ERR_LOCKS_HELD for an open stateid or a
+ * lock stateid that holds ranges. */
+nfsstat4 state_free_stateid(struct state_client *clp,
+			    const stateid4 *sid) MUST_CHECK;
+/* TEST_STATEID (§18.48.3): the status of one stateid for this client. */
+nfsstat4 state_test_stateid(struct state_client *clp,
+			    const stateid4 *sid) MUST_CHECK;
+/*
+ * Check a stateid for READ (write false), WRITE or SETATTR(size) on ino
+ * (RFC 8881 §8.2, §9.1.4): the anonymous (all zeros) and read-bypass (all
+ * ones) special stateids pass unless another open denies the access
+ * (NFS4ERR_LOCKED); an open, lock or delegation stateid must be this
+ * client's, for this file (NFS4ERR_BAD_STATEID), current
+ * (NFS4ERR_OLD_STATEID / BAD_STATEID per §8.2.2), and for WRITE carry
+ * write access (NFS4ERR_OPENMODE).  Byte-range locks are advisory: I/O
+ * does not check them.  clp may be NULL (no session): only special
+ * stateids pass then.
+ */
+nfsstat4 state_check_io(struct state_client *clp, uint64_t ino,
+			const stateid4 *sid, bool write) MUST_CHECK;
+/*
+ * Conflicting delegations of ino: recall them before a change and answer
+ * NFS4ERR_DELAY while the recall runs (RFC 8881 §10.4).  clp is the
+ * client making the change (its own delegations do not conflict), write
+ * says whether the change writes (a read delegation conflicts only with
+ * writes).  NFS4_OK when nothing conflicts.
+ */
+nfsstat4 state_break_delegations(struct state_client *clp, uint64_t ino,
+				 bool write) MUST_CHECK;
+
+/* --- grace period and reclaim (RFC 8881 §8.4.2, §18.51) ----------------------- */
+
+/*
+ * Whether an operation that obtains locking state may proceed: reclaim
+ * (CLAIM_PREVIOUS, LOCK with reclaim) is NFS4ERR_NO_GRACE outside the grace
+ * period, for a client without a record from before the restart, and after
+ * the client's RECLAIM_COMPLETE; a non-reclaim one is NFS4ERR_GRACE during
+ * the grace period and before the client's RECLAIM_COMPLETE (§18.51.3).
+ * Takes the grace lock.
+ */
+nfsstat4 state_grace_check(struct state_client *clp, bool reclaim) MUST_CHECK;
+/* Whether the server is in its grace period (REMOVE/RENAME may refuse). */
+bool state_grace_active(struct state_server *srv);
 
 /* --- back channel (RFC 8881 §2.10.3.1, §20) ------------------------------ */
 

@@ -547,7 +547,8 @@ out_locked:
 }
 
 /*
- * See state.h (RFC 8881 §18.51.3).  Takes the client lock.
+ * See state.h (RFC 8881 §18.51.3).  Takes the client lock, then (not
+ * nested) the grace lock; writes the client record on the volume.
  */
 nfsstat4
 state_reclaim_complete(struct state_client *clp)
@@ -561,6 +562,13 @@ state_reclaim_complete(struct state_client *clp)
 	clp->reclaim_complete = true;
 	mutex_unlock(&clp->lock);
 	state_order_release(STATE_RANK_CLIENT);
+	if (status == NFS4_OK) {
+		/* Its reclaims are over (grace may end early) and it may now
+		 * get new state, so it must be able to reclaim after a
+		 * restart: record it on the volume (§8.4.2.1). */
+		state_grace_client_done(clp);
+		state_record_client(clp);
+	}
 	return status;
 }
 
@@ -777,15 +785,20 @@ state_server_create(const struct state_config *cfg, struct state_server **out)
 			      STATE_HTAB_STRIPES);
 	if (err)
 		goto out_owners;
+	err = state_fsvc_init(srv);
+	if (err)
+		goto out_sessions;
 	if (cfg->start_reaper) {
 		err = -pthread_create(&srv->reaper, NULL, reaper_main, srv);
 		if (err)
-			goto out_sessions;
+			goto out_fsvc;
 		srv->reaper_started = true;
 	}
 	*out = srv;
 	return 0;
 
+out_fsvc:
+	state_fsvc_destroy(srv);
 out_sessions:
 	state_htab_destroy(&srv->sessions);
 out_owners:
@@ -816,7 +829,12 @@ state_server_destroy(struct state_server *srv)
 		mutex_unlock(&srv->reaper_lock);
 		pthread_join(srv->reaper, NULL);
 	}
-	/* Expire everyone, a batch at a time, as the reaper would. */
+	/*
+	 * Expire everyone, a batch at a time, as the reaper would; but a
+	 * shutdown is not a lease expiry: client records on the volume stay
+	 * so that the clients can reclaim after the restart (§8.4.2.1).
+	 */
+	atomic_store(&srv->fsvc.stopping, true);
 	for (uint32_t b = 0; b <= srv->clients.mask;) {
 		struct state_client *batch[STATE_EXPIRE_BATCH];
 		unsigned int n = 0;
@@ -843,6 +861,7 @@ state_server_destroy(struct state_server *srv)
 		for (unsigned int i = 0; i < n; i++)
 			client_reap(batch[i]);
 	}
+	state_fsvc_destroy(srv);
 	state_htab_destroy(&srv->sessions);
 	state_htab_destroy(&srv->owners);
 	state_htab_destroy(&srv->clients);

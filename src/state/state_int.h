@@ -2,7 +2,8 @@
  * state_int.h - the state subsystem's private structures: hash tables,
  * lock-order ranks, client records, sessions, slot tables, callbacks.
  *
- * Locking: the rank order MGMT < CLIENT < SESSION < HTAB is checked by
+ * Locking: the rank order MGMT < CLIENT < SESSION < CSTATE < FILE < GRACE
+ * < HTAB is checked by
  * state_order_acquire() in debug builds; each field below names the lock
  * that protects it ("const" fields are set before the object is published
  * and never change).
@@ -23,7 +24,10 @@ enum state_lock_rank {
 	STATE_RANK_MGMT = 1,
 	STATE_RANK_CLIENT = 2,
 	STATE_RANK_SESSION = 3,
-	STATE_RANK_HTAB = 4,	/* leaf: nothing is taken under a stripe */
+	STATE_RANK_CSTATE = 4,	/* a client's opens, locks, owners */
+	STATE_RANK_FILE = 5,	/* one file's share/lock state */
+	STATE_RANK_GRACE = 6,	/* the grace period and reclaim list */
+	STATE_RANK_HTAB = 7,	/* leaf: nothing is taken under a stripe */
 };
 
 #ifdef PMEMNFS_DEBUG
@@ -119,6 +123,203 @@ void state_slot_end(struct state_slot_table *t, uint32_t slotid, bool cached,
 /* Number of busy slots. */
 uint32_t state_slot_busy_count(const struct state_slot_table *t);
 
+/* --- file-service state: stateids, opens, locks (stateid.c, open.c, lock.c) --- */
+
+/* Intrusive doubly linked list (circular, with a head node). */
+struct state_list {
+	struct state_list *prev, *next;
+};
+
+static inline void
+state_list_init(struct state_list *h)
+{
+	h->prev = h->next = h;
+}
+
+static inline bool
+state_list_empty(const struct state_list *h)
+{
+	return h->next == h;
+}
+
+static inline void
+state_list_add(struct state_list *h, struct state_list *n)
+{
+	n->next = h;
+	n->prev = h->prev;
+	h->prev->next = n;
+	h->prev = n;
+}
+
+static inline void
+state_list_del(struct state_list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = n;
+}
+
+#define state_list_for_each(pos, head) \
+	for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
+#define state_list_for_each_safe(pos, tmp, head) \
+	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
+	     (pos) = (tmp), (tmp) = (pos)->next)
+
+/*
+ * Per-file state: every open, lock and delegation stateid on one inode.
+ * Keyed by inode number in fsvc.files; a counted object (each stateid
+ * holds a reference, lookups take one).  Unhashed and freed when the last
+ * reference goes (under the files stripe, so a lookup never finds a dying
+ * file).
+ */
+struct state_file {
+	struct state_hnode node;		/* fsvc.files */
+	uint64_t	ino;			/* const */
+	atomic_uint	ref;			/* files stripe for 1 -> 0 */
+	struct mutex	lock;			/* STATE_RANK_FILE */
+	struct state_list opens;		/* lock: state_stid.file_link */
+	struct state_list locks;		/* lock */
+	struct state_list delegs;		/* lock */
+};
+
+enum state_owner_type {
+	STATE_OWNER_OPEN = 1,
+	STATE_OWNER_LOCK = 2,
+};
+
+/* An open-owner or lock-owner of one client (RFC 8881 §2.4.1). */
+struct state_owner {
+	struct state_list link;			/* cstate.owners */
+	enum state_owner_type type;		/* const */
+	uint32_t	len;			/* const */
+	uint8_t		*data;			/* const */
+	uint32_t	nstids;			/* cstate lock */
+};
+
+enum state_stid_type {
+	STATE_STID_OPEN = 1,
+	STATE_STID_LOCK = 2,
+	STATE_STID_DELEG = 3,
+};
+
+/* One byte range of a lock stateid: [start, end), end UINT64_MAX = EOF. */
+struct state_range {
+	uint64_t	start;
+	uint64_t	end;
+	nfs_lock_type4	type;			/* READ_LT or WRITE_LT */
+};
+
+/*
+ * A stateid (RFC 8881 §8.2).  "other" is the server's boot epoch and a
+ * 64-bit counter, unique per server instance.  Mutable fields change with
+ * both the owning client's cstate lock and the file's lock held, so either
+ * lock is enough to read them.
+ */
+struct state_stid {
+	struct state_hnode node;		/* fsvc.stids */
+	atomic_uint	ref;
+	enum state_stid_type type;		/* const */
+	uint64_t	id;			/* const: "other" bytes 4-11 */
+	struct state_cstate *cst;		/* const: owning client */
+	struct state_file *file;		/* const: holds a reference */
+	struct state_owner *owner;		/* const */
+	struct state_list file_link;		/* file lock */
+	struct state_list client_link;		/* cstate lock */
+	uint32_t	seqid;			/* both */
+	bool		dead;			/* both: unhashed, unlinked */
+	/* STATE_STID_OPEN: RFC 8881 §9.7 share reservation, as bitmaps of
+	 * the OPEN4_SHARE_ACCESS / DENY values used (1 << value), so that
+	 * OPEN_DOWNGRADE can tell which modes were opened (§18.18.3). */
+	uint8_t		access_bmap;
+	uint8_t		deny_bmap;
+	/* STATE_STID_LOCK */
+	struct state_stid *open;		/* const: its open stateid */
+	struct state_range *ranges;		/* both; sorted by start */
+	uint32_t	nranges;
+	uint32_t	cap;
+};
+
+/* Per-client file-service state: state_client_private(fsvc.hook_idx). */
+struct state_cstate {
+	struct state_client *clp;		/* const; no reference */
+	struct mutex	lock;			/* STATE_RANK_CSTATE */
+	struct state_list owners;		/* lock */
+	struct state_list stids;		/* lock: state_stid.client_link */
+	bool		recorded;		/* lock: record on the volume */
+};
+
+/* A client record found on the volume at start (may reclaim in grace). */
+struct state_reclaimer {
+	uint8_t		*key;
+	uint32_t	klen;
+	uint64_t	clientid;		/* of the instance that wrote it */
+	bool		done;			/* RECLAIM_COMPLETE sent */
+};
+
+/* The server's file-service state (part of struct state_server). */
+struct state_fsvc {
+	struct fs	*fs;			/* const; NULL: no records */
+	int		hook_idx;		/* const */
+	atomic_uint_fast64_t next_stid;
+	struct state_htab stids;		/* by "other" */
+	struct state_htab files;		/* by inode number */
+
+	struct mutex	grace_lock;		/* STATE_RANK_GRACE */
+	bool		in_grace;		/* grace_lock */
+	uint64_t	grace_end_ns;		/* const */
+	struct state_reclaimer *reclaim;	/* grace_lock */
+	uint32_t	nreclaim;
+	uint32_t	nreclaim_done;
+	atomic_bool	stopping;		/* server shutdown: keep records */
+};
+
+/* stateid.c */
+int state_fsvc_init(struct state_server *srv) MUST_CHECK;
+void state_fsvc_destroy(struct state_server *srv);
+/* The client's cstate, created on first use; NULL on ENOMEM. */
+struct state_cstate *state_cstate_get(struct state_client *clp);
+/* Look up / create the file state of ino; reference in *out. */
+int state_file_find(struct state_server *srv, uint64_t ino, bool create,
+		    struct state_file **out) MUST_CHECK;
+void state_file_put(struct state_server *srv, struct state_file *fp);
+/* A new stateid, hashed and linked; cstate lock and file lock held. */
+struct state_stid *state_stid_new(struct state_cstate *cst,
+				  struct state_file *fp,
+				  struct state_owner *owner,
+				  enum state_stid_type type);
+/* Unhash and unlink; cstate lock and file lock held.  Drops the
+ * hashed reference (the caller still has its own, if any). */
+void state_stid_unhash(struct state_stid *st);
+void state_stid_put(struct state_server *srv, struct state_stid *st);
+/* Find by wire stateid: a reference, or NULL (unknown / special). */
+struct state_stid *state_stid_find(struct state_server *srv,
+				   const stateid4 *sid);
+void state_stid_to_wire(const struct state_server *srv,
+			const struct state_stid *st, stateid4 *out);
+/* RFC 8881 §8.2.2 seqid check against st (cstate or file lock held). */
+nfsstat4 state_stid_check_seqid(const struct state_stid *st, uint32_t seqid);
+/* Next seqid, skipping 0 (§8.2.2). */
+void state_stid_bump(struct state_stid *st);
+/* Find/create an owner of the client (cstate lock held). */
+struct state_owner *state_owner_find(struct state_cstate *cst,
+				     enum state_owner_type type,
+				     const void *data, uint32_t len,
+				     bool create);
+void state_owner_release(struct state_cstate *cst, struct state_owner *ow);
+/* Lock / unlock with the rank bookkeeping. */
+void state_cstate_lock(struct state_cstate *cst);
+void state_cstate_unlock(struct state_cstate *cst);
+void state_file_lock(struct state_file *fp);
+void state_file_unlock(struct state_file *fp);
+
+/* grace.c */
+int state_grace_init(struct state_server *srv) MUST_CHECK;
+void state_grace_destroy(struct state_server *srv);
+/* Persist / drop the client's record (no state locks held). */
+void state_record_client(struct state_client *clp);
+void state_forget_client(struct state_client *clp);
+void state_grace_client_done(struct state_client *clp);
+
 /* --- server ----------------------------------------------------------------- */
 
 struct state_server {
@@ -132,6 +333,7 @@ struct state_server {
 	struct state_htab clients;			/* by clientid */
 	struct state_htab owners;			/* by co_ownerid */
 	struct state_htab sessions;			/* by sessionid */
+	struct state_fsvc fsvc;				/* opens, locks, grace */
 
 	struct state_client_hooks hooks[STATE_MAX_HOOKS]; /* set at start */
 	unsigned int	nhooks;

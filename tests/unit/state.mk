@@ -1,6 +1,7 @@
 # tests/unit/state.mk: unit tests of src/state (see top-level Makefile.am).
-STATE_TEST_LIBS = src/state/libstate.a src/rpc/librpc.a src/xdr/libxdr.a \
-	src/common/libcommon.a $(TIRPC_LIBS) $(PTHREAD_LIBS)
+STATE_TEST_LIBS = src/state/libstate.a src/fs/libfs.a src/pmem/libpmemvol.a \
+	src/rpc/librpc.a src/xdr/libxdr.a src/common/libcommon.a \
+	$(TIRPC_LIBS) $(PMEM_LIBS) $(PTHREAD_LIBS)
 
 check_PROGRAMS += tests/unit/test_slot tests/unit/test_state
 tests_unit_test_slot_SOURCES = tests/unit/test_slot.c
