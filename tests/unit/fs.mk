@@ -33,3 +33,8 @@ check_PROGRAMS += tests/unit/test_fs_break
 tests_unit_test_fs_break_SOURCES = tests/unit/test_fs_break.c tests/unit/test_fs_util.h
 tests_unit_test_fs_break_LDADD = $(FS_TEST_LIBS)
 TESTS += tests/unit/test_fs_break
+
+check_PROGRAMS += tests/unit/test_fs_replay
+tests_unit_test_fs_replay_SOURCES = tests/unit/test_fs_replay.c tests/unit/test_fs_util.h
+tests_unit_test_fs_replay_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_replay
