@@ -35,6 +35,11 @@
 #define FS_ROOT_INO		1
 /* Inode table shards: enough that creates on different inodes rarely meet. */
 #define FS_ITABLE_SHARDS	64
+/*
+ * Inodes live in DRAM and their numbers are never reused, so there is no
+ * table to fill; statfs reports this many in all (FATTR4_FILES_TOTAL).
+ */
+#define FS_INODES_MAX		(1ULL << 40)
 /* Most hard links to one inode (NFS reports it as FATTR4_MAXLINK). */
 #define FS_LINK_MAX		65000
 /*

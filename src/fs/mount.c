@@ -72,7 +72,7 @@ fs_statfs(struct fs *fs, struct fs_statfs *out)
 	out->blocks_total = vol_data_blocks(fs->vol);
 	out->blocks_free = fs->alloc_ready ? fs_alloc_free_count(&fs->alloc) : 0;
 	out->inodes_used = atomic_load(&fs->ninodes);
-	out->inodes_free = (1ULL << 40) - out->inodes_used;
+	out->inodes_free = FS_INODES_MAX - out->inodes_used;
 	return 0;
 }
 
