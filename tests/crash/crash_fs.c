@@ -67,7 +67,10 @@ enum op_kind {
 	OP_MKDIR,	/* empty directories D0..D3 in the root */
 	OP_RMDIR,
 	OP_RENAMEDIR,	/* Da -> Db, over Db if it exists (empty) */
+	OP_XATTR,	/* set XATTR_NAME of fa to the seed */
 };
+
+#define XATTR_NAME	"user.crash"
 
 struct op {
 	uint32_t	kind;
@@ -89,6 +92,8 @@ struct msg {
 
 struct mfile {
 	bool		exists;
+	bool		hasx;		/* xattr XATTR_NAME set, to xval */
+	uint32_t	xval;
 	uint64_t	size;
 	uint8_t		data[MAXSZ];	/* zero past size */
 };
@@ -132,8 +137,13 @@ model_apply(struct model *m, const struct op *op)
 	switch (op->kind) {
 	case OP_CREATE:
 		a->exists = true;
+		a->hasx = false;
 		a->size = 0;
 		memset(a->data, 0, MAXSZ);
+		break;
+	case OP_XATTR:
+		a->hasx = true;
+		a->xval = op->seed;
 		break;
 	case OP_WRITE:
 	case OP_WRITE_UNSTABLE:
@@ -251,8 +261,10 @@ gen_op(const struct model *m, struct op *op)
 		op->b = (uint32_t)(rnd() % NFILES);
 		if (op->b == a)
 			op->kind = OP_SRVREC;
-	} else {
+	} else if (r < 95) {
 		op->kind = OP_SRVREC;
+	} else {
+		op->kind = OP_XATTR;
 	}
 }
 
@@ -269,7 +281,8 @@ run_op(struct fs *fs, struct fs_inode *root, const struct op *op)
 
 	fname(na, sizeof(na), op->a);
 	fname(nb, sizeof(nb), op->b);
-	if (op->kind >= OP_MKDIR) {
+	if (op->kind == OP_MKDIR || op->kind == OP_RMDIR ||
+	    op->kind == OP_RENAMEDIR) {
 		snprintf(na, sizeof(na), "D%u", op->a);
 		snprintf(nb, sizeof(nb), "D%u", op->b);
 	}
@@ -331,6 +344,10 @@ run_op(struct fs *fs, struct fs_inode *root, const struct op *op)
 		break;
 	case OP_ALLOC:
 		rc = fs_allocate(fs, ip, op->off, op->len);
+		break;
+	case OP_XATTR:
+		rc = fs_xattr_set(fs, ip, XATTR_NAME, &op->seed,
+				  sizeof(op->seed), 0);
 		break;
 	case OP_CLONE:
 		rc = fs_lookup(fs, root, nb, &jp);
@@ -431,8 +448,10 @@ file_matches(struct fs *fs, struct fs_inode *root, uint32_t i,
 	struct fs_inode *ip = NULL;
 	struct fs_attr at;
 	static uint8_t buf[MAXSZ + BS];
-	size_t n = 0;
+	size_t n = 0, xlen = 0;
+	uint32_t xval = 0;
 	bool eof;
+	int xrc;
 
 	fname(name, sizeof(name), i);
 	if (fs_lookup(fs, root, name, &ip) != 0) {
@@ -446,7 +465,15 @@ file_matches(struct fs *fs, struct fs_inode *root, uint32_t i,
 		fs_iput(fs, ip);
 		return false;
 	}
+	xrc = fs_xattr_get(fs, ip, XATTR_NAME, &xval, sizeof(xval), &xlen);
 	fs_iput(fs, ip);
+	if ((xrc == 0) != after->hasx ||
+	    (xrc == 0 && (xlen != sizeof(xval) || xval != after->xval))) {
+		if (verbose)
+			fprintf(stderr, "file %s: xattr %s\n", name,
+				xrc == 0 ? "differs" : "missing or extra");
+		return false;
+	}
 	if (!after->exists && !(before && before->exists)) {
 		if (verbose)
 			fprintf(stderr, "file %s exists, should not\n", name);
@@ -502,6 +529,12 @@ model_load(struct fs *fs, struct fs_inode *root, struct model *m)
 			return -EIO;
 		}
 		f->size = at.size;
+		{
+			size_t xlen;
+
+			f->hasx = fs_xattr_get(fs, ip, XATTR_NAME, &f->xval,
+					       sizeof(f->xval), &xlen) == 0;
+		}
 		fs_iput(fs, ip);
 	}
 	for (uint32_t i = 0; i < NDIRS; i++) {
@@ -645,7 +678,7 @@ op_name(uint32_t k)
 	static const char *names[] = {
 		"?", "create", "write", "write-unstable", "trunc", "punch",
 		"alloc", "clone", "unlink", "rename", "srvrec", "mkdir",
-		"rmdir", "renamedir",
+		"rmdir", "renamedir", "xattr",
 	};
 
 	return k < ARRAY_SIZE(names) ? names[k] : "?";
