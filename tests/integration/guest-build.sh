@@ -167,9 +167,12 @@ rm -rf "$work/kpkg" "$work/npkg" "$root"
 touch "$work/done"
 mv "$work" "$out"
 
-# Older guests are of no further use.
+# Older guests and packages are of no further use.
 for d in "$cache"/guest-*; do
 	[ "$d" = "$out" ] || rm -rf "$d"
+done
+for d in "$cache"/debs/*.deb; do
+	[ "$d" = "$kdeb" ] || [ "$d" = "$ndeb" ] || rm -f "$d"
 done
 echo "guest-build: guest $key ready" >&2
 echo "$out"

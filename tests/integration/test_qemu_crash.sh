@@ -23,10 +23,13 @@ qi_need_guest
 
 t0=$SECONDS
 qi_boot_start crash --pcap "CHUNKS=$chunks" "KILL_AT=$kill_at"
-if qi_console_wait "^FSYNCED $kill_at " "$QI_BOOT_DEADLINE"; then
+# The console is written as the guest's serial port emits it: a line
+# counts once its whole md5 is there.
+fsynced_re='^FSYNCED [0-9]+ [0-9a-f]{32}'
+if qi_console_wait "^FSYNCED $kill_at [0-9a-f]{32}" "$QI_BOOT_DEADLINE"; then
 	qi_server_kill
 	# What the client had been told was stable when the server died.
-	grep -a '^FSYNCED ' "$qi_console" | tr -d '\r' > "$qi_tmp/fsynced-at-kill"
+	grep -aoE "$fsynced_re" "$qi_console" > "$qi_tmp/fsynced-at-kill"
 	qi_note "killed the server after $(wc -l < "$qi_tmp/fsynced-at-kill") fsync'ed chunks"
 	if qi_server_start "${srv_opts[@]}"; then
 		ok "server restarts on the same volume and port after SIGKILL"
@@ -75,7 +78,7 @@ n=0 lost=""
 while read -r _ i sum; do
 	n=$((n + 1))
 	chunk_ok "$i" "$sum" || lost="$lost $i"
-done < <(grep -a '^FSYNCED ' "$qi_console")
+done < <(grep -aoE "$fsynced_re" "$qi_console")
 expect "all $n chunks are on the server${lost:+ (lost:$lost)}" \
 	[ "$n" = "$chunks" -a -z "$lost" ]
 qi_check_sums
