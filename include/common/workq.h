@@ -9,6 +9,10 @@
  * nblocking of nworkers (nblocking < nworkers), so at least
  * nworkers - nblocking workers always run non-blocking items.
  *
+ * Order: urgent items first (FIFO), then one item from each flow with work
+ * in turn (round-robin), each flow FIFO.  Plain workq_queue() items form
+ * one flow of their own.
+ *
  * Locking: workq_queue() and the block budget calls take the queue's
  * internal mutex only briefly; they may be called with any caller locks
  * held.  Items run with no workq lock held.
@@ -30,6 +34,17 @@ struct workq_item {
 };
 
 /*
+ * A flow: the items of one client, served in FIFO order, flows served
+ * round-robin one item at a time.  Embed it (zeroed) in the object whose
+ * work it orders; it must outlive its queued items.
+ */
+struct workq_flow {
+	struct workq_item	*head, *tail;	/* private */
+	struct workq_flow	*next;		/* private: ring link */
+	bool			active;		/* private: in the ring */
+};
+
+/*
  * Start nworkers threads (>= 2) of which at most nblocking (< nworkers) may
  * block at once.  Returns 0, -EINVAL, -ENOMEM or pthread_create()'s error.
  */
@@ -37,6 +52,9 @@ int workq_create(const char *name, uint32_t nworkers, uint32_t nblocking,
 		 struct workq **out) MUST_CHECK;
 /* Any thread: run item->fn(item) on a worker.  Never fails. */
 void workq_queue(struct workq *wq, struct workq_item *item);
+/* Same, as part of flow f (round-robin with the other flows). */
+void workq_queue_flow(struct workq *wq, struct workq_flow *f,
+		      struct workq_item *item);
 /*
  * Same, ahead of every item queued with workq_queue(): for work that ends
  * other work's waits (callback completions), so a long queue of new

@@ -1,10 +1,14 @@
 /*
- * workq.c - worker pool: one FIFO queue under one mutex, N threads.
+ * workq.c - worker pool: N threads, one mutex, an urgent FIFO and a ring
+ * of flows served round-robin.
  *
- * One queue (not one per worker) keeps the oldest request first: a client
- * pipelining many calls cannot push another client's call behind its own.
- * The mutex is held only to link/unlink an item, so contention stays low at
- * the worker counts a 2-64 core machine runs.
+ * Each flow (one per client connection) is a FIFO of its own, and workers
+ * take one item from each flow with work in turn, so a client that
+ * pipelines 64 calls gets one worker turn per round like a client with one
+ * call: it cannot push the other clients' calls behind its own.  Items
+ * queued without a flow share the queue's default flow.  The mutex is held
+ * only to link/unlink an item, so contention stays low at the worker counts
+ * a 2-64 core machine runs.
  */
 #include "config.h"
 
@@ -21,7 +25,8 @@ struct workq {
 	struct mutex		lock;		/* protects all below */
 	struct condvar		more;		/* queue non-empty or stopping */
 	struct condvar		idle;		/* queue empty and none running */
-	struct workq_item	*head, *tail;
+	struct workq_flow	dflt;		/* items queued without a flow */
+	struct workq_flow	*ring, *ring_tail; /* flows with items */
 	struct workq_item	*uhead, *utail;	/* urgent: run first */
 	uint32_t		nrunning;	/* items being run */
 	uint32_t		nblocked;	/* workers inside may_block..unblock */
@@ -36,6 +41,36 @@ static __thread struct workq *cur_wq;
 /* Whether this worker currently holds a block budget slot. */
 static __thread bool cur_blocked;
 
+/*
+ * Take the next item round-robin: the head of the first flow in the ring;
+ * that flow then goes to the back of the ring, or leaves it if empty.
+ */
+static struct workq_item *
+ring_take_locked(struct workq *wq)
+{
+	struct workq_flow *f = wq->ring;
+	struct workq_item *it = f->head;
+
+	mutex_assert_held(&wq->lock);
+	f->head = it->next;
+	if (!f->head)
+		f->tail = NULL;
+	wq->ring = f->next;
+	if (!wq->ring)
+		wq->ring_tail = NULL;
+	f->next = NULL;
+	if (f->head) {			/* more to do: back of the ring */
+		if (wq->ring_tail)
+			wq->ring_tail->next = f;
+		else
+			wq->ring = f;
+		wq->ring_tail = f;
+	} else {
+		f->active = false;
+	}
+	return it;
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -46,18 +81,15 @@ worker_main(void *arg)
 	for (;;) {
 		struct workq_item *it;
 
-		while (!wq->head && !wq->uhead && !wq->stopping)
+		while (!wq->ring && !wq->uhead && !wq->stopping)
 			condvar_wait(&wq->more, &wq->lock);
 		if (wq->uhead) {
 			it = wq->uhead;
 			wq->uhead = it->next;
 			if (!wq->uhead)
 				wq->utail = NULL;
-		} else if (wq->head) {
-			it = wq->head;
-			wq->head = it->next;
-			if (!wq->head)
-				wq->tail = NULL;
+		} else if (wq->ring) {
+			it = ring_take_locked(wq);
 		} else {
 			break;		/* stopping and nothing left */
 		}
@@ -71,7 +103,7 @@ worker_main(void *arg)
 
 		mutex_lock(&wq->lock);
 		wq->nrunning--;
-		if (!wq->head && !wq->uhead && !wq->nrunning)
+		if (!wq->ring && !wq->uhead && !wq->nrunning)
 			condvar_broadcast(&wq->idle);
 	}
 	mutex_unlock(&wq->lock);
@@ -124,30 +156,43 @@ out_free:
 }
 
 /*
- * Append item (FIFO) and wake one idle worker.  Any thread; wq->lock is a
- * leaf, so callers may hold their own locks.  Not after workq_destroy()
- * began (VERIFY).
+ * Append item to flow f and put f in the ring if it was idle.  Any
+ * thread; wq->lock is a leaf.  f must stay valid while it has items.
  */
-static void
-queue_on(struct workq *wq, struct workq_item **head, struct workq_item **tail,
-	 struct workq_item *item)
+void
+workq_queue_flow(struct workq *wq, struct workq_flow *f,
+		 struct workq_item *item)
 {
 	mutex_lock(&wq->lock);
 	VERIFY(!wq->stopping);
 	item->next = NULL;
-	if (*tail)
-		(*tail)->next = item;
+	if (f->tail)
+		f->tail->next = item;
 	else
-		*head = item;
-	*tail = item;
+		f->head = item;
+	f->tail = item;
+	if (!f->active) {
+		f->active = true;
+		f->next = NULL;
+		if (wq->ring_tail)
+			wq->ring_tail->next = f;
+		else
+			wq->ring = f;
+		wq->ring_tail = f;
+	}
 	condvar_signal(&wq->more);
 	mutex_unlock(&wq->lock);
 }
 
+/*
+ * Append item to the queue's default flow and wake one idle worker.  Any
+ * thread; wq->lock is a leaf, so callers may hold their own locks.  Not
+ * after workq_destroy() began (VERIFY).
+ */
 void
 workq_queue(struct workq *wq, struct workq_item *item)
 {
-	queue_on(wq, &wq->head, &wq->tail, item);
+	workq_queue_flow(wq, &wq->dflt, item);
 }
 
 /*
@@ -157,7 +202,16 @@ workq_queue(struct workq *wq, struct workq_item *item)
 void
 workq_queue_urgent(struct workq *wq, struct workq_item *item)
 {
-	queue_on(wq, &wq->uhead, &wq->utail, item);
+	mutex_lock(&wq->lock);
+	VERIFY(!wq->stopping);
+	item->next = NULL;
+	if (wq->utail)
+		wq->utail->next = item;
+	else
+		wq->uhead = item;
+	wq->utail = item;
+	condvar_signal(&wq->more);
+	mutex_unlock(&wq->lock);
 }
 
 /* Block until nothing is queued or running.  Not on a worker of wq. */
@@ -166,7 +220,7 @@ workq_drain(struct workq *wq)
 {
 	VERIFY(cur_wq != wq);
 	mutex_lock(&wq->lock);
-	while (wq->head || wq->uhead || wq->nrunning)
+	while (wq->ring || wq->uhead || wq->nrunning)
 		condvar_wait(&wq->idle, &wq->lock);
 	mutex_unlock(&wq->lock);
 }
@@ -187,7 +241,7 @@ workq_destroy(struct workq *wq)
 	mutex_unlock(&wq->lock);
 	for (uint32_t i = 0; i < wq->nworkers; i++)
 		pthread_join(wq->threads[i], NULL);
-	VERIFY(!wq->head && !wq->uhead && !wq->nrunning);
+	VERIFY(!wq->ring && !wq->uhead && !wq->nrunning);
 	condvar_destroy(&wq->idle);
 	condvar_destroy(&wq->more);
 	mutex_destroy(&wq->lock);

@@ -353,11 +353,16 @@ rpc_call_new(struct rpc_conn *conn, uint8_t *rec, uint32_t len,
 	return 0;
 }
 
-/* Loop thread: hand the call to a worker (its in-flight slot is taken). */
+/*
+ * Loop thread: hand the call to a worker (its in-flight slot is taken), in
+ * its connection's flow, so clients take turns on the workers.
+ */
 void
 rpc_call_queue(struct rpc_call_priv *cp)
 {
-	workq_queue(cp->call.conn->srv->wq, &cp->item);
+	struct rpc_conn *conn = cp->call.conn;
+
+	workq_queue_flow(conn->srv->wq, &conn->flow, &cp->item);
 }
 
 /*

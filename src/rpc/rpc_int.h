@@ -154,6 +154,8 @@ struct rpc_conn {
 
 	struct evloop_work	wake;		/* posted with a reference */
 	struct workq_item	hooks_item;	/* runs close hooks */
+	/* This client's calls on the workers, round-robin with others'. */
+	struct workq_flow	flow;
 };
 
 struct rpc_listener {

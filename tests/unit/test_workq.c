@@ -215,6 +215,67 @@ test_urgent_first(void)
 	mutex_destroy(&order_lock);
 }
 
+/*
+ * With one worker free, a flow with many items and a flow with few that
+ * queued later alternate: A0 B0 A1 B1 A2 A3 ...
+ */
+static void
+test_flows_round_robin(void)
+{
+	struct order_item gates[2], a[5], b[2];
+	struct workq_flow fa = { NULL }, fb = { NULL };
+	static const int want[7] = { 0, 10, 1, 11, 2, 3, 4 };
+	struct workq *wq;
+	uint64_t deadline = clock_now_ns() + TEST_DEADLINE_NS;
+	int err = 0;
+
+	mutex_init(&order_lock, "order");
+	mutex_init(&g2_lock, "g2");
+	condvar_init(&g2_cv);
+	norder = 0;
+	g2_open = 0;
+	g2_waiting = 0;
+	REQUIRE(workq_create("t", 2, 1, &wq) == 0);
+	for (int i = 0; i < 2; i++) {
+		gates[i] = (struct order_item){ .it.fn = gate_fn, .id = i };
+		workq_queue(wq, &gates[i].it);
+	}
+	mutex_lock(&g2_lock);
+	while (g2_waiting < 2 && !err)
+		err = condvar_wait_until(&g2_cv, &g2_lock, deadline);
+	mutex_unlock(&g2_lock);
+	REQUIRE(g2_waiting == 2);
+	for (int i = 0; i < 5; i++) {
+		a[i] = (struct order_item){ .it.fn = order_fn, .id = i };
+		workq_queue_flow(wq, &fa, &a[i].it);
+	}
+	for (int i = 0; i < 2; i++) {
+		b[i] = (struct order_item){ .it.fn = order_fn, .id = 10 + i };
+		workq_queue_flow(wq, &fb, &b[i].it);
+	}
+	mutex_lock(&g2_lock);
+	g2_open = 1;
+	condvar_broadcast(&g2_cv);
+	mutex_unlock(&g2_lock);
+	for (int n = 0; n < 7 && clock_now_ns() < deadline; sched_yield()) {
+		mutex_lock(&order_lock);
+		n = norder;
+		mutex_unlock(&order_lock);
+	}
+	CHECK_EQ(norder, 7);
+	for (int i = 0; i < 7; i++)
+		CHECK_EQ(order[i], want[i]);
+	CHECK(!fa.active && !fb.active);
+	mutex_lock(&g2_lock);
+	g2_open = 3;
+	condvar_broadcast(&g2_cv);
+	mutex_unlock(&g2_lock);
+	workq_destroy(wq);
+	condvar_destroy(&g2_cv);
+	mutex_destroy(&g2_lock);
+	mutex_destroy(&order_lock);
+}
+
 int
 main(void)
 {
@@ -222,5 +283,6 @@ main(void)
 	TEST_RUN(test_all_run);
 	TEST_RUN(test_block_budget);
 	TEST_RUN(test_urgent_first);
+	TEST_RUN(test_flows_round_robin);
 	TEST_EXIT();
 }
