@@ -699,6 +699,13 @@ nfs4_set_cur_inode(struct nfs4_compound *cs, struct fs_inode *ip)
 }
 
 /* See fsvc.h. */
+nfsstat4
+nfs4_fh_check_cur(struct nfs4_compound *cs)
+{
+	return fh_check(cs, &cs->current_fh);
+}
+
+/* See fsvc.h. */
 bool
 nfs4_cur_is_pseudo(struct nfs4_compound *cs)
 {
@@ -958,6 +965,57 @@ nfs4_pseudo_list(struct nfs4_compound *cs,
 			break;
 	}
 	return NFS4_OK;
+}
+
+/*
+ * See fsvc.h: the handle READDIR reports for an entry (ino, gen) of the
+ * current directory: in the current export, or the root of a nested
+ * export; of a pseudo directory, through nfs4_fh_lookup_pseudo().
+ */
+nfsstat4
+nfs4_fh_child(struct nfs4_compound *cs, const char *name, uint64_t ino,
+	      uint64_t gen, struct nfs4_fh *out)
+{
+	struct nfs4_export_set *es = cs_exports(cs);
+	struct nfs4_fh save;
+	nfsstat4 status;
+	bool had_sid = cs->have_current_stateid;
+
+	if (!es)
+		return NFS4ERR_SERVERFAULT;
+	if (cs->current_fh.pseudo) {
+		save = cs->current_fh;
+		status = nfs4_fh_lookup_pseudo(cs, name);
+		*out = cs->current_fh;
+		cs->current_fh = save;
+		cs->have_current_stateid = had_sid;
+		return status;
+	}
+	for (unsigned i = 0; i < es->n; i++) {
+		const struct nfs4_export *x = &es->v[i];
+
+		if (x->usable && x->root_ino == ino &&
+		    x->e != cs->current_fh.exp) {
+			fh_set_export(cs, out, x, ino, gen);
+			return NFS4_OK;
+		}
+	}
+	{
+		const struct nfs4_export *x =
+			export_by_entry(es, cs->current_fh.exp);
+
+		if (!x)
+			return NFS4ERR_STALE;
+		fh_set_export(cs, out, x, ino, gen);
+	}
+	return NFS4_OK;
+}
+
+/* See fsvc.h: the export id of a checked handle (0: pseudo). */
+uint32_t
+nfs4_fh_fsid(const struct nfs4_fh *fh)
+{
+	return fh->pseudo || !fh->exp ? 0 : fh->exp->fsid;
 }
 
 /* See fsvc.h: the fsid major of the current handle (0 for pseudo). */

@@ -26,6 +26,8 @@ nfsstat4 nfs4_op_secinfo(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
 nfsstat4 nfs4_op_secinfo_no_name(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
+/* Frees a SECINFO / SECINFO_NO_NAME flavour array after encoding. */
+void nfs4_release_secinfo(nfs_resop4 *res);
 
 /* attr_ops.c: attributes and access (RFC 8881 §18.1, §18.7, §18.15, §18.30, §18.31) */
 nfsstat4 nfs4_op_access(struct nfs4_compound *cs, nfs_argop4 *arg,
@@ -38,6 +40,9 @@ nfsstat4 nfs4_op_verify(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
 nfsstat4 nfs4_op_nverify(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
+/* Free GETATTR's fattr4 / SETATTR's attrsset after encoding. */
+void nfs4_release_getattr(nfs_resop4 *res);
+void nfs4_release_setattr(nfs_resop4 *res);
 
 /* dir_ops.c: directory changes and reads (RFC 8881 §18.4, §18.9, §18.17, §18.23-18.26) */
 nfsstat4 nfs4_op_create(struct nfs4_compound *cs, nfs_argop4 *arg,
@@ -54,6 +59,10 @@ nfsstat4 nfs4_op_readlink(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
 nfsstat4 nfs4_op_openattr(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
+/* Free CREATE's attrset / READDIR's entries / READLINK's text after encoding. */
+void nfs4_release_create(nfs_resop4 *res);
+void nfs4_release_readdir(nfs_resop4 *res);
+void nfs4_release_readlink(nfs_resop4 *res);
 
 /* open_ops.c: opens, stateids and delegations (RFC 8881 §18.2, §18.5-18.6, §18.16, §18.18, §18.38-18.39, §18.48-18.49) */
 nfsstat4 nfs4_op_open(struct nfs4_compound *cs, nfs_argop4 *arg,

@@ -114,6 +114,11 @@ nfsstat4 nfs4_check_name(const component4 *name,
 
 struct fs_attr;
 
+/*
+ * Validate the current filehandle (NFS4ERR_NOFILEHANDLE, BADHANDLE,
+ * STALE) without checking the caller's access to its export.
+ */
+nfsstat4 nfs4_fh_check_cur(struct nfs4_compound *cs) MUST_CHECK;
 /* PUTROOTFH: export "/" if there is one, else the pseudo root. */
 nfsstat4 nfs4_fh_set_root(struct nfs4_compound *cs) MUST_CHECK;
 /* Re-make the current export handle with its inode's generation. */
@@ -134,6 +139,15 @@ nfsstat4 nfs4_fh_lookupp_special(struct nfs4_compound *cs,
 nfsstat4 nfs4_pseudo_list(struct nfs4_compound *cs,
 			  int (*fn)(void *ctx, const char *name, uint64_t ino),
 			  void *ctx) MUST_CHECK;
+/*
+ * The handle of directory entry name (ino, gen) of the current directory,
+ * for READDIR's filehandle attribute.
+ */
+nfsstat4 nfs4_fh_child(struct nfs4_compound *cs, const char *name,
+		       uint64_t ino, uint64_t gen,
+		       struct nfs4_fh *out) MUST_CHECK;
+/* The export id of a checked handle (0: pseudo filesystem). */
+uint32_t nfs4_fh_fsid(const struct nfs4_fh *fh);
 /* The export id of the current handle (0: pseudo filesystem). */
 uint32_t nfs4_cur_fsid(struct nfs4_compound *cs);
 /* The flavours the current export allows this client, in order. */
@@ -142,5 +156,34 @@ uint32_t nfs4_cur_flavors(struct nfs4_compound *cs, uint32_t *flavors,
 /* Which ACCESS4_* bits of want the squashed caller has on a file. */
 uint32_t nfs4_access_allowed(struct nfs4_compound *cs, const struct fs_attr *a,
 			     uint32_t want);
+
+/* --- attributes (attr.c) and owner strings (idmap.c) --------------------- */
+
+/* One object to encode attributes of (GETATTR, READDIR entries). */
+struct nfs4_attr_obj {
+	const struct fs_attr *attr;
+	bool		pseudo;		/* a pseudo-filesystem directory */
+	uint32_t	fsid;		/* its export id */
+	const uint8_t	*fh;		/* its filehandle */
+	uint32_t	fhlen;
+	nfsstat4	rdattr_error;	/* FATTR4_RDATTR_ERROR's value */
+};
+nfsstat4 nfs4_attr_encode_obj(struct nfs4_compound *cs,
+			      const struct nfs4_attr_obj *o, const bitmap4 *req,
+			      fattr4 *out) MUST_CHECK;
+/* VERIFY/NVERIFY masks: ATTRNOTSUPP, INVAL (write-only, rdattr_error). */
+nfsstat4 nfs4_attr_check_verify_mask(struct nfs4_compound *cs,
+				     const bitmap4 *m) MUST_CHECK;
+/* READDIR masks: NFS4ERR_INVAL for write-only attributes. */
+nfsstat4 nfs4_attr_check_readdir_mask(struct nfs4_compound *cs,
+				      const bitmap4 *m) MUST_CHECK;
+/*
+ * owner / owner_group string of an id ("name@domain" or decimal) into buf;
+ * returns its length.  Cached; takes the idmap lock briefly.
+ */
+size_t nfs4_idmap_id_to_str(uint32_t id, bool group, char *buf, size_t size);
+/* A client's owner string to an id: decimal or mapped, else BADOWNER. */
+nfsstat4 nfs4_idmap_str_to_id(const char *s, size_t len, bool group,
+			      uint32_t *id) MUST_CHECK;
 
 #endif

@@ -3,6 +3,7 @@
 noinst_LIBRARIES += src/nfs4/libnfs4.a
 src_nfs4_libnfs4_a_SOURCES = \
 	src/nfs4/nfs4_int.h \
+	src/nfs4/attr.c \
 	src/nfs4/attr_ops.c \
 	src/nfs4/compound.c \
 	src/nfs4/cstate.c \
@@ -12,6 +13,7 @@ src_nfs4_libnfs4_a_SOURCES = \
 	src/nfs4/fh_ops.c \
 	src/nfs4/fileops.h \
 	src/nfs4/fsvc.h \
+	src/nfs4/idmap.c \
 	src/nfs4/io_ops.c \
 	src/nfs4/lock_ops.c \
 	src/nfs4/open_ops.c \

@@ -120,7 +120,7 @@ out:
 }
 
 static int
-server_alloc(const struct nfs4_config *cfg, bool reaper,
+server_alloc(const struct nfs4_config *cfg, bool reaper, struct fs *fs,
 	     struct nfs4_server **out)
 {
 	struct state_config scfg;
@@ -147,6 +147,8 @@ server_alloc(const struct nfs4_config *cfg, bool reaper,
 	scfg.max_sessions = cfg->max_sessions;
 	scfg.server_owner = cfg->server_owner;
 	scfg.start_reaper = reaper;
+	/* Client records for reclaim live in the engine's server records. */
+	scfg.fs = fs;
 	err = state_server_create(&scfg, &nsrv->state);
 	if (err) {
 		free(nsrv);
@@ -173,7 +175,7 @@ int
 nfs4_server_create_detached(const struct nfs4_config *cfg,
 			    struct nfs4_server **out)
 {
-	return server_alloc(cfg, false, out);
+	return server_alloc(cfg, false, NULL, out);
 }
 
 /*
@@ -189,7 +191,7 @@ nfs4_server_init(const struct nfs4_config *cfg, struct rpc_server *srv,
 
 	if (fs && (!exports || !exports->get || !exports->put))
 		return -EINVAL;
-	err = server_alloc(cfg, true, &nsrv);
+	err = server_alloc(cfg, true, fs, &nsrv);
 	if (err)
 		return err;
 	err = nfs4_fsvc_init(nsrv, fs, exports);
