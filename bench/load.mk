@@ -9,6 +9,7 @@ bench_load_nfsload_SOURCES = \
 	bench/load/hist.c \
 	bench/load/reply.c \
 	bench/load/setup.c \
+	bench/load/recall.c \
 	bench/load/nfsload.c
 bench_load_nfsload_LDADD = src/client/libclient.a src/rpc/librpc.a \
 	src/xdr/libxdr.a src/common/libcommon.a $(TIRPC_LIBS) $(PTHREAD_LIBS)

@@ -152,7 +152,8 @@ int ld_close_file(struct nc_session *s, const struct ld_fh *fh,
 /*
  * Run cp (SEQUENCE + ops) synchronously on s and parse the reply.
  * Returns 0 when every op answered NFS4_OK, -EOPNOTSUPP when an op
- * answered NFS4ERR_NOTSUPP, -EPROTO otherwise (what failed is printed,
+ * answered NFS4ERR_NOTSUPP or NFS4ERR_LAYOUTUNAVAILABLE, -EEXIST for
+ * NFS4ERR_EXIST (not printed), -EPROTO otherwise (what failed is printed,
  * prefixed with what).  The reply is freed before returning, so only the
  * scalar fields of *r are valid afterwards unless keep is not NULL: then
  * the call is handed over (free it with nc_call_free()).
@@ -168,7 +169,45 @@ int ld_run_sync(struct nc_session *s, struct nc_compound *cp,
  */
 int ld_reclaim_complete(struct nc_session *s) MUST_CHECK;
 
+/* Where and as whom nfsload connects. */
+struct ld_target {
+	char		*host;
+	uint16_t	port;
+	uint32_t	uid, gid;	/* AUTH_SYS */
+};
+
+/*
+ * Connect, EXCHANGE_ID with owner, CREATE_SESSION (library defaults: 64
+ * slots, back channel on this connection), RECLAIM_COMPLETE.  Prints what
+ * failed.  Returns 0 or -errno.
+ */
+int ld_session_open(const struct ld_target *t, const char *owner,
+		    struct nc_conn **cp, struct nc_session **sp) MUST_CHECK;
+/* DESTROY_SESSION + DESTROY_CLIENTID (the server forgets us now), free. */
+void ld_session_close(struct nc_conn *c, struct nc_session *s);
+
 /* Append the Linux client's usual GETATTR mask (what `stat` needs). */
 void ld_add_getattr(struct nc_compound *cp, uint32_t mask_buf[3]);
+
+/* --- the recall storm (recall.c) --------------------------------------- */
+
+struct ld_recall_args {
+	const struct ld_target *target;
+	const struct ld_tree *tree;	/* its files are the F files */
+	unsigned	nclients;	/* M */
+	const char	*label;
+};
+
+/*
+ * M clients open the tree's F files and take a READ block layout on each;
+ * a further client writes 64 KiB to each file beforehand and then
+ * truncates every file to 0 (8 threads, synchronous SETATTRs, DELAY
+ * retried).  Clients answer CB_LAYOUTRECALL at once and return the layout
+ * from a thread of their own.  Prints a RESULT line with the drain time
+ * (first SETATTR sent to last reply) and the recall/return counts.
+ * Returns 0; -EOPNOTSUPP when the server lacks an operation; -EPROTO when
+ * a truncate or a return failed or no recall came.
+ */
+int ld_recall_storm(const struct ld_recall_args *a) MUST_CHECK;
 
 #endif

@@ -54,6 +54,7 @@ enum wl_kind {
 	WL_IDLE,
 	WL_OPENHOLD,
 	WL_LAYOUTHOLD,
+	WL_RECALL,
 };
 
 struct wl {
@@ -88,6 +89,8 @@ static const struct wl workloads[] = {
 	  "WRITE 1 MiB UNSTABLE, COMMIT every -C writes" },
 	{ "layout", WL_LAYOUT, 0, 0, true,
 	  "LAYOUTGET (block, RW, 1 MiB) then LAYOUTRETURN" },
+	{ "recall", WL_RECALL, 0, 0, true,
+	  "recall storm: -c clients hold layouts on -k files, all truncated" },
 	{ "idle", WL_IDLE, 0, 0, false,
 	  "N idle sessions: server memory per client (needs -P)" },
 	{ "openhold", WL_OPENHOLD, 0, 0, true,
@@ -153,8 +156,7 @@ struct ld_conn {
 
 struct ld_run {
 	const struct wl	*wl;
-	char		*host;
-	uint16_t	port;
+	struct ld_target target;
 	char		*path;
 	unsigned	nconns;
 	unsigned	depth;
@@ -164,7 +166,6 @@ struct ld_run {
 	uint64_t	big_size;
 	uint32_t	commit_every;
 	pid_t		server_pid;
-	uint32_t	uid, gid;
 	bool		quiet;
 	const char	*label;
 
@@ -213,22 +214,22 @@ parse_target(struct ld_run *run, const char *spec)
 		hend = strchr(p, ']');
 		if (!hend || hend[1] != ':')
 			return -EINVAL;
-		run->host = strndup(p + 1, (size_t)(hend - p - 1));
+		run->target.host = strndup(p + 1, (size_t)(hend - p - 1));
 		p = hend + 2;
 	} else {
 		hend = strchr(p, ':');
 		if (!hend)
 			return -EINVAL;
-		run->host = strndup(p, (size_t)(hend - p));
+		run->target.host = strndup(p, (size_t)(hend - p));
 		p = hend + 1;
 	}
-	if (!run->host)
+	if (!run->target.host)
 		return -ENOMEM;
 	errno = 0;
 	port = strtoul(p, &end, 10);
 	if (errno || end == p || *end != ':' || port == 0 || port > 65535)
 		return -EINVAL;
-	run->port = (uint16_t)port;
+	run->target.port = (uint16_t)port;
 	run->path = strdup(end[1] ? end + 1 : "/");
 	return run->path ? 0 : -ENOMEM;
 }
@@ -653,53 +654,30 @@ self_cpu_ns(void)
 
 /* --- connections -------------------------------------------------------- */
 
+/* LAYOUTGET then LAYOUTRETURN on rq's file, synchronously. */
 static int MUST_CHECK
-session_open(struct ld_run *run, const char *owner, struct nc_conn **cp,
-	     struct nc_session **sp)
+layout_cycle(struct ld_conn *cn, struct ld_req *rq)
 {
-	struct nc_session_opts o;
+	struct nc_call *call;
+	struct ld_res r;
 	int err;
 
-	err = nc_conn_open(run->host, run->port, cp);
-	if (err) {
-		fprintf(stderr, "nfsload: connect %s:%u: %s\n", run->host,
-			run->port, strerror(-err));
+	rq->step = 0;
+	req_build(rq);
+	err = ld_run_sync(cn->s, &rq->cp, "layoutget", &r, &call);
+	if (err)
 		return err;
+	rq->lsid = r.stateid;
+	nc_call_free(call);
+	if (r.layouts == 0) {
+		fprintf(stderr, "nfsload: LAYOUTGET returned no layout\n");
+		return -EPROTO;
 	}
-	err = nc_conn_set_auth_sys(*cp, run->uid, run->gid);
-	if (err)
-		goto out_close;
-	nc_session_opts_init(&o);
-	err = nc_session_setup(*cp, owner, &o, sp);
-	if (err) {
-		fprintf(stderr, "nfsload: EXCHANGE_ID/CREATE_SESSION: %s\n",
-			strerror(-err));
-		goto out_close;
-	}
-	err = ld_reclaim_complete(*sp);
-	if (err)
-		goto out_session;
-	return 0;
-
-out_session:
-	nc_session_free(*sp);
-out_close:
-	nc_conn_close(*cp);
+	rq->step = 1;
+	req_build(rq);
+	err = ld_run_sync(cn->s, &rq->cp, "layoutreturn", &r, NULL);
+	rq->step = 0;
 	return err;
-}
-
-/* DESTROY_SESSION + DESTROY_CLIENTID so the server forgets us now. */
-static void
-session_close(struct nc_conn *c, struct nc_session *s)
-{
-	clientid4 id = nc_session_info(s)->clientid;
-	nfsstat4 st;
-
-	if (nc_destroy_session(s, &st) == 0 && st == NFS4_OK &&
-	    nc_destroy_clientid(c, id, &st) == 0 && st != NFS4_OK)
-		fprintf(stderr, "nfsload: DESTROY_CLIENTID: %u\n", st);
-	nc_session_free(s);
-	nc_conn_close(c);
 }
 
 /* Connect connection i and open what its requests work on. */
@@ -712,7 +690,7 @@ conn_setup(struct ld_run *run, struct ld_conn *cn)
 
 	snprintf(cn->owner, sizeof(cn->owner), "nfsload-%d-%u", (int)getpid(),
 		 cn->idx);
-	err = session_open(run, cn->owner, &cn->c, &cn->s);
+	err = ld_session_open(&run->target, cn->owner, &cn->c, &cn->s);
 	if (err)
 		return err;
 	max = nc_session_info(cn->s)->fore.ca_maxrequests;
@@ -761,6 +739,10 @@ conn_setup(struct ld_run *run, struct ld_conn *cn)
 			if (err)
 				return err;
 		}
+		/* One synchronous cycle: a server without layouts exits 3. */
+		err = layout_cycle(cn, &cn->reqs[0]);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -780,7 +762,7 @@ conn_teardown(struct ld_run *run, struct ld_conn *cn)
 			    ld_close_file(cn->s, &cn->reqs[d].fh,
 					  &cn->reqs[d].sid))
 				fprintf(stderr, "nfsload: close failed\n");
-	session_close(cn->c, cn->s);
+	ld_session_close(cn->c, cn->s);
 	cn->s = NULL;
 	free(cn->reqs);
 }
@@ -979,7 +961,7 @@ run_load(struct ld_run *run)
 	if (!run->quiet) {
 		printf("nfsload: %s on %s:%u:%s, %u conn x %u deep, "
 		       "%us warm-up, %.2fs measured\n", run->wl->name,
-		       run->host, run->port, run->path, run->nconns,
+		       run->target.host, run->target.port, run->path, run->nconns,
 		       run->depth, run->warmup_s, secs);
 		printf("  ops      %llu (%.0f ops/s)\n",
 		       (unsigned long long)ops, (double)ops / secs);
@@ -1081,9 +1063,9 @@ main(int argc, char **argv)
 		case 'P': err = parse_uint(optarg, 1u << 30, &v);
 			run.server_pid = (pid_t)v; break;
 		case 'u': err = parse_uint(optarg, UINT32_MAX, &v);
-			run.uid = v; break;
+			run.target.uid = v; break;
 		case 'g': err = parse_uint(optarg, UINT32_MAX, &v);
-			run.gid = v; break;
+			run.target.gid = v; break;
 		case 'L': run.label = optarg; break;
 		case 'q': run.quiet = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
@@ -1144,17 +1126,28 @@ main(int argc, char **argv)
 
 		snprintf(owner, sizeof(owner), "nfsload-%d-setup",
 			 (int)getpid());
-		if (session_open(&run, owner, &sc, &ss))
+		if (ld_session_open(&run.target, owner, &sc, &ss))
 			goto out;
 		err = ld_tree_setup(ss, run.path, run.nfiles, run.big_size,
 				    &run.tree);
-		session_close(sc, ss);
+		ld_session_close(sc, ss);
 		if (err) {
 			fprintf(stderr, "nfsload: cannot set up %s:%s/%s\n",
-				run.host, run.path, LD_DIR_NAME);
+				run.target.host, run.path, LD_DIR_NAME);
 			rc = err == -EOPNOTSUPP ? EXIT_NOTSUPP : EXIT_USAGE;
 			goto out;
 		}
+	}
+	if (run.wl->kind == WL_RECALL) {
+		struct ld_recall_args ra = {
+			.target = &run.target, .tree = &run.tree,
+			.nclients = run.nconns, .label = run.label,
+		};
+
+		err = ld_recall_storm(&ra);
+		rc = !err ? EXIT_OK : err == -EOPNOTSUPP ? EXIT_NOTSUPP :
+							   EXIT_ERRORS;
+		goto out;
 	}
 	if (run.server_pid)
 		rss0 = proc_rss(run.server_pid);
@@ -1185,7 +1178,7 @@ out:
 	ld_tree_free(&run.tree);
 	free(run.conns);
 	free(run.wbuf);
-	free(run.host);
+	free(run.target.host);
 	free(run.path);
 	return rc;
 }

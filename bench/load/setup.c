@@ -127,7 +127,9 @@ ld_run_sync(struct nc_session *s, struct nc_compound *cp, const char *what,
 			r->fail == LD_FAIL_RPC ? "RPC not accepted" :
 			r->fail == LD_FAIL_TRANSPORT ? "connection lost" :
 						       "does not parse");
-	if (r->fail == LD_FAIL_NFS && r->status == NFS4ERR_NOTSUPP)
+	/* A server without block layouts says so one of these two ways. */
+	if (r->fail == LD_FAIL_NFS && (r->status == NFS4ERR_NOTSUPP ||
+				       r->status == NFS4ERR_LAYOUTUNAVAILABLE))
 		return -EOPNOTSUPP;
 	return -EPROTO;
 }
@@ -514,4 +516,54 @@ ld_tree_free(struct ld_tree *t)
 	free(t->files);
 	t->files = NULL;
 	t->nfiles = 0;
+}
+
+/* See load.h.  Locks: none held. */
+int
+ld_session_open(const struct ld_target *t, const char *owner,
+		struct nc_conn **cp, struct nc_session **sp)
+{
+	struct nc_session_opts o;
+	int err;
+
+	err = nc_conn_open(t->host, t->port, cp);
+	if (err) {
+		fprintf(stderr, "nfsload: connect %s:%u: %s\n", t->host,
+			t->port, strerror(-err));
+		return err;
+	}
+	err = nc_conn_set_auth_sys(*cp, t->uid, t->gid);
+	if (err)
+		goto out_close;
+	nc_session_opts_init(&o);
+	err = nc_session_setup(*cp, owner, &o, sp);
+	if (err) {
+		fprintf(stderr, "nfsload: EXCHANGE_ID/CREATE_SESSION: %s\n",
+			strerror(-err));
+		goto out_close;
+	}
+	err = ld_reclaim_complete(*sp);
+	if (err)
+		goto out_session;
+	return 0;
+
+out_session:
+	nc_session_free(*sp);
+out_close:
+	nc_conn_close(*cp);
+	return err;
+}
+
+/* See load.h.  Locks: none held. */
+void
+ld_session_close(struct nc_conn *c, struct nc_session *s)
+{
+	clientid4 id = nc_session_info(s)->clientid;
+	nfsstat4 st;
+
+	if (nc_destroy_session(s, &st) == 0 && st == NFS4_OK &&
+	    nc_destroy_clientid(c, id, &st) == 0 && st != NFS4_OK)
+		fprintf(stderr, "nfsload: DESTROY_CLIENTID: %u\n", st);
+	nc_session_free(s);
+	nc_conn_close(c);
 }
