@@ -143,6 +143,9 @@ struct fs_layout_ext {
 	uint64_t		file_off;	/* bytes */
 	uint64_t		len;		/* bytes */
 	uint64_t		vol_off;	/* byte offset on the volume */
+	/* First data block (vol_block_ptr(): zero-copy reads under a pin);
+	 * 0 for FS_EXT_HOLE. */
+	uint64_t		vol_block;
 	enum fs_ext_state	state;
 };
 

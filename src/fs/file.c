@@ -1025,7 +1025,7 @@ struct lmap_ctx {
 };
 
 static bool
-lmap_put(struct lmap_ctx *lc, uint64_t fblk, uint64_t len, uint64_t vol_off,
+lmap_put(struct lmap_ctx *lc, uint64_t fblk, uint64_t len, uint64_t vblk,
 	 enum fs_ext_state st)
 {
 	struct fs_layout_ext *x;
@@ -1035,7 +1035,8 @@ lmap_put(struct lmap_ctx *lc, uint64_t fblk, uint64_t len, uint64_t vol_off,
 	x = &lc->ext[lc->n++];
 	x->file_off = fblk * lc->fs->bsize;
 	x->len = len * lc->fs->bsize;
-	x->vol_off = vol_off;
+	x->vol_block = st == FS_EXT_HOLE ? 0 : vblk;
+	x->vol_off = st == FS_EXT_HOLE ? 0 : vol_block_offset(lc->fs->vol, vblk);
 	x->state = st;
 	return true;
 }
@@ -1048,9 +1049,7 @@ lmap_cb(void *ctx, const struct fs_ext *e)
 
 	if (s > lc->cur && !lmap_put(lc, lc->cur, s - lc->cur, 0, FS_EXT_HOLE))
 		return 1;
-	if (!lmap_put(lc, s, t - s,
-		      vol_block_offset(lc->fs->vol, e->vblk + (s - e->fblk)),
-		      e->state))
+	if (!lmap_put(lc, s, t - s, e->vblk + (s - e->fblk), e->state))
 		return 1;
 	lc->cur = t;
 	return 0;

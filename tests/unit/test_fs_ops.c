@@ -365,12 +365,9 @@ test_data(void)
 		fill(buf, 4 * BS, 5);
 		{
 			struct vol *v = fs_vol(fs);
-			uint64_t vo = ext[0].vol_off;
-			uint64_t b0 = 0;
+			uint64_t b0 = ext[0].vol_block;
 
-			/* Find the block number by its offset. */
-			while (vol_block_offset(v, b0) < vo)
-				b0++;
+			CHECK_EQ(vol_block_offset(v, b0), ext[0].vol_off);
 			memcpy(vol_block_ptr(v, b0), buf, 4 * BS);
 			vol_persist(v, vol_block_ptr(v, b0), 4 * BS,
 				    "test.client.write");
