@@ -121,6 +121,9 @@ nfsstat4 nfs4_op_io_advise(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
 nfsstat4 nfs4_op_write_same(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
+/* Free a READ / READ_PLUS result's data after encoding (op table release). */
+void nfs4_release_read(nfs_resop4 *res);
+void nfs4_release_read_plus(nfs_resop4 *res);
 
 /* xattr_ops.c: extended attributes (RFC 8276 §8) */
 nfsstat4 nfs4_op_getxattr(struct nfs4_compound *cs, nfs_argop4 *arg,
@@ -131,5 +134,8 @@ nfsstat4 nfs4_op_listxattrs(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
 nfsstat4 nfs4_op_removexattr(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
+/* Free a GETXATTR value / LISTXATTRS names after encoding. */
+void nfs4_release_getxattr(nfs_resop4 *res);
+void nfs4_release_listxattrs(nfs_resop4 *res);
 
 #endif

@@ -69,7 +69,9 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	OP(PUTFH, nfs4_op_putfh,		0,		1, 8),
 	OP(PUTPUBFH, nfs4_op_putpubfh,		0,		1, 8),
 	OP(PUTROOTFH, nfs4_op_putrootfh,		0,		1, 8),
-	OP(READ, nfs4_op_read,		FH,		1, 0),
+	[OP_READ] = { .name = "READ", .process = nfs4_op_read,
+		      .release = nfs4_release_read, .flags = FH,
+		      .min_minor = 1, .res_max = 0 },
 	[OP_READDIR] = { .name = "READDIR", .process = nfs4_op_readdir,
 			 .release = nfs4_release_readdir, .flags = FH,
 			 .min_minor = 1, .res_max = 0 },
@@ -123,7 +125,8 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 
 	/* NFSv4.2 operations (RFC 7862 §15) */
 	OP(ALLOCATE, nfs4_op_allocate,		FH | MOD | BLK,	2, 8),
-	OP(COPY, nfs4_op_copy,		FH | MOD | BLK,	2, 0),
+	/* COPY4resok: status, empty callback id, count, committed, verf, reqs */
+	OP(COPY, nfs4_op_copy,		FH | MOD | BLK,	2, 40),
 	OP(COPY_NOTIFY, nfs4_op_copy_notify,	FH | MOD,	2, 0),
 	OP(DEALLOCATE, nfs4_op_deallocate,	FH | MOD | BLK,	2, 8),
 	OP(IO_ADVISE, nfs4_op_io_advise,		FH,		2, 0),
@@ -131,15 +134,22 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	TODO(LAYOUTSTATS,	FH,		2, 8),
 	OP(OFFLOAD_CANCEL, nfs4_op_offload_cancel,	FH | MOD,	2, 8),
 	OP(OFFLOAD_STATUS, nfs4_op_offload_status,	FH,		2, 0),
-	OP(READ_PLUS, nfs4_op_read_plus,		FH,		2, 0),
+	[OP_READ_PLUS] = { .name = "READ_PLUS", .process = nfs4_op_read_plus,
+			   .release = nfs4_release_read_plus, .flags = FH,
+			   .min_minor = 2, .res_max = 0 },
 	OP(SEEK, nfs4_op_seek,		FH,		2, 20),
 	OP(WRITE_SAME, nfs4_op_write_same,	FH | MOD | BLK,	2, 0),
 	OP(CLONE, nfs4_op_clone,		FH | MOD | BLK,	2, 8),
 
 	/* Extended attributes (RFC 8276 §8), an NFSv4.2 extension */
-	OP(GETXATTR, nfs4_op_getxattr,		FH,		2, 0),
+	[OP_GETXATTR] = { .name = "GETXATTR", .process = nfs4_op_getxattr,
+			  .release = nfs4_release_getxattr, .flags = FH,
+			  .min_minor = 2, .res_max = 0 },
 	OP(SETXATTR, nfs4_op_setxattr,		FH | MOD,	2, 28),
-	OP(LISTXATTRS, nfs4_op_listxattrs,	FH,		2, 0),
+	[OP_LISTXATTRS] = { .name = "LISTXATTRS",
+			    .process = nfs4_op_listxattrs,
+			    .release = nfs4_release_listxattrs, .flags = FH,
+			    .min_minor = 2, .res_max = 0 },
 	OP(REMOVEXATTR, nfs4_op_removexattr,	FH | MOD,	2, 28),
 };
 

@@ -1,0 +1,1249 @@
+/*
+ * test_fsvc_io.c - the data operations end to end against a running
+ * pmemnfsd: READ, WRITE, COMMIT (RFC 8881 §18.22, §18.32, §18.3), the
+ * NFSv4.2 operations (RFC 7862 §15: SEEK, ALLOCATE, DEALLOCATE, CLONE,
+ * COPY, READ_PLUS and the declined ones), extended attributes (RFC 8276
+ * §8), the write verifier across a restart, and a READ racing a truncate
+ * from another client that must never see blocks reused by another file.
+ *
+ * Each test names the RFC rule it enforces.  IO_TEST_LONG=1 runs the race
+ * ten times longer.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "../testlib.h"
+
+/* The server's READ/WRITE cap (io_ops.c IO_MAX_RW). */
+#define IO_MAX			(1024u * 1024u)
+#define RACE_NS			(2 * NSEC_PER_SEC)
+#define RACE_FILE_BYTES		(256u * 1024u)
+#define PAT_A			0xa5
+#define PAT_B			0x3c
+
+static struct h_server srv;
+static struct nc_conn *conn;
+static struct nc_session *ses;
+
+struct file {
+	nfs_fh4		fh;
+	char		fh_buf[NFS4_FHSIZE];
+	stateid4	sid;
+};
+
+/* Run [SEQUENCE + ops] and return the COMPOUND status (-1: transport). */
+static int
+run_on(struct nc_session *s, struct nc_compound *cp, COMPOUND4res *res)
+{
+	int err = nc_session_compound(s, cp, 0, res, NULL);
+
+	if (err) {
+		fprintf(stderr, "compound %s: transport error %d\n",
+			cp->args.tag.utf8string_val ?
+			cp->args.tag.utf8string_val : "", err);
+		memset(res, 0, sizeof(*res));
+		return -1;
+	}
+	return res->status;
+}
+
+static int
+run(struct nc_compound *cp, COMPOUND4res *res)
+{
+	return run_on(ses, cp, res);
+}
+
+static void
+done(COMPOUND4res *res)
+{
+	nc_res_free((xdrproc_t)xdr_COMPOUND4res, res);
+}
+
+/* The result of op n (0 is SEQUENCE). */
+static nfs_resop4 *
+op_res(COMPOUND4res *res, unsigned n)
+{
+	REQUIRE(n < res->resarray.resarray_len);
+	return &res->resarray.resarray_val[n];
+}
+
+static void
+put_fh(struct nc_compound *cp, const struct file *f)
+{
+	nfs_argop4 *a = nc_compound_add(cp, OP_PUTFH);
+
+	a->nfs_argop4_u.opputfh.object = f->fh;
+}
+
+/*
+ * A new client's RECLAIM_COMPLETE (RFC 8881 §18.51): it has nothing to
+ * reclaim, so its non-reclaim OPENs are not held back by the grace period.
+ */
+static void
+reclaim_complete(struct nc_session *s)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+
+	/* Exports take AUTH_SYS (AUTH_NONE is NFS4ERR_WRONGSEC, §2.6.3.1). */
+	REQUIRE(nc_conn_set_auth_sys(nc_session_conn(s), 0, 0) == 0);
+	nc_session_compound_init(&cp, "reclaim-complete");
+	nc_compound_add(&cp, OP_RECLAIM_COMPLETE)->nfs_argop4_u
+		.opreclaim_complete.rca_one_fs = FALSE;
+	REQUIRE(run_on(s, &cp, &res) == NFS4_OK);
+	done(&res);
+}
+
+/* A compound for NFSv4.2 operations. */
+static void
+init42(struct nc_compound *cp, const char *tag)
+{
+	nc_session_compound_init(cp, tag);
+	cp->args.minorversion = 2;
+}
+
+/*
+ * OPEN name under the root with access (create if create) for open-owner
+ * owner; fills f.  Returns the compound status.
+ */
+static int
+open_owner_on(struct nc_session *s, const char *name, const char *owner,
+	      uint32_t access, bool create, struct file *f)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	OPEN4args *o;
+	int st;
+
+	memset(f, 0, sizeof(*f));
+	nc_session_compound_init(&cp, "open");
+	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+	o = &nc_compound_add(&cp, OP_OPEN)->nfs_argop4_u.opopen;
+	o->share_access = access | OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
+	o->share_deny = OPEN4_SHARE_DENY_NONE;
+	o->owner.clientid = nc_session_info(s)->clientid;
+	o->owner.owner.owner_val = (char *)owner;
+	o->owner.owner.owner_len = strlen(owner);
+	o->openhow.opentype = create ? OPEN4_CREATE : OPEN4_NOCREATE;
+	o->openhow.openflag4_u.how.mode = UNCHECKED4;
+	o->claim.claim = CLAIM_NULL;
+	o->claim.open_claim4_u.file.utf8string_val = (char *)name;
+	o->claim.open_claim4_u.file.utf8string_len = strlen(name);
+	REQUIRE(nc_compound_add(&cp, OP_GETFH));
+	st = run_on(s, &cp, &res);
+	if (st == NFS4_OK) {
+		GETFH4resok *fh = &op_res(&res, 3)->nfs_resop4_u.opgetfh
+					   .GETFH4res_u.resok4;
+
+		f->sid = op_res(&res, 2)->nfs_resop4_u.opopen.OPEN4res_u
+				 .resok4.stateid;
+		REQUIRE(fh->object.nfs_fh4_len <= NFS4_FHSIZE);
+		memcpy(f->fh_buf, fh->object.nfs_fh4_val,
+		       fh->object.nfs_fh4_len);
+		f->fh.nfs_fh4_val = f->fh_buf;
+		f->fh.nfs_fh4_len = fh->object.nfs_fh4_len;
+	}
+	done(&res);
+	return st;
+}
+
+/* OPEN with the file's name as its open-owner. */
+static int
+open_file_on(struct nc_session *s, const char *name, uint32_t access,
+	     bool create, struct file *f)
+{
+	return open_owner_on(s, name, name, access, create, f);
+}
+
+static void
+create_file(const char *name, struct file *f)
+{
+	int st = open_file_on(ses, name, OPEN4_SHARE_ACCESS_BOTH, true, f);
+
+	if (st != NFS4_OK)
+		fprintf(stderr, "OPEN %s: status %d\n", name, st);
+	REQUIRE(st == NFS4_OK);
+}
+
+/* WRITE; returns the status, *ok (may be NULL) the result. */
+static int
+write_on(struct nc_session *s, const struct file *f, uint64_t off,
+	 const void *buf, uint32_t len, stable_how4 how, WRITE4resok *ok)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	WRITE4args *w;
+	int st;
+
+	nc_session_compound_init(&cp, "write");
+	put_fh(&cp, f);
+	w = &nc_compound_add(&cp, OP_WRITE)->nfs_argop4_u.opwrite;
+	w->stateid = f->sid;
+	w->offset = off;
+	w->stable = how;
+	w->data.data_val = (char *)buf;
+	w->data.data_len = len;
+	st = run_on(s, &cp, &res);
+	if (st == NFS4_OK && ok)
+		*ok = op_res(&res, 2)->nfs_resop4_u.opwrite.WRITE4res_u.resok4;
+	done(&res);
+	return st;
+}
+
+static int
+write_file(const struct file *f, uint64_t off, const void *buf, uint32_t len,
+	   stable_how4 how, WRITE4resok *ok)
+{
+	return write_on(ses, f, off, buf, len, how, ok);
+}
+
+/*
+ * READ into buf (cap bytes); *len and *eof.  Returns the status.
+ */
+static int
+read_on(struct nc_session *s, const struct file *f, const stateid4 *sid,
+	uint64_t off, uint32_t count, void *buf, uint32_t cap, uint32_t *len,
+	bool *eof)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	READ4args *r;
+	int st;
+
+	nc_session_compound_init(&cp, "read");
+	put_fh(&cp, f);
+	r = &nc_compound_add(&cp, OP_READ)->nfs_argop4_u.opread;
+	r->stateid = *sid;
+	r->offset = off;
+	r->count = count;
+	st = run_on(s, &cp, &res);
+	if (st == NFS4_OK) {
+		READ4resok *ok = &op_res(&res, 2)->nfs_resop4_u.opread
+					  .READ4res_u.resok4;
+
+		*len = ok->data.data_len;
+		*eof = ok->eof;
+		REQUIRE(*len <= cap);
+		memcpy(buf, ok->data.data_val, *len);
+	}
+	done(&res);
+	return st;
+}
+
+static int
+read_file(const struct file *f, uint64_t off, uint32_t count, void *buf,
+	  uint32_t cap, uint32_t *len, bool *eof)
+{
+	return read_on(ses, f, &f->sid, off, count, buf, cap, len, eof);
+}
+
+static int
+commit_file(const struct file *f, uint64_t off, uint32_t count,
+	    verifier4 verf)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	COMMIT4args *c;
+	int st;
+
+	nc_session_compound_init(&cp, "commit");
+	put_fh(&cp, f);
+	c = &nc_compound_add(&cp, OP_COMMIT)->nfs_argop4_u.opcommit;
+	c->offset = off;
+	c->count = count;
+	st = run(&cp, &res);
+	if (st == NFS4_OK && verf)
+		memcpy(verf, op_res(&res, 2)->nfs_resop4_u.opcommit
+			       .COMMIT4res_u.resok4.writeverf,
+		       NFS4_VERIFIER_SIZE);
+	done(&res);
+	return st;
+}
+
+static bool
+all_bytes(const uint8_t *p, size_t n, uint8_t v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
+
+/*
+ * §18.32.3 / §18.22.3: an UNSTABLE write is acknowledged with the
+ * verifier; a READ returns what was written with eof exactly when the
+ * read reaches the end; a read at or past EOF returns no data and eof;
+ * holes read as zeros; COMMIT returns the same verifier (§18.3.3).
+ */
+static void
+test_write_read_commit(void)
+{
+	static uint8_t buf[200000], out[300000];
+	struct file f;
+	WRITE4resok w1, w2;
+	verifier4 cv;
+	uint32_t len;
+	bool eof;
+
+	create_file("io-rw", &f);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 7 + 3);
+	CHECK_EQ(write_file(&f, 0, buf, sizeof(buf), UNSTABLE4, &w1), NFS4_OK);
+	CHECK_EQ(w1.count, sizeof(buf));
+	CHECK_EQ(w1.committed, UNSTABLE4);
+
+	CHECK_EQ(read_file(&f, 0, sizeof(out), out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, sizeof(buf));
+	CHECK(eof);
+	CHECK(memcmp(out, buf, sizeof(buf)) == 0);
+
+	CHECK_EQ(read_file(&f, 1000, 5000, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, 5000);
+	CHECK(!eof);
+	CHECK(memcmp(out, buf + 1000, 5000) == 0);
+
+	/* The read that ends exactly at EOF. */
+	CHECK_EQ(read_file(&f, sizeof(buf) - 100, 100, out, sizeof(out), &len,
+			   &eof), NFS4_OK);
+	CHECK_EQ(len, 100);
+	CHECK(eof);
+
+	CHECK_EQ(read_file(&f, sizeof(buf), 100, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, 0);
+	CHECK(eof);
+	CHECK_EQ(read_file(&f, 1ull << 40, 100, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, 0);
+	CHECK(eof);
+
+	/* A FILE_SYNC write past EOF leaves a hole that reads as zeros. */
+	CHECK_EQ(write_file(&f, 250000, "tail", 4, FILE_SYNC4, &w2), NFS4_OK);
+	CHECK_EQ(w2.committed, FILE_SYNC4);
+	CHECK_EQ(w2.count, 4);
+	CHECK(memcmp(w1.writeverf, w2.writeverf, NFS4_VERIFIER_SIZE) == 0);
+	CHECK_EQ(read_file(&f, 190000, 100000, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, 250004 - 190000);
+	CHECK(eof);
+	CHECK(memcmp(out, buf + 190000, 10000) == 0);
+	CHECK(all_bytes(out + 10000, 50000, 0));
+	CHECK(memcmp(out + 60000, "tail", 4) == 0);
+
+	CHECK_EQ(commit_file(&f, 0, 0, cv), NFS4_OK);
+	CHECK(memcmp(cv, w1.writeverf, NFS4_VERIFIER_SIZE) == 0);
+	CHECK_EQ(commit_file(&f, 100, 1000, cv), NFS4_OK);
+	CHECK(memcmp(cv, w1.writeverf, NFS4_VERIFIER_SIZE) == 0);
+	/* §18.3.3: offset + count beyond 2^64 is NFS4ERR_INVAL. */
+	CHECK_EQ(commit_file(&f, UINT64_MAX - 10, 100, NULL), NFS4ERR_INVAL);
+}
+
+/*
+ * §18.22.3: the server may return fewer bytes than asked: never more
+ * than its maxread (1 MiB) nor what the session's ca_maxresponsesize
+ * leaves, however large count is.
+ */
+static void
+test_read_cap(void)
+{
+	static uint8_t buf[IO_MAX], out[IO_MAX];
+	struct file f;
+	WRITE4resok w;
+	uint32_t len;
+	bool eof;
+
+	create_file("io-cap", &f);
+	memset(buf, 0x42, sizeof(buf));
+	CHECK_EQ(write_file(&f, 0, buf, sizeof(buf), UNSTABLE4, &w), NFS4_OK);
+	CHECK_EQ(write_file(&f, IO_MAX, buf, sizeof(buf), UNSTABLE4, &w),
+		 NFS4_OK);
+	CHECK_EQ(read_file(&f, 0, 8u * IO_MAX, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK(len > 0);
+	CHECK(len <= IO_MAX);
+	CHECK(len + 1024 <= nc_session_info(ses)->fore.ca_maxresponsesize);
+	CHECK(!eof);
+	CHECK(all_bytes(out, len, 0x42));
+}
+
+/*
+ * Errors: §18.22.3 / §18.32.3 / §18.3.3 - a directory is NFS4ERR_ISDIR;
+ * no filehandle is NFS4ERR_NOFILEHANDLE; a stateid the server never
+ * issued is NFS4ERR_BAD_STATEID (§8.2.2); WRITE with a read-only open is
+ * NFS4ERR_OPENMODE (§8.2.2 / §9.1.4); a write beyond the largest file is
+ * NFS4ERR_FBIG (§18.32.3).
+ */
+static void
+test_io_errors(void)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	struct file f, ro;
+	stateid4 bogus;
+	uint8_t out[16];
+	uint32_t len;
+	bool eof;
+	READ4args *r;
+	WRITE4args *w;
+
+	nc_session_compound_init(&cp, "read-dir");
+	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+	r = &nc_compound_add(&cp, OP_READ)->nfs_argop4_u.opread;
+	r->count = 10;
+	CHECK_EQ(run(&cp, &res), NFS4ERR_ISDIR);
+	done(&res);
+
+	nc_session_compound_init(&cp, "write-dir");
+	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+	w = &nc_compound_add(&cp, OP_WRITE)->nfs_argop4_u.opwrite;
+	w->data.data_val = "x";
+	w->data.data_len = 1;
+	CHECK_EQ(run(&cp, &res), NFS4ERR_ISDIR);
+	done(&res);
+
+	nc_session_compound_init(&cp, "commit-dir");
+	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+	REQUIRE(nc_compound_add(&cp, OP_COMMIT));
+	CHECK_EQ(run(&cp, &res), NFS4ERR_ISDIR);
+	done(&res);
+
+	nc_session_compound_init(&cp, "read-nofh");
+	r = &nc_compound_add(&cp, OP_READ)->nfs_argop4_u.opread;
+	r->count = 10;
+	CHECK_EQ(run(&cp, &res), NFS4ERR_NOFILEHANDLE);
+	done(&res);
+
+	create_file("io-err", &f);
+	bogus = f.sid;
+	bogus.other[0] ^= 0x55;
+	bogus.other[11] ^= 0x55;
+	CHECK_EQ(read_on(ses, &f, &bogus, 0, 10, out, sizeof(out), &len, &eof),
+		 NFS4ERR_BAD_STATEID);
+
+	CHECK_EQ(write_file(&f, UINT64_MAX - 4, "abcdefgh", 8, UNSTABLE4, NULL),
+		 NFS4ERR_FBIG);
+
+	/* A second owner opens for reading only and tries to write. */
+	REQUIRE(open_owner_on(ses, "io-err", "io-err-reader",
+			      OPEN4_SHARE_ACCESS_READ, false, &ro) == NFS4_OK);
+	CHECK_EQ(write_file(&ro, 0, "abc", 3, UNSTABLE4, NULL),
+		 NFS4ERR_OPENMODE);
+	/* ... but it may read (eof at once: the file is empty). */
+	CHECK_EQ(read_file(&ro, 0, 10, out, sizeof(out), &len, &eof), NFS4_OK);
+	CHECK_EQ(len, 0);
+	CHECK(eof);
+}
+
+/* --- NFSv4.2 ------------------------------------------------------------- */
+
+static int
+seek_file(const struct file *f, uint64_t off, data_content4 what,
+	  uint64_t *where, bool *eof)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	SEEK4args *a;
+	int st;
+
+	init42(&cp, "seek");
+	put_fh(&cp, f);
+	a = &nc_compound_add(&cp, OP_SEEK)->nfs_argop4_u.opseek;
+	a->sa_stateid = f->sid;
+	a->sa_offset = off;
+	a->sa_what = what;
+	st = run(&cp, &res);
+	if (st == NFS4_OK) {
+		seek_res4 *r = &op_res(&res, 2)->nfs_resop4_u.opseek
+					.SEEK4res_u.resok4;
+
+		*where = r->sr_offset;
+		*eof = r->sr_eof;
+	}
+	done(&res);
+	return st;
+}
+
+static int
+space_op(const struct file *f, nfs_opnum4 op, uint64_t off, uint64_t len)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	nfs_argop4 *a;
+	int st;
+
+	init42(&cp, "space");
+	put_fh(&cp, f);
+	a = nc_compound_add(&cp, op);
+	if (op == OP_ALLOCATE) {
+		a->nfs_argop4_u.opallocate.aa_stateid = f->sid;
+		a->nfs_argop4_u.opallocate.aa_offset = off;
+		a->nfs_argop4_u.opallocate.aa_length = len;
+	} else {
+		a->nfs_argop4_u.opdeallocate.da_stateid = f->sid;
+		a->nfs_argop4_u.opdeallocate.da_offset = off;
+		a->nfs_argop4_u.opdeallocate.da_length = len;
+	}
+	st = run(&cp, &res);
+	done(&res);
+	return st;
+}
+
+static uint64_t
+file_size(const struct file *f)
+{
+	static const uint32_t mask[1] = { 1u << FATTR4_SIZE };
+	struct nc_compound cp;
+	COMPOUND4res res;
+	GETATTR4args *g;
+	uint64_t size = UINT64_MAX;
+
+	nc_session_compound_init(&cp, "size");
+	put_fh(&cp, f);
+	g = &nc_compound_add(&cp, OP_GETATTR)->nfs_argop4_u.opgetattr;
+	g->attr_request.bitmap4_len = 1;
+	g->attr_request.bitmap4_val = (uint32_t *)mask;
+	if (run(&cp, &res) == NFS4_OK) {
+		fattr4 *fa = &op_res(&res, 2)->nfs_resop4_u.opgetattr
+				      .GETATTR4res_u.resok4.obj_attributes;
+
+		if (fa->attr_vals.attrlist4_len == 8) {
+			memcpy(&size, fa->attr_vals.attrlist4_val, 8);
+			size = be64toh(size);
+		}
+	}
+	done(&res);
+	return size;
+}
+
+/*
+ * RFC 7862 §15.11 (SEEK), §15.1 (ALLOCATE), §15.4 (DEALLOCATE): data and
+ * holes are found where they are; a punched range reads as zeros and
+ * becomes a hole; ALLOCATE extends the size and reads as zeros; SEEK at
+ * or past EOF is NFS4ERR_NXIO; an empty range is NFS4ERR_INVAL.
+ */
+static void
+test_seek_allocate_deallocate(void)
+{
+	static uint8_t buf[1 << 20], out[1 << 20];
+	struct file f;
+	uint64_t where;
+	uint32_t len;
+	bool eof;
+
+	create_file("io-sparse", &f);
+	memset(buf, 0x11, sizeof(buf));
+	CHECK_EQ(write_file(&f, 0, buf, sizeof(buf), FILE_SYNC4, NULL),
+		 NFS4_OK);
+
+	CHECK_EQ(seek_file(&f, 0, NFS4_CONTENT_DATA, &where, &eof), NFS4_OK);
+	CHECK_EQ(where, 0);
+	CHECK(!eof);
+	CHECK_EQ(seek_file(&f, 0, NFS4_CONTENT_HOLE, &where, &eof), NFS4_OK);
+	CHECK_EQ(where, sizeof(buf));	/* the implicit hole at EOF */
+	CHECK(eof);
+
+	/* Punch 256 KiB in the middle. */
+	CHECK_EQ(space_op(&f, OP_DEALLOCATE, 256 * 1024, 256 * 1024), NFS4_OK);
+	CHECK_EQ(file_size(&f), sizeof(buf));
+	CHECK_EQ(read_file(&f, 0, sizeof(out), out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, sizeof(buf));
+	CHECK(all_bytes(out, 256 * 1024, 0x11));
+	CHECK(all_bytes(out + 256 * 1024, 256 * 1024, 0));
+	CHECK(all_bytes(out + 512 * 1024, 512 * 1024, 0x11));
+	CHECK_EQ(seek_file(&f, 0, NFS4_CONTENT_HOLE, &where, &eof), NFS4_OK);
+	CHECK_EQ(where, 256 * 1024);
+	CHECK(!eof);
+	CHECK_EQ(seek_file(&f, 256 * 1024, NFS4_CONTENT_DATA, &where, &eof),
+		 NFS4_OK);
+	CHECK_EQ(where, 512 * 1024);
+
+	/* §15.11.3: at or past EOF. */
+	CHECK_EQ(seek_file(&f, sizeof(buf), NFS4_CONTENT_DATA, &where, &eof),
+		 NFS4ERR_NXIO);
+
+	/* ALLOCATE past EOF grows the file; the new part reads as zeros. */
+	CHECK_EQ(space_op(&f, OP_ALLOCATE, sizeof(buf), 64 * 1024), NFS4_OK);
+	CHECK_EQ(file_size(&f), sizeof(buf) + 64 * 1024);
+	CHECK_EQ(read_file(&f, sizeof(buf), 64 * 1024, out, sizeof(out), &len,
+			   &eof), NFS4_OK);
+	CHECK_EQ(len, 64 * 1024);
+	CHECK(all_bytes(out, len, 0));
+
+	CHECK_EQ(space_op(&f, OP_ALLOCATE, 0, 0), NFS4ERR_INVAL);
+	CHECK_EQ(space_op(&f, OP_DEALLOCATE, 0, 0), NFS4ERR_INVAL);
+	CHECK_EQ(space_op(&f, OP_ALLOCATE, UINT64_MAX - 10, 100),
+		 NFS4ERR_FBIG);
+}
+
+/* CLONE or COPY from src (saved FH) to dst (current FH). */
+static int
+clone_or_copy(const struct file *src, const struct file *dst, bool copy,
+	      uint64_t soff, uint64_t doff, uint64_t count, uint64_t *copied)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	nfs_argop4 *a;
+	int st;
+
+	init42(&cp, copy ? "copy" : "clone");
+	put_fh(&cp, src);
+	REQUIRE(nc_compound_add(&cp, OP_SAVEFH));
+	put_fh(&cp, dst);
+	a = nc_compound_add(&cp, copy ? OP_COPY : OP_CLONE);
+	if (copy) {
+		COPY4args *c = &a->nfs_argop4_u.opcopy;
+
+		c->ca_src_stateid = src->sid;
+		c->ca_dst_stateid = dst->sid;
+		c->ca_src_offset = soff;
+		c->ca_dst_offset = doff;
+		c->ca_count = count;
+		c->ca_consecutive = TRUE;
+		c->ca_synchronous = TRUE;
+	} else {
+		CLONE4args *c = &a->nfs_argop4_u.opclone;
+
+		c->cl_src_stateid = src->sid;
+		c->cl_dst_stateid = dst->sid;
+		c->cl_src_offset = soff;
+		c->cl_dst_offset = doff;
+		c->cl_count = count;
+	}
+	st = run(&cp, &res);
+	if (st == NFS4_OK && copy) {
+		COPY4resok *ok = &op_res(&res, 4)->nfs_resop4_u.opcopy
+					  .COPY4res_u.cr_resok4;
+
+		/* §15.2.3: a synchronous copy has no callback id. */
+		CHECK_EQ(ok->cr_response.wr_callback_id.wr_callback_id_len, 0);
+		CHECK(ok->cr_requirements.cr_synchronous);
+		CHECK(ok->cr_requirements.cr_consecutive);
+		*copied = ok->cr_response.wr_count;
+	}
+	done(&res);
+	return st;
+}
+
+/*
+ * RFC 7862 §15.13 (CLONE) and §15.2 (COPY): cross-file and same-file
+ * ranges land where asked; CLONE needs block-aligned offsets (the range
+ * may end at the source's EOF) and a non-overlapping same-file range,
+ * else NFS4ERR_INVAL; COPY with count 0 copies to EOF and is
+ * synchronous; a source offset past EOF is NFS4ERR_INVAL.
+ */
+static void
+test_clone_copy(void)
+{
+	static uint8_t a[300000], out[400000];
+	struct file src, dst;
+	uint64_t copied = 0;
+	uint32_t len;
+	bool eof;
+
+	create_file("io-src", &src);
+	create_file("io-dst", &dst);
+	for (size_t i = 0; i < sizeof(a); i++)
+		a[i] = (uint8_t)(i % 251);
+	CHECK_EQ(write_file(&src, 0, a, sizeof(a), FILE_SYNC4, NULL), NFS4_OK);
+
+	/* Whole file (to EOF, unaligned end) onto dst at 64 KiB. */
+	CHECK_EQ(clone_or_copy(&src, &dst, false, 0, 65536, 0, NULL), NFS4_OK);
+	CHECK_EQ(read_file(&dst, 0, sizeof(out), out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, 65536 + sizeof(a));
+	CHECK(all_bytes(out, 65536, 0));
+	CHECK(memcmp(out + 65536, a, sizeof(a)) == 0);
+
+	/* Misaligned offset; overlapping same-file range; past EOF. */
+	CHECK_EQ(clone_or_copy(&src, &dst, false, 1, 0, 4096, NULL),
+		 NFS4ERR_INVAL);
+	CHECK_EQ(clone_or_copy(&src, &src, false, 0, 4096, 65536, NULL),
+		 NFS4ERR_INVAL);
+	CHECK_EQ(clone_or_copy(&src, &dst, false, 0, 0, 1 << 20, NULL),
+		 NFS4ERR_INVAL);
+	/* Same file, disjoint aligned range: fine. */
+	CHECK_EQ(clone_or_copy(&src, &src, false, 0, 1 << 20, 65536, NULL),
+		 NFS4_OK);
+	CHECK_EQ(read_file(&src, 1 << 20, 65536, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, 65536);
+	CHECK(memcmp(out, a, 65536) == 0);
+
+	/* COPY: unaligned, count 0 = to EOF (of the source, now 1 MiB+64K). */
+	CHECK_EQ(clone_or_copy(&src, &dst, true, 100, 7, 1000, &copied),
+		 NFS4_OK);
+	CHECK_EQ(copied, 1000);
+	CHECK_EQ(read_file(&dst, 7, 1000, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK(memcmp(out, a + 100, 1000) == 0);
+	CHECK_EQ(clone_or_copy(&src, &dst, true, 250000, 0, 0, &copied),
+		 NFS4_OK);
+	CHECK_EQ(copied, (1 << 20) + 65536 - 250000);
+	CHECK_EQ(clone_or_copy(&src, &dst, true, 10u << 20, 0, 10, &copied),
+		 NFS4ERR_INVAL);
+
+	/* Without a saved filehandle: §15.2.3 / §16.2.3.1.2. */
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+		COPY4args *c;
+
+		init42(&cp, "copy-nosaved");
+		put_fh(&cp, &dst);
+		c = &nc_compound_add(&cp, OP_COPY)->nfs_argop4_u.opcopy;
+		c->ca_src_stateid = src.sid;
+		c->ca_dst_stateid = dst.sid;
+		c->ca_count = 1;
+		CHECK_EQ(run(&cp, &res), NFS4ERR_NOFILEHANDLE);
+		done(&res);
+	}
+}
+
+/*
+ * READ_PLUS (RFC 7862 §15.10) returns the data; the declined operations
+ * answer NFS4ERR_NOTSUPP (RFC 7862 §13: OPTIONAL); IO_ADVISE answers
+ * with the hints the server acts on: none (§15.5.3).
+ */
+static void
+test_v42_misc(void)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	struct file f;
+	nfs_argop4 *a;
+
+	create_file("io-misc", &f);
+	CHECK_EQ(write_file(&f, 0, "hello world", 11, FILE_SYNC4, NULL),
+		 NFS4_OK);
+
+	init42(&cp, "read-plus");
+	put_fh(&cp, &f);
+	a = nc_compound_add(&cp, OP_READ_PLUS);
+	a->nfs_argop4_u.opread_plus.rpa_stateid = f.sid;
+	a->nfs_argop4_u.opread_plus.rpa_offset = 6;
+	a->nfs_argop4_u.opread_plus.rpa_count = 100;
+	CHECK_EQ(run(&cp, &res), NFS4_OK);
+	if (res.status == NFS4_OK) {
+		read_plus_res4 *r = &op_res(&res, 2)->nfs_resop4_u.opread_plus
+					     .READ_PLUS4res_u.rp_resok4;
+
+		CHECK(r->rpr_eof);
+		CHECK_EQ(r->rpr_contents.rpr_contents_len, 1);
+		if (r->rpr_contents.rpr_contents_len == 1) {
+			data4 *d = &r->rpr_contents.rpr_contents_val[0]
+					    .read_plus_content_u.rpc_data;
+
+			CHECK_EQ(r->rpr_contents.rpr_contents_val[0].rpc_content,
+				 NFS4_CONTENT_DATA);
+			CHECK_EQ(d->d_offset, 6);
+			CHECK_EQ(d->d_data.d_data_len, 5);
+			CHECK(memcmp(d->d_data.d_data_val, "world", 5) == 0);
+		}
+	}
+	done(&res);
+
+	init42(&cp, "io-advise");
+	put_fh(&cp, &f);
+	a = nc_compound_add(&cp, OP_IO_ADVISE);
+	a->nfs_argop4_u.opio_advise.iaa_stateid = f.sid;
+	a->nfs_argop4_u.opio_advise.iaa_count = 100;
+	CHECK_EQ(run(&cp, &res), NFS4_OK);
+	done(&res);
+
+	init42(&cp, "offload-status");
+	put_fh(&cp, &f);
+	a = nc_compound_add(&cp, OP_OFFLOAD_STATUS);
+	a->nfs_argop4_u.opoffload_status.osa_stateid = f.sid;
+	CHECK_EQ(run(&cp, &res), NFS4ERR_NOTSUPP);
+	done(&res);
+
+	init42(&cp, "write-same");
+	put_fh(&cp, &f);
+	a = nc_compound_add(&cp, OP_WRITE_SAME);
+	a->nfs_argop4_u.opwrite_same.wsa_stateid = f.sid;
+	CHECK_EQ(run(&cp, &res), NFS4ERR_NOTSUPP);
+	done(&res);
+
+	/* §15.x: NFSv4.2 operations do not exist in minor version 1. */
+	nc_session_compound_init(&cp, "seek-v41");
+	put_fh(&cp, &f);
+	a = nc_compound_add(&cp, OP_SEEK);
+	a->nfs_argop4_u.opseek.sa_stateid = f.sid;
+	CHECK_EQ(run(&cp, &res), NFS4ERR_OP_ILLEGAL);
+	done(&res);
+}
+
+/* --- extended attributes (RFC 8276) ------------------------------------- */
+
+static xattrkey4
+key(const char *s)
+{
+	xattrkey4 k = { .utf8string_len = (u_int)strlen(s),
+			.utf8string_val = (char *)s };
+
+	return k;
+}
+
+static int
+setxattr(const struct file *f, setxattr_option4 opt, xattrkey4 k,
+	 const void *val, u_int len)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	SETXATTR4args *a;
+	int st;
+
+	init42(&cp, "setxattr");
+	put_fh(&cp, f);
+	a = &nc_compound_add(&cp, OP_SETXATTR)->nfs_argop4_u.opsetxattr;
+	a->sxa_option = opt;
+	a->sxa_key = k;
+	a->sxa_value.xattrvalue4_val = (char *)val;
+	a->sxa_value.xattrvalue4_len = len;
+	st = run(&cp, &res);
+	if (st == NFS4_OK) {
+		change_info4 *ci = &op_res(&res, 2)->nfs_resop4_u.opsetxattr
+					    .SETXATTR4res_u.sxr_info;
+
+		/* RFC 8276 §8.4.2.4: the change attribute moved. */
+		CHECK(ci->after > ci->before);
+	}
+	done(&res);
+	return st;
+}
+
+static int
+getxattr(const struct file *f, xattrkey4 k, void *buf, u_int cap, u_int *len)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	int st;
+
+	init42(&cp, "getxattr");
+	put_fh(&cp, f);
+	nc_compound_add(&cp, OP_GETXATTR)->nfs_argop4_u.opgetxattr.gxa_name =
+		k;
+	st = run(&cp, &res);
+	if (st == NFS4_OK) {
+		xattrvalue4 *v = &op_res(&res, 2)->nfs_resop4_u.opgetxattr
+					  .GETXATTR4res_u.gxr_value;
+
+		*len = v->xattrvalue4_len;
+		REQUIRE(*len <= cap);
+		memcpy(buf, v->xattrvalue4_val, *len);
+	}
+	done(&res);
+	return st;
+}
+
+static int
+removexattr(const struct file *f, xattrkey4 k)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	int st;
+
+	init42(&cp, "removexattr");
+	put_fh(&cp, f);
+	nc_compound_add(&cp, OP_REMOVEXATTR)->nfs_argop4_u.opremovexattr
+		.rxa_name = k;
+	st = run(&cp, &res);
+	done(&res);
+	return st;
+}
+
+/*
+ * LISTXATTRS from cookie with maxcount: returns the status; appends the
+ * names to seen (each as "name\n") and sets *next, *eof, *n.
+ */
+static int
+listxattrs(const struct file *f, uint64_t cookie, uint32_t maxcount,
+	   char *seen, size_t cap, uint64_t *next, bool *eof, unsigned *n)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	LISTXATTRS4args *a;
+	int st;
+
+	init42(&cp, "listxattrs");
+	put_fh(&cp, f);
+	a = &nc_compound_add(&cp, OP_LISTXATTRS)->nfs_argop4_u.oplistxattrs;
+	a->lxa_cookie = cookie;
+	a->lxa_maxcount = maxcount;
+	st = run(&cp, &res);
+	if (st == NFS4_OK) {
+		LISTXATTRS4resok *r = &op_res(&res, 2)->nfs_resop4_u
+					       .oplistxattrs.LISTXATTRS4res_u
+					       .lxr_value;
+
+		*next = r->lxr_cookie;
+		*eof = r->lxr_eof;
+		*n = r->lxr_names.lxr_names_len;
+		for (u_int i = 0; i < *n; i++) {
+			xattrkey4 *k = &r->lxr_names.lxr_names_val[i];
+			size_t used = strlen(seen);
+
+			REQUIRE(used + k->utf8string_len + 2 < cap);
+			memcpy(seen + used, k->utf8string_val,
+			       k->utf8string_len);
+			seen[used + k->utf8string_len] = '\n';
+			seen[used + k->utf8string_len + 1] = '\0';
+		}
+	}
+	done(&res);
+	return st;
+}
+
+/*
+ * RFC 8276 §8.4: SETXATTR create/replace/either with NFS4ERR_EXIST and
+ * NFS4ERR_NOXATTR; GETXATTR of a missing key is NFS4ERR_NOXATTR; a value
+ * over the limit NFS4ERR_XATTR2BIG; bad keys NFS4ERR_INVAL /
+ * NFS4ERR_NAMETOOLONG (RFC 8881 §1.7.3 via §8.3); LISTXATTRS pages by
+ * cookie within maxcount, NFS4ERR_TOOSMALL when no name fits and
+ * NFS4ERR_BAD_COOKIE past the end; REMOVEXATTR.
+ */
+static void
+test_xattrs(void)
+{
+	static char big[65537], longname[300], seen[4096];
+	char val[64];
+	struct file f;
+	uint64_t cookie, next;
+	unsigned n, total;
+	u_int len;
+	bool eof;
+	const xattrkey4 badutf8 = { .utf8string_len = 2,
+				    .utf8string_val = "\xc3\x28" };
+
+	create_file("io-xattr", &f);
+	CHECK_EQ(getxattr(&f, key("user.a"), val, sizeof(val), &len),
+		 NFS4ERR_NOXATTR);
+	CHECK_EQ(setxattr(&f, SETXATTR4_REPLACE, key("user.a"), "1", 1),
+		 NFS4ERR_NOXATTR);
+	CHECK_EQ(setxattr(&f, SETXATTR4_CREATE, key("user.a"), "one", 3),
+		 NFS4_OK);
+	CHECK_EQ(setxattr(&f, SETXATTR4_CREATE, key("user.a"), "uno", 3),
+		 NFS4ERR_EXIST);
+	CHECK_EQ(getxattr(&f, key("user.a"), val, sizeof(val), &len), NFS4_OK);
+	CHECK_EQ(len, 3);
+	CHECK(memcmp(val, "one", 3) == 0);
+	CHECK_EQ(setxattr(&f, SETXATTR4_REPLACE, key("user.a"), "eins", 4),
+		 NFS4_OK);
+	CHECK_EQ(setxattr(&f, SETXATTR4_EITHER, key("user.b"), "", 0),
+		 NFS4_OK);
+	CHECK_EQ(getxattr(&f, key("user.a"), val, sizeof(val), &len), NFS4_OK);
+	CHECK_EQ(len, 4);
+	CHECK(memcmp(val, "eins", 4) == 0);
+	CHECK_EQ(getxattr(&f, key("user.b"), val, sizeof(val), &len), NFS4_OK);
+	CHECK_EQ(len, 0);
+
+	CHECK_EQ(setxattr(&f, SETXATTR4_EITHER, key("user.big"), big,
+			  sizeof(big)), NFS4ERR_XATTR2BIG);
+	CHECK_EQ(setxattr(&f, SETXATTR4_EITHER, key(""), "x", 1),
+		 NFS4ERR_INVAL);
+	CHECK_EQ(setxattr(&f, SETXATTR4_EITHER, badutf8, "x", 1),
+		 NFS4ERR_INVAL);
+	memset(longname, 'n', 256);
+	CHECK_EQ(setxattr(&f, SETXATTR4_EITHER, key(longname), "x", 1),
+		 NFS4ERR_NAMETOOLONG);
+
+	/* Ten more names, then page through them 3 or so at a time. */
+	for (int i = 0; i < 10; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "user.page%02d", i);
+		CHECK_EQ(setxattr(&f, SETXATTR4_CREATE, key(name), "v", 1),
+			 NFS4_OK);
+	}
+	seen[0] = '\0';
+	cookie = 0;
+	total = 0;
+	for (int rounds = 0; rounds < 20; rounds++) {
+		/* 16 overhead + 3 names of 4 + 12 ("user.pageNN") bytes. */
+		CHECK_EQ(listxattrs(&f, cookie, 16 + 3 * 16, seen,
+				    sizeof(seen), &next, &eof, &n), NFS4_OK);
+		CHECK(n >= 1 && n <= 3);
+		total += n;
+		cookie = next;
+		if (eof)
+			break;
+	}
+	CHECK(eof);
+	CHECK_EQ(total, 12);
+	CHECK(strstr(seen, "user.a\n") != NULL);
+	CHECK(strstr(seen, "user.b\n") != NULL);
+	for (int i = 0; i < 10; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "user.page%02d\n", i);
+		CHECK(strstr(seen, name) != NULL);
+	}
+	seen[0] = '\0';
+	CHECK_EQ(listxattrs(&f, 0, 20, seen, sizeof(seen), &next, &eof, &n),
+		 NFS4ERR_TOOSMALL);
+	CHECK_EQ(listxattrs(&f, 1000, 8192, seen, sizeof(seen), &next, &eof,
+			    &n), NFS4ERR_BAD_COOKIE);
+
+	CHECK_EQ(removexattr(&f, key("user.a")), NFS4_OK);
+	CHECK_EQ(removexattr(&f, key("user.a")), NFS4ERR_NOXATTR);
+	CHECK_EQ(getxattr(&f, key("user.a"), val, sizeof(val), &len),
+		 NFS4ERR_NOXATTR);
+
+	/* Directories carry xattrs too (RFC 8276 §3). */
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+		SETXATTR4args *a;
+
+		init42(&cp, "setxattr-root");
+		REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+		a = &nc_compound_add(&cp, OP_SETXATTR)->nfs_argop4_u
+			      .opsetxattr;
+		a->sxa_option = SETXATTR4_EITHER;
+		a->sxa_key = key("user.dir");
+		a->sxa_value.xattrvalue4_val = "d";
+		a->sxa_value.xattrvalue4_len = 1;
+		CHECK_EQ(run(&cp, &res), NFS4_OK);
+		done(&res);
+	}
+}
+
+/* --- READ racing a truncate ---------------------------------------------- */
+
+struct racer {
+	struct nc_session	*s;
+	const struct file	*victim, *other;
+	uint64_t		deadline;
+	unsigned		rounds;
+	int			failed;
+};
+
+/*
+ * Client B: truncate the victim to 0 (its blocks are freed), fill another
+ * file with PAT_B (the allocator hands the freed blocks out again), then
+ * rewrite the victim with PAT_A - over and over.
+ */
+static void *
+race_writer(void *arg)
+{
+	static uint8_t a[RACE_FILE_BYTES], b[RACE_FILE_BYTES];
+	static const uint32_t mask[1] = { 1u << FATTR4_SIZE };
+	struct racer *r = arg;
+
+	memset(a, PAT_A, sizeof(a));
+	memset(b, PAT_B, sizeof(b));
+	while (clock_now_ns() < r->deadline && !r->failed) {
+		struct nc_compound cp;
+		COMPOUND4res res;
+		SETATTR4args *sa;
+		uint8_t zero[8] = { 0 };
+
+		nc_session_compound_init(&cp, "truncate");
+		put_fh(&cp, r->victim);
+		sa = &nc_compound_add(&cp, OP_SETATTR)->nfs_argop4_u.opsetattr;
+		sa->stateid = r->victim->sid;
+		sa->obj_attributes.attrmask.bitmap4_len = 1;
+		sa->obj_attributes.attrmask.bitmap4_val = (uint32_t *)mask;
+		sa->obj_attributes.attr_vals.attrlist4_len = sizeof(zero);
+		sa->obj_attributes.attr_vals.attrlist4_val = (char *)zero;
+		if (run_on(r->s, &cp, &res) != NFS4_OK)
+			r->failed = 1;
+		done(&res);
+		if (write_on(r->s, r->other, 0, b, sizeof(b), UNSTABLE4,
+			     NULL) != NFS4_OK ||
+		    write_on(r->s, r->victim, 0, a, sizeof(a), UNSTABLE4,
+			     NULL) != NFS4_OK)
+			r->failed = 1;
+		/* Free the other file's blocks again for the next round. */
+		nc_session_compound_init(&cp, "truncate-other");
+		put_fh(&cp, r->other);
+		sa = &nc_compound_add(&cp, OP_SETATTR)->nfs_argop4_u.opsetattr;
+		sa->stateid = r->other->sid;
+		sa->obj_attributes.attrmask.bitmap4_len = 1;
+		sa->obj_attributes.attrmask.bitmap4_val = (uint32_t *)mask;
+		sa->obj_attributes.attr_vals.attrlist4_len = sizeof(zero);
+		sa->obj_attributes.attr_vals.attrlist4_val = (char *)zero;
+		if (run_on(r->s, &cp, &res) != NFS4_OK)
+			r->failed = 1;
+		done(&res);
+		r->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * DESIGN.md §3 rule 6 and RFC 8881 §18.22.3: a READ that races a
+ * truncate by another client returns the file's data from before or
+ * after the truncate - PAT_A or nothing (or zeros where a rewrite has not
+ * reached yet) - never bytes of the other file that reused the blocks.
+ */
+static void
+test_read_vs_truncate(void)
+{
+	static uint8_t a[RACE_FILE_BYTES], out[RACE_FILE_BYTES];
+	struct nc_conn *cb;
+	struct nc_session *sb;
+	struct file victim, other, vb, ob;
+	struct racer r;
+	pthread_t t;
+	unsigned reads = 0, bad = 0;
+	uint32_t len;
+	bool eof;
+	uint64_t dur = RACE_NS;
+
+	if (getenv("IO_TEST_LONG"))
+		dur *= 10;
+	memset(a, PAT_A, sizeof(a));
+	create_file("io-victim", &victim);
+	create_file("io-other", &other);
+	CHECK_EQ(write_file(&victim, 0, a, sizeof(a), FILE_SYNC4, NULL),
+		 NFS4_OK);
+	REQUIRE(h_session(&srv, h_owner("io-racer"), NULL, &cb, &sb) == 0);
+	reclaim_complete(sb);
+	REQUIRE(open_file_on(sb, "io-victim", OPEN4_SHARE_ACCESS_BOTH, false,
+			     &vb) == NFS4_OK);
+	REQUIRE(open_file_on(sb, "io-other", OPEN4_SHARE_ACCESS_BOTH, false,
+			     &ob) == NFS4_OK);
+
+	memset(&r, 0, sizeof(r));
+	r.s = sb;
+	r.victim = &vb;
+	r.other = &ob;
+	r.deadline = clock_now_ns() + dur;
+	REQUIRE(pthread_create(&t, NULL, race_writer, &r) == 0);
+	while (clock_now_ns() < r.deadline) {
+		if (read_file(&victim, 0, sizeof(out), out, sizeof(out), &len,
+			      &eof) != NFS4_OK) {
+			bad++;
+			break;
+		}
+		for (uint32_t i = 0; i < len; i++)
+			if (out[i] != PAT_A && out[i] != 0) {
+				bad++;
+				break;
+			}
+		reads++;
+	}
+	REQUIRE(pthread_join(t, NULL) == 0);
+	CHECK_EQ(bad, 0);
+	CHECK_EQ(r.failed, 0);
+	CHECK(reads > 10);
+	CHECK(r.rounds > 2);
+	fprintf(stderr, "race: %u reads, %u truncate rounds\n", reads,
+		r.rounds);
+	h_session_free(cb, sb);
+}
+
+/* --- the write verifier across a restart ------------------------------- */
+
+/*
+ * RFC 8881 §18.32.3: the verifier changes when the server restarts, so a
+ * client can tell that its unstable writes may be gone; FILE_SYNC data
+ * is still there after the restart.
+ */
+static void
+test_verifier_restart(void)
+{
+	char dir[] = "/tmp/pmemnfs-io-XXXXXX", vol[64];
+	const char *extra[] = { "-v", vol, "-o", "nfs4.grace_time=0", NULL };
+	struct h_server s2;
+	struct nc_conn *c;
+	struct nc_session *s;
+	struct file f;
+	WRITE4resok w;
+	verifier4 v2;
+	uint8_t out[16];
+	uint32_t len;
+	bool eof;
+	stateid4 anon;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(vol, sizeof(vol), "%s/volume", dir);
+
+	REQUIRE(h_server_start(&s2, extra) == 0);
+	REQUIRE(h_session(&s2, h_owner("io-verf"), NULL, &c, &s) == 0);
+	reclaim_complete(s);
+	REQUIRE(open_file_on(s, "io-verf", OPEN4_SHARE_ACCESS_BOTH, true,
+			     &f) == NFS4_OK);
+	CHECK_EQ(write_on(s, &f, 0, "durable!", 8, FILE_SYNC4, &w), NFS4_OK);
+	h_session_free(c, s);
+	CHECK_EQ(h_server_stop(&s2, false), 0);
+
+	REQUIRE(h_server_start(&s2, extra) == 0);
+	REQUIRE(h_session(&s2, h_owner("io-verf2"), NULL, &c, &s) == 0);
+	reclaim_complete(s);
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+		COMMIT4args *cm;
+
+		nc_session_compound_init(&cp, "commit-after");
+		nc_compound_add(&cp, OP_PUTFH)->nfs_argop4_u.opputfh.object =
+			f.fh;
+		cm = &nc_compound_add(&cp, OP_COMMIT)->nfs_argop4_u.opcommit;
+		cm->offset = 0;
+		cm->count = 0;
+		CHECK_EQ(run_on(s, &cp, &res), NFS4_OK);
+		if (res.status == NFS4_OK) {
+			memcpy(v2, op_res(&res, 2)->nfs_resop4_u.opcommit
+				       .COMMIT4res_u.resok4.writeverf,
+			       sizeof(v2));
+			CHECK(memcmp(v2, w.writeverf, sizeof(v2)) != 0);
+		}
+		done(&res);
+	}
+	memset(&anon, 0, sizeof(anon));
+	CHECK_EQ(read_on(s, &f, &anon, 0, sizeof(out), out, sizeof(out), &len,
+			 &eof), NFS4_OK);
+	CHECK_EQ(len, 8);
+	CHECK(memcmp(out, "durable!", 8) == 0);
+	h_session_free(c, s);
+	CHECK_EQ(h_server_stop(&s2, false), 0);
+	unlink(vol);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	REQUIRE(h_server_start(&srv, NULL) == 0);
+	REQUIRE(h_session(&srv, h_owner("io"), NULL, &conn, &ses) == 0);
+	reclaim_complete(ses);
+	{
+		/* Every test needs OPEN (open_ops.c): skip until it serves. */
+		struct file probe;
+
+		if (open_file_on(ses, "io-probe", OPEN4_SHARE_ACCESS_BOTH,
+				 true, &probe) == NFS4ERR_NOTSUPP) {
+			fprintf(stderr, "SKIP: the server has no OPEN yet\n");
+			h_session_free(conn, ses);
+			(void)h_server_stop(&srv, false);
+			return 77;
+		}
+	}
+
+	TEST_RUN(test_write_read_commit);
+	TEST_RUN(test_read_cap);
+	TEST_RUN(test_io_errors);
+	TEST_RUN(test_seek_allocate_deallocate);
+	TEST_RUN(test_clone_copy);
+	TEST_RUN(test_v42_misc);
+	TEST_RUN(test_xattrs);
+	TEST_RUN(test_read_vs_truncate);
+
+	h_session_free(conn, ses);
+	if (h_server_stop(&srv, test_failures > 0) != 0)
+		test_failures++;
+
+	TEST_RUN(test_verifier_restart);
+	TEST_EXIT();
+}
