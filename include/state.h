@@ -362,6 +362,11 @@ struct state_open_req {
 	uint32_t	deny;		/* OPEN4_SHARE_DENY_* */
 	bool		reclaim;	/* CLAIM_PREVIOUS (checked by the caller
 					 * with state_grace_check()) */
+	/* Delegation wishes (RFC 8881 §18.16.3, §10.4): */
+	uint32_t	want;		/* OPEN4_SHARE_ACCESS_WANT_* bits */
+	bool		cb_up;		/* state_client_cb_up() before the call */
+	const void	*fh;		/* the file's handle, for CB_RECALL */
+	uint32_t	fhlen;
 };
 
 /*
@@ -369,14 +374,20 @@ struct state_open_req {
  * one stateid per open-owner and file, its seqid bumped).  Share
  * reservations: NFS4ERR_SHARE_DENIED when the access conflicts with
  * another open's deny or the deny with another open's access (§9.7).
- * NFS4ERR_INVAL for access 0 or values out of range, NFS4ERR_DELAY on
- * ENOMEM.
+ * A conflicting delegation of another client is recalled (CB_RECALL)
+ * and the answer is NFS4ERR_DELAY until it is returned or revoked
+ * (§10.4.2).  *deleg gets the delegation granted, or the reason for none
+ * (a read delegation for a read-only open, a write delegation for a
+ * writing one, when req->want asks and nothing conflicts; no delegation
+ * without a working back channel).  NFS4ERR_INVAL for access 0 or values
+ * out of range, NFS4ERR_DELAY on ENOMEM.
  */
 nfsstat4 state_open(struct state_client *clp, const struct state_open_req *req,
-		    stateid4 *out) MUST_CHECK;
+		    stateid4 *out, open_delegation4 *deleg) MUST_CHECK;
 /*
- * Whether an OPEN with access/deny would pass the share checks now; for
- * the caller to refuse before it creates or truncates (§18.16.3).
+ * Whether an OPEN with access/deny would pass the share and delegation
+ * checks now (recalling conflicting delegations: NFS4ERR_DELAY); for the
+ * caller to refuse before it creates or truncates (§18.16.3).
  */
 nfsstat4 state_open_check_share(struct state_client *clp, uint64_t ino,
 				const open_owner4 *owner, uint32_t access,
@@ -413,8 +424,21 @@ nfsstat4 state_lockt(struct state_client *clp, uint64_t ino,
 nfsstat4 state_locku(struct state_client *clp, uint64_t ino,
 		     const LOCKU4args *args, stateid4 *out) MUST_CHECK;
 void state_lock_denied_free(LOCK4denied *denied);
-/* FREE_STATEID (§18.38.3): NFS4ERR_LOCKS_HELD for an open stateid or a
- * lock stateid that holds ranges. */
+/*
+ * DELEGRETURN (§18.6.3): sid must be a delegation of this client on ino;
+ * a revoked one is NFS4ERR_DELEG_REVOKED (free it with FREE_STATEID).
+ */
+nfsstat4 state_delegreturn(struct state_client *clp, uint64_t ino,
+			   const stateid4 *sid) MUST_CHECK;
+/*
+ * CLAIM_DELEGATE_CUR / CLAIM_DELEG_CUR_FH (§18.16.3): whether sid is a
+ * current delegation of this client on ino (NFS4ERR_BAD_STATEID,
+ * NFS4ERR_DELEG_REVOKED otherwise).
+ */
+nfsstat4 state_deleg_check(struct state_client *clp, uint64_t ino,
+			   const stateid4 *sid) MUST_CHECK;
+/* FREE_STATEID (§18.38.3): NFS4ERR_LOCKS_HELD for an open stateid, a
+ * lock stateid that holds ranges or a delegation not revoked. */
 nfsstat4 state_free_stateid(struct state_client *clp,
 			    const stateid4 *sid) MUST_CHECK;
 /* TEST_STATEID (§18.48.3): the status of one stateid for this client. */
@@ -426,8 +450,10 @@ nfsstat4 state_test_stateid(struct state_client *clp,
  * ones) special stateids pass unless another open denies the access
  * (NFS4ERR_LOCKED); an open, lock or delegation stateid must be this
  * client's, for this file (NFS4ERR_BAD_STATEID), current
- * (NFS4ERR_OLD_STATEID / BAD_STATEID per §8.2.2), and for WRITE carry
- * write access (NFS4ERR_OPENMODE).  Byte-range locks are advisory: I/O
+ * (NFS4ERR_OLD_STATEID / BAD_STATEID per §8.2.2), not revoked
+ * (NFS4ERR_DELEG_REVOKED), and for WRITE carry write access
+ * (NFS4ERR_OPENMODE).  A delegation of another client that conflicts is
+ * recalled: NFS4ERR_DELAY meanwhile.  Byte-range locks are advisory: I/O
  * does not check them.  clp may be NULL (no session): only special
  * stateids pass then.
  */
@@ -436,9 +462,12 @@ nfsstat4 state_check_io(struct state_client *clp, uint64_t ino,
 /*
  * Conflicting delegations of ino: recall them before a change and answer
  * NFS4ERR_DELAY while the recall runs (RFC 8881 §10.4).  clp is the
- * client making the change (its own delegations do not conflict), write
- * says whether the change writes (a read delegation conflicts only with
- * writes).  NFS4_OK when nothing conflicts.
+ * client making the change (its own delegations do not conflict; NULL:
+ * all do), write says whether the change writes (a read delegation
+ * conflicts only with writes; REMOVE, RENAME and SETATTR pass true).  A
+ * delegation whose recall has gone unanswered for a lease period is
+ * revoked (SEQ4_STATUS_RECALLABLE_STATE_REVOKED for its client, §8.3,
+ * §10.4.6) and no longer conflicts.  NFS4_OK when nothing conflicts.
  */
 nfsstat4 state_break_delegations(struct state_client *clp, uint64_t ino,
 				 bool write) MUST_CHECK;

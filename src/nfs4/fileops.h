@@ -83,6 +83,9 @@ nfsstat4 nfs4_op_want_delegation(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
 nfsstat4 nfs4_op_get_dir_delegation(struct nfs4_compound *cs, nfs_argop4 *arg,
 		nfs_resop4 *res);
+/* Free OPEN's attrset / TEST_STATEID's status codes after encoding. */
+void nfs4_release_open(nfs_resop4 *res);
+void nfs4_release_test_stateid(nfs_resop4 *res);
 
 /* lock_ops.c: byte-range locks (RFC 8881 §18.10-18.12) */
 nfsstat4 nfs4_op_lock(struct nfs4_compound *cs, nfs_argop4 *arg,

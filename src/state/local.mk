@@ -6,6 +6,7 @@ src_state_libstate_a_SOURCES = \
 	src/state/state_int.h \
 	src/state/callback.c \
 	src/state/client.c \
+	src/state/deleg.c \
 	src/state/grace.c \
 	src/state/htab.c \
 	src/state/lock.c \

@@ -8,8 +8,9 @@
  * bitmaps of the values used, so OPEN_DOWNGRADE can refuse a mode the
  * owner never opened with (§18.18.3) - the way knfsd keeps them.
  *
- * Delegations are not granted (docs/state.md), so no delegation ever
- * conflicts: state_break_delegations() answers NFS4_OK.
+ * Delegations (deleg.c) take part twice: an OPEN, READ or WRITE of
+ * another client that conflicts with one recalls it (NFS4ERR_DELAY), and
+ * OPEN grants one when asked and safe.
  */
 #include "config.h"
 
@@ -98,6 +99,7 @@ state_open_check_share(struct state_client *clp, uint64_t ino,
 		       uint32_t deny)
 {
 	struct state_server *srv = clp->srv;
+	struct state_recall_batch rb = { .n = 0 };
 	struct state_cstate *cst;
 	struct state_owner *ow;
 	struct state_file *fp;
@@ -117,9 +119,14 @@ state_open_check_share(struct state_client *clp, uint64_t ino,
 	if (share_conflict_locked(fp, ow ? open_of_owner_locked(fp, ow) : NULL,
 				  access, deny))
 		status = NFS4ERR_SHARE_DENIED;
+	else if (state_deleg_conflict_locked(srv, fp, clp,
+					     access & OPEN4_SHARE_ACCESS_WRITE,
+					     &rb))
+		status = NFS4ERR_DELAY;
 	state_file_unlock(fp);
 	state_cstate_unlock(cst);
 	state_file_put(srv, fp);
+	state_recall_send(srv, &rb);
 	return status;
 }
 
@@ -129,9 +136,10 @@ state_open_check_share(struct state_client *clp, uint64_t ino,
  */
 nfsstat4
 state_open(struct state_client *clp, const struct state_open_req *req,
-	   stateid4 *out)
+	   stateid4 *out, open_delegation4 *deleg)
 {
 	struct state_server *srv = clp->srv;
+	struct state_recall_batch rb = { .n = 0 };
 	struct state_cstate *cst;
 	struct state_owner *ow;
 	struct state_stid *st;
@@ -159,6 +167,13 @@ state_open(struct state_client *clp, const struct state_open_req *req,
 		status = NFS4ERR_SHARE_DENIED;
 		goto out_file;
 	}
+	/* §10.4.2: another client's delegation is recalled first. */
+	if (state_deleg_conflict_locked(srv, fp, clp,
+					req->access & OPEN4_SHARE_ACCESS_WRITE,
+					&rb)) {
+		status = NFS4ERR_DELAY;
+		goto out_file;
+	}
 	if (st) {
 		state_stid_bump(st);
 	} else {
@@ -171,12 +186,14 @@ state_open(struct state_client *clp, const struct state_open_req *req,
 	st->access_bmap |= (uint8_t)(1u << req->access);
 	st->deny_bmap |= (uint8_t)(1u << req->deny);
 	state_stid_to_wire(srv, st, out);
+	state_deleg_grant_locked(cst, fp, req, deleg);
 out_file:
 	state_file_unlock(fp);
 	state_owner_release(cst, ow);		/* only if unused */
 out_cst:
 	state_cstate_unlock(cst);
 	state_file_put(srv, fp);
+	state_recall_send(srv, &rb);
 	return status;
 }
 
@@ -206,6 +223,10 @@ stid_lock(struct state_client *clp, uint64_t ino, const stateid4 *sid,
 	state_file_lock(st->file);
 	if (st->dead) {
 		status = NFS4ERR_BAD_STATEID;
+		goto fail;
+	}
+	if (atomic_load(&st->revoked)) {
+		status = NFS4ERR_DELEG_REVOKED;
 		goto fail;
 	}
 	if (check_seqid) {
@@ -371,8 +392,9 @@ state_free_stateid(struct state_client *clp, const stateid4 *sid)
 		stid_unlock(srv, st);
 		return NFS4ERR_BAD_STATEID;
 	}
-	/* An open (and an unreturned delegation) is itself a lock. */
-	if (st->type != STATE_STID_LOCK || st->nranges) {
+	/* An open and a delegation not revoked are themselves locks. */
+	if (st->type == STATE_STID_OPEN || st->nranges ||
+	    (st->type == STATE_STID_DELEG && !atomic_load(&st->revoked))) {
 		stid_unlock(srv, st);
 		return NFS4ERR_LOCKS_HELD;
 	}
@@ -416,6 +438,8 @@ state_test_stateid(struct state_client *clp, const stateid4 *sid)
 	state_cstate_lock(st->cst);
 	if (st->dead)
 		status = NFS4ERR_BAD_STATEID;
+	else if (atomic_load(&st->revoked))
+		status = NFS4ERR_DELEG_REVOKED;
 	else
 		status = state_stid_check_seqid(st, sid->seqid);
 	state_cstate_unlock(st->cst);
@@ -428,8 +452,10 @@ state_test_stateid(struct state_client *clp, const stateid4 *sid)
  * the file denies it (§9.7).  Takes the file's lock.
  */
 static nfsstat4
-check_io_special(struct state_server *srv, uint64_t ino, bool write)
+check_io_special(struct state_client *clp, uint64_t ino, bool write)
 {
+	struct state_server *srv = clp->srv;
+	struct state_recall_batch rb = { .n = 0 };
 	struct state_file *fp;
 	struct state_list *pos;
 	nfsstat4 status = NFS4_OK;
@@ -447,8 +473,12 @@ check_io_special(struct state_server *srv, uint64_t ino, bool write)
 			break;
 		}
 	}
+	if (status == NFS4_OK &&
+	    state_deleg_conflict_locked(srv, fp, clp, write, &rb))
+		status = NFS4ERR_DELAY;
 	state_file_unlock(fp);
 	state_file_put(srv, fp);
+	state_recall_send(srv, &rb);
 	return status;
 }
 
@@ -461,6 +491,7 @@ state_check_io(struct state_client *clp, uint64_t ino, const stateid4 *sid,
 	       bool write)
 {
 	struct state_server *srv;
+	struct state_recall_batch rb = { .n = 0 };
 	struct state_stid *st, *open;
 	nfsstat4 status;
 
@@ -475,7 +506,7 @@ state_check_io(struct state_client *clp, uint64_t ino, const stateid4 *sid,
 		/* §8.2.3: read bypass ignores share denies for READ. */
 		if ((uint8_t)sid->other[0] == 0xff && !write)
 			return NFS4_OK;
-		return check_io_special(clp->srv, ino, write);
+		return check_io_special(clp, ino, write);
 	}
 	if (!clp)
 		return NFS4ERR_BAD_STATEID;
@@ -492,6 +523,10 @@ state_check_io(struct state_client *clp, uint64_t ino, const stateid4 *sid,
 		status = NFS4ERR_BAD_STATEID;
 		goto out;
 	}
+	if (atomic_load(&st->revoked)) {
+		status = NFS4ERR_DELEG_REVOKED;
+		goto out;
+	}
 	status = state_stid_check_seqid(st, sid->seqid);
 	if (status != NFS4_OK)
 		goto out;
@@ -499,21 +534,48 @@ state_check_io(struct state_client *clp, uint64_t ino, const stateid4 *sid,
 	if (open->type == STATE_STID_OPEN && write &&
 	    !(bmap_union(open->access_bmap) & OPEN4_SHARE_ACCESS_WRITE))
 		status = NFS4ERR_OPENMODE;
+	else if (open->type == STATE_STID_DELEG && write &&
+		 open->dtype != OPEN_DELEGATE_WRITE)
+		status = NFS4ERR_OPENMODE;
+	else if (state_deleg_conflict_locked(srv, st->file, clp, write, &rb))
+		status = NFS4ERR_DELAY;
 out:
 	state_file_unlock(st->file);
 	state_stid_put(srv, st);
+	state_recall_send(srv, &rb);
 	return status;
 }
 
 /*
- * See state.h (RFC 8881 §10.4).  No delegations are granted, so none
- * conflicts.  No locks.
+ * See state.h (RFC 8881 §18.6.3).  Takes the cstate and file locks.
  */
 nfsstat4
-state_break_delegations(struct state_client *clp, uint64_t ino, bool write)
+state_delegreturn(struct state_client *clp, uint64_t ino, const stateid4 *sid)
 {
-	(void)clp;
-	(void)ino;
-	(void)write;
+	struct state_server *srv = clp->srv;
+	struct state_stid *st;
+	nfsstat4 status;
+
+	status = stid_lock(clp, ino, sid, STATE_STID_DELEG, true, &st);
+	if (status != NFS4_OK)
+		return status;
+	state_stid_unhash(st);
+	stid_unlock(srv, st);
+	return NFS4_OK;
+}
+
+/*
+ * See state.h (RFC 8881 §18.16.3).  Takes the cstate and file locks.
+ */
+nfsstat4
+state_deleg_check(struct state_client *clp, uint64_t ino, const stateid4 *sid)
+{
+	struct state_stid *st;
+	nfsstat4 status;
+
+	status = stid_lock(clp, ino, sid, STATE_STID_DELEG, false, &st);
+	if (status != NFS4_OK)
+		return status;
+	stid_unlock(clp->srv, st);
 	return NFS4_OK;
 }

@@ -237,6 +237,12 @@ struct state_stid {
 	struct state_range *ranges;		/* both; sorted by start */
 	uint32_t	nranges;
 	uint32_t	cap;
+	/* STATE_STID_DELEG (RFC 8881 §10.2): */
+	open_delegation_type4 dtype;		/* const: READ or WRITE */
+	uint64_t	recall_ns;		/* file lock: CB_RECALL sent, 0 none */
+	atomic_bool	revoked;		/* set once, under the file lock */
+	uint8_t		*fh;			/* const: for CB_RECALL */
+	uint32_t	fhlen;			/* const */
 };
 
 /* Per-client file-service state: state_client_private(fsvc.hook_idx). */
@@ -246,6 +252,9 @@ struct state_cstate {
 	struct state_list owners;		/* lock */
 	struct state_list stids;		/* lock: state_stid.client_link */
 	bool		recorded;		/* lock: record on the volume */
+	/* Revoked delegations not yet freed: SEQ4_STATUS_RECALLABLE_STATE_
+	 * REVOKED is raised while this is not zero (RFC 8881 §18.46.3). */
+	atomic_uint	nrevoked;
 };
 
 /* A client record found on the volume at start (may reclaim in grace). */
@@ -311,6 +320,35 @@ void state_cstate_lock(struct state_cstate *cst);
 void state_cstate_unlock(struct state_cstate *cst);
 void state_file_lock(struct state_file *fp);
 void state_file_unlock(struct state_file *fp);
+
+/* deleg.c */
+/* Delegations to recall, collected under a file lock, sent after it. */
+#define STATE_RECALL_BATCH	16
+struct state_recall_batch {
+	struct state_stid *st[STATE_RECALL_BATCH];	/* references */
+	struct state_client *clp[STATE_RECALL_BATCH];	/* references */
+	unsigned int	n;
+};
+/*
+ * Whether a delegation of another client than clp conflicts with an
+ * access by clp (write: any delegation; read: a write delegation).
+ * Revokes those whose recall went unanswered for a lease, adds the ones
+ * not yet recalled to rb.  clp NULL: every delegation counts.
+ * Requires: fp->lock.
+ */
+bool state_deleg_conflict_locked(struct state_server *srv,
+				 struct state_file *fp,
+				 const struct state_client *clp, bool write,
+				 struct state_recall_batch *rb);
+/* Send the collected CB_RECALLs and drop the batch's references.  No
+ * state locks held. */
+void state_recall_send(struct state_server *srv, struct state_recall_batch *rb);
+/* Grant a delegation with the open st if allowed (§10.4); fills *d. */
+void state_deleg_grant_locked(struct state_cstate *cst, struct state_file *fp,
+			      const struct state_open_req *req,
+			      open_delegation4 *d);
+/* Account for a revoked delegation leaving (FREE_STATEID, expiry). */
+void state_deleg_forget_revoked(struct state_stid *st);
 
 /* grace.c */
 int state_grace_init(struct state_server *srv) MUST_CHECK;

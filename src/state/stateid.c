@@ -282,7 +282,8 @@ state_stid_unhash(struct state_stid *st)
 	state_htab_remove_locked(&srv->fsvc.stids, hash, &st->node);
 	state_htab_unlock(&srv->fsvc.stids, hash);
 	st->dead = true;
-	state_list_del(&st->file_link);
+	state_deleg_forget_revoked(st);
+	state_list_del(&st->file_link);	/* a no-op if revoked (unlinked) */
 	state_list_del(&st->client_link);
 	if (st->owner) {
 		st->owner->nstids--;
@@ -308,6 +309,7 @@ state_stid_put(struct state_server *srv, struct state_stid *st)
 	VERIFY(st->dead);
 	state_file_put(srv, st->file);
 	free(st->ranges);
+	free(st->fh);
 	free(st);
 }
 
