@@ -45,6 +45,7 @@ struct daemon_control {
 	pthread_t	thread;
 	struct fs	*fs;
 	struct nfs4_server *nfs4;
+	struct rpc_server *rpc;
 	time_t		started;
 };
 
@@ -141,6 +142,28 @@ cmd_refs(struct daemon_control *c, FILE *f)
 }
 
 static void
+cmd_rpc(struct daemon_control *c, FILE *f)
+{
+	struct rpc_server_stats st;
+
+	rpc_server_get_stats(c->rpc, &st);
+	out(f, "ok\n");
+	out(f, "calls %llu\n", (unsigned long long)st.calls);
+	out(f, "replies %llu\n", (unsigned long long)st.replies);
+	out(f, "rejected %llu\n", (unsigned long long)st.rejected);
+	out(f, "dropped %llu\n", (unsigned long long)st.dropped);
+	out(f, "conns_open %llu\n", (unsigned long long)st.conns_open);
+	out(f, "conns_accepted %llu\n", (unsigned long long)st.conns_accepted);
+	out(f, "conns_refused %llu\n", (unsigned long long)st.conns_refused);
+	out(f, "records_too_big %llu\n", (unsigned long long)st.records_too_big);
+	out(f, "read_pauses %llu\n", (unsigned long long)st.read_pauses);
+	out(f, "cb_calls %llu\n", (unsigned long long)st.cb_calls);
+	out(f, "cb_timeouts %llu\n", (unsigned long long)st.cb_timeouts);
+	out(f, "cb_stray_replies %llu\n", (unsigned long long)st.cb_stray_replies);
+	out(f, "accept_backoffs %llu\n", (unsigned long long)st.accept_backoffs);
+}
+
+static void
 cmd_checkpoint(struct daemon_control *c, FILE *f)
 {
 	int rc = fs_checkpoint(c->fs);
@@ -159,6 +182,7 @@ static const struct {
 	{ "status", cmd_status, "server, volume and client count" },
 	{ "clients", cmd_clients, "one line per client record" },
 	{ "fs", cmd_fs, "space and inodes of the volume" },
+	{ "rpc", cmd_rpc, "RPC counters: calls, replies, connections, callbacks" },
 	{ "refs", cmd_refs, "layout references and pins: held, breaking, totals" },
 	{ "checkpoint", cmd_checkpoint, "write a metadata checkpoint now" },
 };
@@ -263,7 +287,7 @@ control_thread(void *arg)
 
 int
 daemon_control_start(const char *path, struct fs *fs, struct nfs4_server *nfs4,
-		     struct daemon_control **out_c)
+		     struct rpc_server *rpc, struct daemon_control **out_c)
 {
 	struct sockaddr_un sun;
 	struct daemon_control *c;
@@ -280,6 +304,7 @@ daemon_control_start(const char *path, struct fs *fs, struct nfs4_server *nfs4,
 		return -ENOMEM;
 	c->fs = fs;
 	c->nfs4 = nfs4;
+	c->rpc = rpc;
 	c->started = time(NULL);
 	c->path = strdup(path);
 	if (!c->path) {

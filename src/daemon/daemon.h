@@ -84,7 +84,7 @@ int daemon_storage_reload_exports(struct daemon_storage *st) MUST_CHECK;
  */
 struct daemon_control;
 int daemon_control_start(const char *path, struct fs *fs,
-			 struct nfs4_server *nfs4,
+			 struct nfs4_server *nfs4, struct rpc_server *rpc,
 			 struct daemon_control **out) MUST_CHECK;
 void daemon_control_stop(struct daemon_control *c);
 

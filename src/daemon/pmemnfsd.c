@@ -360,7 +360,7 @@ main(int argc, char **argv)
 		goto out_nfs4;
 	if (d.cfg.control_socket[0] &&
 	    daemon_control_start(d.cfg.control_socket,
-				 daemon_storage_fs(d.storage), d.nfs4,
+				 daemon_storage_fs(d.storage), d.nfs4, d.rpc,
 				 &d.control) != 0)
 		goto out_pid;
 	if (pthread_create(&d.sig_thread, NULL, signal_thread, &d) != 0) {

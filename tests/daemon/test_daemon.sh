@@ -124,6 +124,8 @@ if start "$tmp/log1" -v "$tmp/vol" -P "$tmp/pid" -o "server.exports=$tmp/exports
 		[ "$(stat -c %a "$tmp/vol.ctl")" = 600 ]
 	out=$("$ctl" -v "$tmp/vol" fs 2>&1)
 	expect "pmemnfsctl fs reports blocks" [ -n "$(echo "$out" | grep '^blocks_total [1-9]')" ]
+	out=$("$ctl" -v "$tmp/vol" rpc 2>&1)
+	expect "pmemnfsctl rpc counts our NULL call" [ -n "$(echo "$out" | grep '^calls [1-9]')" ]
 	out=$("$ctl" -v "$tmp/vol" refs 2>&1)
 	expect "pmemnfsctl refs reports counters" [ -n "$(echo "$out" | grep '^refs 0$')" ]
 	"$ctl" -v "$tmp/vol" checkpoint >/dev/null 2>&1

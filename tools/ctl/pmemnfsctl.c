@@ -27,7 +27,7 @@ usage(FILE *f)
 "usage: pmemnfsctl [-s SOCKET | -v VOLUME] COMMAND\n"
 "  -s SOCKET   the server's control socket\n"
 "  -v VOLUME   the server's volume (socket VOLUME.ctl; default %s)\n"
-"commands: status, clients, fs, refs, checkpoint, help\n",
+"commands: status, clients, fs, rpc, refs, checkpoint, help\n",
 		CTL_DEFAULT_VOLUME);
 }
 
