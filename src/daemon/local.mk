@@ -7,3 +7,4 @@ src_daemon_pmemnfsd_SOURCES = \
 	src/daemon/pmemnfsd.c \
 	src/daemon/storage.c
 src_daemon_pmemnfsd_LDADD = $(PMEMNFS_LIBS_ALL) $(PMEMNFS_SYSLIBS)
+dist_man_MANS += man/pmemnfsd.8
