@@ -204,7 +204,7 @@ one() {
 }
 
 memory() {	# STORAGE SERVER
-	local st=$1 srv=$2 target pid wl c
+	local st=$1 srv=$2 target pid wl c rc line
 	if [ "$srv" = ganesha ]; then
 		target="127.0.0.1:$gport:/bench"; pid=$gpid
 	else
@@ -216,6 +216,13 @@ memory() {	# STORAGE SERVER
 			"$target" "${wl%%:*}" > "$out/$st-$srv-${wl%%:*}.log" 2>&1
 		grep '^RESULT ' "$out/$st-$srv-${wl%%:*}.log" >> "$raw"
 	done
+	# The recall storm: 4 clients hold layouts on 100 files, all truncated.
+	"$load" -q -c 4 -k 100 -L "$st/$srv/storm" "$target" recall \
+		> "$out/$st-$srv-recall.log" 2>&1
+	rc=$?
+	line=$(grep '^RESULT ' "$out/$st-$srv-recall.log") ||
+		line="FAILED label=$st/$srv/storm workload=recall conns=4"
+	echo "$line rc=$rc" >> "$raw"
 }
 
 bench_storage() {	# STORAGE

@@ -7,6 +7,7 @@ Input lines (one per nfsload run):
   RESULT label=STORAGE/SERVER/RUN workload=W conns=C depth=D ... rc=N
   FAILED label=STORAGE/SERVER/RUN workload=W conns=C depth=D rc=N
   RESULT label=STORAGE/SERVER/mem workload=idle|openhold|layouthold ...
+  RESULT label=STORAGE/SERVER/storm workload=recall ... (or FAILED)
 """
 import statistics
 import sys
@@ -55,7 +56,7 @@ def point_stats(rows):
     out = defaultdict(dict)
     groups = defaultdict(list)
     for r in rows:
-        if r["run"] == "mem":
+        if r["run"] in ("mem", "storm"):
             continue
         key = (r["storage"], r["workload"], int(r["conns"]),
                int(r.get("depth", 1)), r["server"])
@@ -156,6 +157,23 @@ def main():
                 print(f"| {srv} | {b('idle', 'bytes_per_client')} | "
                       f"{b('openhold', 'bytes_per_open')} | "
                       f"{b('layouthold', 'bytes_per_layout')} |")
+        storm = [r for r in rows if r["storage"] == st and
+                 r["run"] == "storm"]
+        if storm:
+            print(f"\nRecall storm ({st}): 4 clients hold a READ layout on "
+                  "each of 100 files, another client truncates all 100:\n")
+            print("| server | drain time | truncates ok / failed | "
+                  "recalls seen / layouts held | returns ok / failed |")
+            print("|---|---:|---:|---:|---:|")
+            for r in storm:
+                if r["kind"] != "RESULT":
+                    why = RC_TEXT.get(r.get("rc"), "rc=" + str(r.get("rc")))
+                    print(f"| {r['server']} | n/a ({why}) | | | |")
+                    continue
+                print(f"| {r['server']} | {float(r['drain_ms']):,.1f} ms | "
+                      f"{r['truncates_ok']} / {r['truncates_failed']} | "
+                      f"{r['recalls']} / {r['expected']} | "
+                      f"{r['returns_ok']} / {r['returns_err']} |")
         print()
 
 
