@@ -24,6 +24,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include "fileops.h"
 #include "fsvc.h"
 #include "fs.h"
+#include "fs/ilock.h"
 #include "fs/refset.h"
 #include "state.h"
 #include "vol.h"
@@ -303,6 +305,170 @@ io_read_copy(struct fs *fs, struct fs_inode *ip, uint64_t off,
 }
 
 /*
+ * The pinned read path (DESIGN.md §3, "local DMA pins").  A READ whose
+ * range is one READ_WRITE extent hands the reply the bytes in the volume
+ * mapping itself, with a pin (fs_pin_range()) on the range that keeps the
+ * blocks from being unmapped, freed or reused until the reply no longer
+ * needs them: nfs4_release_read() drops it after the COMPOUND's reply
+ * was encoded.  This saves the bounce buffer and one copy.  (Handing the
+ * mapping to the socket itself needs an encode hook in the COMPOUND
+ * layer, see docs/io.md; the pin and its release stay as they are.)
+ *
+ * Only when the READ is the COMPOUND's last op: the pin is held until the
+ * reply is encoded, and a later op of the same COMPOUND that unmaps the
+ * range (SETATTR size, DEALLOCATE) would wait for it forever.
+ */
+
+/*
+ * Below this a copy is cheaper than pinning and mapping (and the rpc
+ * layer copies replies under 1 KiB anyway).
+ */
+#define IO_PIN_MIN		4096u
+/*
+ * How long a READ waits for a pending unmap (a truncate breaking layouts)
+ * before it takes the copy path instead, which then waits on the IOLOCK
+ * like any reader.  Short: waiting here holds a worker for nothing.
+ */
+#define IO_PIN_WAIT_NS		(10 * NSEC_PER_MSEC)
+/* Buckets of the pinned-reply table (READs in flight, a few per worker). */
+#define IO_PIN_BUCKETS		64u
+
+/* One pinned READ reply. */
+struct io_read_pin {
+	struct fs_layoutref	ref;	/* the pin; owner = this record */
+	struct fs		*fs;
+	struct fs_inode		*ip;	/* counted reference */
+	const nfs_resop4	*res;	/* the result whose data it pins */
+	struct io_read_pin	*next;	/* bucket chain */
+};
+
+/*
+ * Pinned replies by result address: nfs4_release_read() gets only the
+ * result, so it finds the pin here (a result lives in its COMPOUND's
+ * result array from the handler until its release).  Each bucket's mutex
+ * protects its chain; nothing else is done under it.
+ */
+static struct io_pin_bucket {
+	struct mutex		mu;
+	struct io_read_pin	*head;
+} io_pins[IO_PIN_BUCKETS];
+static pthread_once_t io_pins_once = PTHREAD_ONCE_INIT;
+
+static void
+io_pins_init(void)
+{
+	for (unsigned i = 0; i < IO_PIN_BUCKETS; i++)
+		mutex_init(&io_pins[i].mu, "nfs4.io_pins");
+}
+
+static struct io_pin_bucket *
+io_pin_bucket(const nfs_resop4 *res)
+{
+	uintptr_t h = (uintptr_t)res;
+
+	h ^= h >> 17;
+	h *= 0x9e3779b97f4a7c15ull;
+	return &io_pins[(h >> 32) % IO_PIN_BUCKETS];
+}
+
+static void
+io_pin_insert(struct io_read_pin *rec)
+{
+	struct io_pin_bucket *b = io_pin_bucket(rec->res);
+
+	mutex_lock(&b->mu);
+	rec->next = b->head;
+	b->head = rec;
+	mutex_unlock(&b->mu);
+}
+
+/* Unlink and return the record of res, or NULL (a copied reply). */
+static struct io_read_pin *
+io_pin_remove(const nfs_resop4 *res)
+{
+	struct io_pin_bucket *b = io_pin_bucket(res);
+	struct io_read_pin **pp, *rec = NULL;
+
+	mutex_lock(&b->mu);
+	for (pp = &b->head; *pp; pp = &(*pp)->next) {
+		if ((*pp)->res == res) {
+			rec = *pp;
+			*pp = rec->next;
+			break;
+		}
+	}
+	mutex_unlock(&b->mu);
+	return rec;
+}
+
+/*
+ * Try the pinned path for [off, off+count) of ip for the READ result res.
+ * On true, ok's data points into the mapping, ok->eof is set, and a pin
+ * and an inode reference are held until nfs4_release_read(res).  On false
+ * nothing is held: use the copy path (small read, not the last op, a
+ * hole, an unwritten or split range, at/after EOF, a pending unmap).
+ * Locks: none held on entry or return; takes ip's MAPLOCK shared around
+ * pinning and mapping (fs/refset.h: pin first, then look the map up).
+ */
+static bool
+io_read_pinned(struct nfs4_compound *cs, struct fs *fs, struct fs_inode *ip,
+	       uint64_t off, uint32_t count, const nfs_resop4 *res,
+	       READ4resok *ok)
+{
+	struct io_read_pin *rec;
+	struct fs_layout_ext ext;
+	struct fs_attr attr;
+	unsigned held = FS_MAPLOCK_SHARED, n = 0;
+	uint64_t len;
+	int err;
+
+	if (count < IO_PIN_MIN || cs->opidx + 1 != cs->opcnt || !fs)
+		return false;
+	(void)pthread_once(&io_pins_once, io_pins_init);
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return false;
+	fs_ilock(ip, held);
+	/* A thread can hold no other pin here: the READ is the last op. */
+	err = fs_pin_range(ip, &held, &rec->ref, off, count, NULL, rec,
+			   clock_now_ns() + IO_PIN_WAIT_NS);
+	if (err) {
+		fs_iunlock(ip, held);
+		free(rec);
+		return false;
+	}
+	err = fs_layout_map(fs, ip, off, count, false, &ext, 1, &n);
+	fs_iunlock(ip, held);
+	/*
+	 * The size after pinning: a truncate into the pinned range now waits
+	 * for the pin, so the file can not shrink below what we send.
+	 */
+	if (!err)
+		err = fs_getattr(fs, ip, &attr);
+	if (err || n != 1 || ext.state != FS_EXT_RW || off >= attr.size)
+		goto out_unpin;
+	len = MIN((uint64_t)count, attr.size - off);
+	if (ext.file_off > off || ext.file_off + ext.len < off + len)
+		goto out_unpin;
+
+	rec->fs = fs;
+	rec->ip = ip;
+	rec->res = res;
+	fs_ihold(ip);
+	io_pin_insert(rec);
+	ok->data.data_val = (char *)vol_block_ptr(fs_vol(fs), ext.vol_block) +
+			    (off - ext.file_off);
+	ok->data.data_len = (u_int)len;
+	ok->eof = off + len >= attr.size;
+	return true;
+
+out_unpin:
+	fs_unpin(ip, &rec->ref);
+	free(rec);
+	return false;
+}
+
+/*
  * READ: stateid checked for reading, count capped at IO_MAX_RW and at
  * what the session's reply size leaves (§18.22.3 lets the server return
  * less), eof when the read reached the end of the file.  A read at or
@@ -329,6 +495,8 @@ nfs4_op_read(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	count = MIN(count, io_reply_room(cs, IO_READ_RES_OVERHEAD) & ~3u);
 	if (a->offset >= FS_MAX_FILE_SIZE)
 		count = 0;
+	if (io_read_pinned(cs, fs, ip, a->offset, count, res, ok))
+		goto out_iput;
 	st = io_read_copy(fs, ip, a->offset, count, &ok->data.data_val,
 			  &ok->data.data_len, &eof);
 	ok->eof = eof;
@@ -337,13 +505,26 @@ out_iput:
 	return st;
 }
 
-/* Release a READ result (after encoding, NFS4_OK only). */
+/*
+ * Release a READ result after its reply was encoded (NFS4_OK only): drop
+ * the pin and inode reference of a pinned reply, or free the copy.
+ * Locks: none held; fs_unpin() needs none.
+ */
 void
 nfs4_release_read(nfs_resop4 *res)
 {
 	READ4resok *ok = &res->nfs_resop4_u.opread.READ4res_u.resok4;
+	struct io_read_pin *rec;
 
-	free(ok->data.data_val);
+	(void)pthread_once(&io_pins_once, io_pins_init);
+	rec = io_pin_remove(res);
+	if (rec) {
+		fs_unpin(rec->ip, &rec->ref);
+		fs_iput(rec->fs, rec->ip);
+		free(rec);
+	} else {
+		free(ok->data.data_val);
+	}
 	ok->data.data_val = NULL;
 }
 

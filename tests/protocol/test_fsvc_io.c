@@ -230,7 +230,8 @@ read_on(struct nc_session *s, const struct file *f, const stateid4 *sid,
 		*len = ok->data.data_len;
 		*eof = ok->eof;
 		REQUIRE(*len <= cap);
-		memcpy(buf, ok->data.data_val, *len);
+		if (*len)
+			memcpy(buf, ok->data.data_val, *len);
 	}
 	done(&res);
 	return st;
@@ -839,7 +840,8 @@ getxattr(const struct file *f, xattrkey4 k, void *buf, u_int cap, u_int *len)
 
 		*len = v->xattrvalue4_len;
 		REQUIRE(*len <= cap);
-		memcpy(buf, v->xattrvalue4_val, *len);
+		if (*len)
+			memcpy(buf, v->xattrvalue4_val, *len);
 	}
 	done(&res);
 	return st;
