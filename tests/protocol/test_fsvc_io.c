@@ -422,6 +422,33 @@ test_io_errors(void)
 	CHECK_EQ(run(&cp, &res), NFS4ERR_NOFILEHANDLE);
 	done(&res);
 
+	/*
+	 * §18.22.3, §18.32.3: a symbolic link is NFS4ERR_SYMLINK (made by
+	 * CREATE; skipped while the server has no CREATE).
+	 */
+	{
+		CREATE4args *c;
+		stateid4 anon;
+		int st;
+
+		memset(&anon, 0, sizeof(anon));
+		nc_session_compound_init(&cp, "symlink-read");
+		REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+		c = &nc_compound_add(&cp, OP_CREATE)->nfs_argop4_u.opcreate;
+		c->objtype.type = NF4LNK;
+		c->objtype.createtype4_u.linkdata.utf8string_val = "io-rw";
+		c->objtype.createtype4_u.linkdata.utf8string_len = 5;
+		c->objname.utf8string_val = "io-link";
+		c->objname.utf8string_len = 7;
+		r = &nc_compound_add(&cp, OP_READ)->nfs_argop4_u.opread;
+		r->stateid = anon;
+		r->count = 10;
+		st = run(&cp, &res);
+		if (nc_res_status(&res, 2) != NFS4ERR_NOTSUPP)
+			CHECK_EQ(st, NFS4ERR_SYMLINK);
+		done(&res);
+	}
+
 	create_file("io-err", &f);
 	bogus = f.sid;
 	bogus.other[0] ^= 0x55;
@@ -1210,6 +1237,58 @@ test_verifier_restart(void)
 	CHECK(memcmp(out, "durable!", 8) == 0);
 	h_session_free(c, s);
 	CHECK_EQ(h_server_stop(&s2, false), 0);
+
+	/*
+	 * The same volume exported read-only: every change is NFS4ERR_ROFS
+	 * (RFC 8881 §18.32.3, RFC 7862 §15.4.3, RFC 8276 §8.4.2.3), reads
+	 * still work.
+	 */
+	{
+		char exports[80];
+		const char *ro_extra[] = { "-v", vol, "-o", "nfs4.grace_time=0",
+					   "-o", NULL, NULL };
+		char opt[128];
+		struct nc_compound cp;
+		COMPOUND4res res;
+		FILE *fp;
+
+		snprintf(exports, sizeof(exports), "%s/exports", dir);
+		fp = fopen(exports, "w");
+		REQUIRE(fp);
+		fprintf(fp, "/ 127.0.0.1(ro,no_root_squash,sec=sys)\n");
+		REQUIRE(fclose(fp) == 0);
+		snprintf(opt, sizeof(opt), "server.exports=%s", exports);
+		ro_extra[5] = opt;
+		REQUIRE(h_server_start(&s2, ro_extra) == 0);
+		REQUIRE(h_session(&s2, h_owner("io-ro"), NULL, &c, &s) == 0);
+		reclaim_complete(s);
+		/* The old open stateid died with the old server. */
+		memset(&f.sid, 0, sizeof(f.sid));
+		CHECK_EQ(write_on(s, &f, 0, "x", 1, FILE_SYNC4, NULL),
+			 NFS4ERR_ROFS);
+		CHECK_EQ(read_on(s, &f, &anon, 0, sizeof(out), out,
+				 sizeof(out), &len, &eof), NFS4_OK);
+		CHECK_EQ(len, 8);
+
+		init42(&cp, "ro-dealloc");
+		nc_compound_add(&cp, OP_PUTFH)->nfs_argop4_u.opputfh.object =
+			f.fh;
+		nc_compound_add(&cp, OP_DEALLOCATE)->nfs_argop4_u.opdeallocate
+			.da_length = 4096;
+		CHECK_EQ(run_on(s, &cp, &res), NFS4ERR_ROFS);
+		done(&res);
+
+		init42(&cp, "ro-setxattr");
+		nc_compound_add(&cp, OP_PUTFH)->nfs_argop4_u.opputfh.object =
+			f.fh;
+		nc_compound_add(&cp, OP_SETXATTR)->nfs_argop4_u.opsetxattr
+			.sxa_key = key("user.ro");
+		CHECK_EQ(run_on(s, &cp, &res), NFS4ERR_ROFS);
+		done(&res);
+		h_session_free(c, s);
+		CHECK_EQ(h_server_stop(&s2, false), 0);
+		unlink(exports);
+	}
 	unlink(vol);
 	rmdir(dir);
 }
