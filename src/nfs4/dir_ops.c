@@ -696,7 +696,7 @@ out_put:
 	return status;
 }
 
-/* READLINK (§18.24): NFS4ERR_INVAL unless a symbolic link. */
+/* READLINK (§18.24.3): NFS4ERR_WRONG_TYPE unless a symbolic link. */
 nfsstat4
 nfs4_op_readlink(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
@@ -718,7 +718,7 @@ nfs4_op_readlink(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 		goto out_put;
 	}
 	if (a.type != FS_TYPE_LNK) {
-		status = a.type == FS_TYPE_DIR ? NFS4ERR_ISDIR : NFS4ERR_INVAL;
+		status = NFS4ERR_WRONG_TYPE;
 		goto out_put;
 	}
 	buf = malloc(FS_SYMLINK_MAX + 1);
