@@ -698,6 +698,23 @@ nfs4_set_cur_inode(struct nfs4_compound *cs, struct fs_inode *ip)
 	return NFS4_OK;
 }
 
+/*
+ * See fsvc.h: the inode number of the current handle, checked like
+ * nfs4_cur_inode() but without requiring the inode to still exist.
+ */
+nfsstat4
+nfs4_cur_fileid(struct nfs4_compound *cs, uint64_t *ino)
+{
+	nfsstat4 status;
+
+	status = fh_check(cs, &cs->current_fh);
+	if (status == NFS4_OK)
+		status = fh_permit(cs, &cs->current_fh);
+	if (status == NFS4_OK)
+		*ino = cs->current_fh.ino;
+	return status;
+}
+
 /* See fsvc.h. */
 nfsstat4
 nfs4_fh_check_cur(struct nfs4_compound *cs)

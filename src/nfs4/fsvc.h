@@ -43,6 +43,15 @@ nfsstat4 nfs4_saved_inode(struct nfs4_compound *cs,
 			  struct fs_inode **ipp) MUST_CHECK;
 
 /*
+ * The inode number of the current filehandle, with the same handle and
+ * export checks as nfs4_cur_inode() but no inode lookup: for ops that
+ * only name state by file (CLOSE, LOCKU, DELEGRETURN ...) and must work
+ * after the file's last name was removed (pynfs RNM21: CLOSE after a
+ * RENAME replaced the open file).
+ */
+nfsstat4 nfs4_cur_fileid(struct nfs4_compound *cs, uint64_t *ino) MUST_CHECK;
+
+/*
  * Make ip, an inode of the current filehandle's export (a new file, a
  * looked-up name), the current filehandle.  The current stateid is unset
  * (§16.2.3.1.2).  No reference is taken or dropped.
