@@ -1293,6 +1293,65 @@ test_verifier_restart(void)
 	rmdir(dir);
 }
 
+/*
+ * A full volume: WRITE and ALLOCATE answer NFS4ERR_NOSPC (RFC 8881
+ * §18.32.3, RFC 7862 §15.1.3), the data written before stays readable,
+ * and the server keeps serving.
+ */
+static void
+test_nospc(void)
+{
+	static uint8_t buf[IO_MAX], out[4096];
+	const char *extra[] = { "-o", "server.volume_size=16M", NULL };
+	struct h_server s3;
+	struct nc_conn *c;
+	struct nc_session *s;
+	struct file f;
+	WRITE4resok w;
+	uint64_t off = 0;
+	uint32_t len;
+	bool eof;
+	int st = NFS4_OK;
+
+	REQUIRE(h_server_start(&s3, extra) == 0);
+	REQUIRE(h_session(&s3, h_owner("io-nospc"), NULL, &c, &s) == 0);
+	reclaim_complete(s);
+	REQUIRE(open_file_on(s, "io-full", OPEN4_SHARE_ACCESS_BOTH, true,
+			     &f) == NFS4_OK);
+	memset(buf, 0x77, sizeof(buf));
+	/* 16 MiB of volume can not take 64 MiB of data. */
+	for (int i = 0; i < 64; i++) {
+		st = write_on(s, &f, off, buf, sizeof(buf), FILE_SYNC4, &w);
+		if (st != NFS4_OK)
+			break;
+		off += w.count;
+	}
+	CHECK_EQ(st, NFS4ERR_NOSPC);
+	CHECK(off > 0);
+	CHECK_EQ(read_on(s, &f, &f.sid, 0, sizeof(out), out, sizeof(out),
+			 &len, &eof), NFS4_OK);
+	CHECK_EQ(len, sizeof(out));
+	CHECK(all_bytes(out, len, 0x77));
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+		ALLOCATE4args *a;
+
+		init42(&cp, "allocate-full");
+		nc_compound_add(&cp, OP_PUTFH)->nfs_argop4_u.opputfh.object =
+			f.fh;
+		a = &nc_compound_add(&cp, OP_ALLOCATE)->nfs_argop4_u.opallocate;
+		a->aa_stateid = f.sid;
+		a->aa_offset = 1ull << 30;
+		a->aa_length = 64ull << 20;
+		CHECK_EQ(run_on(s, &cp, &res), NFS4ERR_NOSPC);
+		done(&res);
+	}
+	h_session_free(c, s);
+	CHECK(h_still_serving(&s3));
+	CHECK_EQ(h_server_stop(&s3, test_failures > 0), 0);
+}
+
 int
 main(void)
 {
@@ -1326,5 +1385,6 @@ main(void)
 		test_failures++;
 
 	TEST_RUN(test_verifier_restart);
+	TEST_RUN(test_nospc);
 	TEST_EXIT();
 }
