@@ -1,0 +1,1 @@
+# tests/fuzz: libFuzzer targets for everything decoded from the wire
