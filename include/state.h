@@ -514,6 +514,15 @@ int state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 		      uint32_t nops, uint32_t timeout_ms,
 		      state_cb_done_fn done, void *ctx) MUST_CHECK;
 
+/*
+ * The NFSv4 minor version the client uses (1 until told): CB_COMPOUNDs
+ * carry it, since a client may refuse callbacks of another minor version
+ * (RFC 8881 §16.2.3, NFS4ERR_MINOR_VERS_MISMATCH).  Ops that lead to
+ * callbacks (OPEN granting a delegation, LAYOUTGET) set it from their
+ * COMPOUND.  Lock-free.
+ */
+void state_client_set_minor(struct state_client *clp, uint32_t minor);
+
 /* Whether the client has a session whose back channel works now. */
 bool state_client_cb_up(struct state_client *clp);
 

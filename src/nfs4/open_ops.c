@@ -477,6 +477,7 @@ nfs4_op_open(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	/* An OPEN under a delegation gets no second one. */
 	req.want = dsid ? OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE : ctx.want;
 	req.cb_up = state_client_cb_up(ctx.clp);
+	state_client_set_minor(ctx.clp, cs->minorversion);
 	req.fh = cs->current_fh.data;
 	req.fhlen = cs->current_fh.len;
 	status = state_open(ctx.clp, &req, &ok->stateid, &ok->delegation);

@@ -439,7 +439,8 @@ state_cb_compound(struct state_client *clp, const nfs_cb_argop4 *ops,
 		memcpy(&call->ops[1], ops, nops * sizeof(*ops));
 	call->args.tag.utf8string_len = 0;
 	call->args.tag.utf8string_val = NULL;
-	call->args.minorversion = 1;
+	/* The minor version the client speaks (pynfs refuses another). */
+	call->args.minorversion = atomic_load(&clp->cb_minor);
 	call->args.callback_ident = 0;	/* unused in 4.1 (§20.9.3) */
 	call->args.argarray.argarray_len = nops + 1;
 	call->args.argarray.argarray_val = call->ops;

@@ -136,6 +136,15 @@ state_client_clear_seq_flags(struct state_client *clp, uint32_t bits)
 }
 
 /*
+ * See state.h.  Lock-free.
+ */
+void
+state_client_set_minor(struct state_client *clp, uint32_t minor)
+{
+	atomic_store(&clp->cb_minor, minor);
+}
+
+/*
  * See state_int.h.  Lock-free: the lease is one atomic timestamp.
  */
 void
@@ -298,6 +307,7 @@ client_new_locked(struct state_server *srv, const EXCHANGE_ID4args *args,
 	atomic_init(&clp->inflight, 0);
 	atomic_init(&clp->seq_flags, 0);
 	atomic_init(&clp->cb_ok_sessions, 0);
+	atomic_init(&clp->cb_minor, 1);
 	atomic_init(&clp->renew_ns, clock_now_ns());
 	mutex_init(&clp->lock, "state-client");
 

@@ -413,6 +413,7 @@ struct state_client {
 	atomic_uint	inflight;		/* COMPOUNDs holding a slot */
 	atomic_uint	seq_flags;		/* SEQ4_STATUS_* raised by others */
 	atomic_uint	cb_ok_sessions;		/* sessions whose cb is not down */
+	atomic_uint	cb_minor;		/* CB_COMPOUND minorversion */
 
 	struct mutex	lock;			/* STATE_RANK_CLIENT */
 	struct state_session *sessions;		/* lock: list via client_next */
