@@ -719,6 +719,34 @@ test_clone_copy(void)
 	CHECK_EQ(clone_or_copy(&src, &dst, true, 10u << 20, 0, 10, &copied),
 		 NFS4ERR_INVAL);
 
+	/*
+	 * A block-aligned COPY of the whole sparse source (data, hole, data)
+	 * to a fresh file: the same bytes, holes as zeros.
+	 */
+	{
+		static uint8_t want[(1 << 20) + 65536];
+		struct file d2;
+		uint32_t l2;
+
+		create_file("io-dst2", &d2);
+		CHECK_EQ(clone_or_copy(&src, &d2, true, 0, 0, 0, &copied),
+			 NFS4_OK);
+		CHECK_EQ(copied, sizeof(want));
+		memset(want, 0, sizeof(want));
+		memcpy(want, a, sizeof(a));
+		memcpy(want + (1 << 20), a, 65536);
+		CHECK_EQ(read_file(&d2, 0, sizeof(out), out, sizeof(out), &len,
+				   &eof), NFS4_OK);
+		l2 = len;
+		CHECK_EQ(l2, sizeof(out));
+		CHECK(memcmp(out, want, l2) == 0);
+		CHECK_EQ(read_file(&d2, 1 << 20, 65536, out, sizeof(out), &len,
+				   &eof), NFS4_OK);
+		CHECK_EQ(len, 65536);
+		CHECK(eof);
+		CHECK(memcmp(out, a, 65536) == 0);
+	}
+
 	/* Without a saved filehandle: §15.2.3 / §16.2.3.1.2. */
 	{
 		struct nc_compound cp;
