@@ -1039,6 +1039,123 @@ test_delegations(void)
 		test_failures++;
 }
 
+/* --- restart and reclaim (RFC 8881 §8.4.2, §18.51) --------------------------- */
+
+/* Grace period of the restarted server: short, the test waits it out. */
+#define RECLAIM_GRACE_SEC	3
+
+static void
+session_as_root(struct h_server *s, const char *owner, struct nc_conn **c,
+		struct nc_session **ses)
+{
+	REQUIRE(h_session(s, owner, NULL, c, ses) == 0);
+	REQUIRE(nc_conn_set_auth_sys(*c, 0, 0) == 0);
+}
+
+/*
+ * §8.4.2.1: client records survive a restart; in the grace period only
+ * clients with a record reclaim (CLAIM_PREVIOUS, LOCK with reclaim), new
+ * state is NFS4ERR_GRACE, a reclaim by a client without a record or after
+ * its RECLAIM_COMPLETE is NFS4ERR_NO_GRACE (§18.51.3); grace ends when
+ * its time is up (a recorded client that does not come back does not
+ * hold the server forever); reclaimed locks are enforced.
+ */
+static void
+test_restart_reclaim(void)
+{
+	char dir[] = "/tmp/pmemnfs-open-XXXXXX", vol[64], grace[32];
+	const char *extra[] = { "-v", vol, "-o", grace, NULL };
+	struct h_server s;
+	struct nc_conn *ca, *cb, *cc;
+	struct nc_session *sa, *sb, *sc;
+	char owner_a[64], owner_c[64];
+	struct open_how h = {
+		.access = OPEN4_SHARE_ACCESS_BOTH |
+			  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+		.deny = OPEN4_SHARE_DENY_NONE, .claim = CLAIM_PREVIOUS,
+	};
+	struct file f, fr, fb;
+	stateid4 lsid;
+	struct denied d;
+	uint64_t deadline;
+	int st;
+
+	REQUIRE(mkdtemp(dir));
+	snprintf(vol, sizeof(vol), "%s/volume", dir);
+	snprintf(grace, sizeof(grace), "nfs4.grace_time=%d", RECLAIM_GRACE_SEC);
+	snprintf(owner_a, sizeof(owner_a), "%s", h_owner("reclaim-a"));
+	snprintf(owner_c, sizeof(owner_c), "%s", h_owner("reclaim-c"));
+
+	/* First life: A opens and locks, C only says it exists. */
+	REQUIRE(h_server_start(&s, extra) == 0);
+	session_as_root(&s, owner_a, &ca, &sa);
+	session_as_root(&s, owner_c, &cc, &sc);
+	REQUIRE(reclaim_complete(sa) == NFS4_OK);
+	REQUIRE(reclaim_complete(sc) == NFS4_OK);
+	REQUIRE(open_simple(sa, "ra-open", "reclaim-file",
+			    OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_NONE,
+			    &f) == NFS4_OK);
+	REQUIRE(lock_file(sa, &f, "ra-lock", &f.sid, NULL, WRITE_LT, 0, 10,
+			  false, &lsid, NULL) == NFS4_OK);
+	h_session_free(ca, sa);
+	h_session_free(cc, sc);
+	CHECK_EQ(h_server_stop(&s, false), 0);
+
+	/* Second life: grace. */
+	REQUIRE(h_server_start(&s, extra) == 0);
+	session_as_root(&s, h_owner("reclaim-b"), &cb, &sb);
+	CHECK_EQ(reclaim_complete(sb), NFS4_OK);
+	CHECK_EQ(open_simple(sb, "rb-open", "reclaim-new",
+			     OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_NONE,
+			     NULL), NFS4ERR_GRACE);
+	h.fh_of = &f;
+	CHECK_EQ(open_file(sb, "rb-open", NULL, &h, NULL, NULL),
+		 NFS4ERR_NO_GRACE);
+
+	session_as_root(&s, owner_a, &ca, &sa);
+	REQUIRE(open_file(sa, "ra-open", NULL, &h, &fr, NULL) == NFS4_OK);
+	CHECK(memcmp(fr.fh_buf, f.fh_buf, f.fh.nfs_fh4_len) == 0);
+	/* Before its RECLAIM_COMPLETE, A gets no new lock, only reclaims. */
+	CHECK_EQ(lock_file(sa, &fr, "ra-lock", &fr.sid, NULL, WRITE_LT, 100, 1,
+			   false, NULL, NULL), NFS4ERR_GRACE);
+	REQUIRE(lock_file(sa, &fr, "ra-lock", &fr.sid, NULL, WRITE_LT, 0, 10,
+			  true, &lsid, NULL) == NFS4_OK);
+	CHECK_EQ(reclaim_complete(sa), NFS4_OK);
+	CHECK_EQ(open_file(sa, "ra-open", NULL, &h, NULL, NULL),
+		 NFS4ERR_NO_GRACE);
+	/* C has not come back: still in grace for everyone else. */
+	CHECK_EQ(open_simple(sb, "rb-open", "reclaim-new",
+			     OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_NONE,
+			     NULL), NFS4ERR_GRACE);
+	/* ... until the grace time is up (a protocol clock: poll it). */
+	deadline = clock_now_ns() + (RECLAIM_GRACE_SEC + 5) * NSEC_PER_SEC;
+	do {
+		h_sleep_ns(100 * NSEC_PER_MSEC);
+		CHECK_EQ(ping(sa, NULL), NFS4_OK);
+		st = open_simple(sb, "rb-open", "reclaim-file",
+				 OPEN4_SHARE_ACCESS_BOTH,
+				 OPEN4_SHARE_DENY_NONE, &fb);
+	} while (st == NFS4ERR_GRACE && clock_now_ns() < deadline);
+	REQUIRE(st == NFS4_OK);
+	/* The reclaimed lock holds. */
+	CHECK_EQ(lock_file(sb, &fb, "rb-lock", &fb.sid, NULL, READ_LT, 5, 1,
+			   false, NULL, &d), NFS4ERR_DENIED);
+	CHECK_EQ(d.offset, 0);
+	CHECK_EQ(d.length, 10);
+	CHECK(strcmp(d.owner, "ra-lock") == 0);
+	/* C is too late now (§8.4.2.1). */
+	session_as_root(&s, owner_c, &cc, &sc);
+	CHECK_EQ(open_file(sc, "rc-open", NULL, &h, NULL, NULL),
+		 NFS4ERR_NO_GRACE);
+
+	h_session_free(ca, sa);
+	h_session_free(cb, sb);
+	h_session_free(cc, sc);
+	CHECK_EQ(h_server_stop(&s, test_failures > 0), 0);
+	unlink(vol);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -1064,5 +1181,6 @@ main(void)
 		test_failures++;
 
 	TEST_RUN(test_delegations);
+	TEST_RUN(test_restart_reclaim);
 	TEST_EXIT();
 }
