@@ -130,12 +130,18 @@ io_check_stateid(struct nfs4_compound *cs, struct fs_inode *ip,
 	if (st != NFS4_OK)
 		return st;
 	st = state_check_io(io_client(cs), fs_inode_number(ip), &sid, write);
-	if (st != NFS4_OK)
+	if (st != NFS4_OK || !io_stateid_is_special(&sid))
 		return st;
-	if (io_stateid_is_special(&sid))
-		st = nfs4_check_access(cs, ip, write ? ACCESS4_MODIFY :
-						       ACCESS4_READ);
-	return st;
+	st = nfs4_check_access(cs, ip, write ? ACCESS4_MODIFY : ACCESS4_READ);
+	if (st != NFS4_OK || write)
+		return st;
+	/*
+	 * A read without an OPEN never went through OPEN's delegation
+	 * checks: another client's write delegation is recalled first
+	 * (RFC 8881 §10.4.4); writes recall in io_break_delegations().
+	 */
+	return state_break_delegations(io_client(cs), fs_inode_number(ip),
+				       false);
 }
 
 /*
@@ -221,22 +227,36 @@ io_write_verifier(struct nfs4_compound *cs, verifier4 out)
 }
 
 /*
- * The reply bytes left for this op's result (RFC 8881 §2.10.6.4,
- * §18.22.3: the server may return less than asked).  The same limit as
- * the COMPOUND loop's post-check.
+ * The data bytes a READ-like result may carry (RFC 8881 §2.10.6.4,
+ * §18.22.3: the server may return less than asked): IO_MAX_RW, cut to
+ * what the session's reply limit leaves after the results so far and
+ * overhead, rounded down to XDR units.  The same limit as the COMPOUND
+ * loop's post-check.  When a non-empty read can carry no data at all,
+ * *st is the COMPOUND's reply-size error (NFS4ERR_REP_TOO_BIG, or
+ * _TO_CACHE with sa_cachethis), not an empty read a client would repeat
+ * forever; otherwise NFS4_OK.
  */
 static uint32_t
-io_reply_room(const struct nfs4_compound *cs, uint32_t overhead)
+io_reply_room(const struct nfs4_compound *cs, uint32_t overhead,
+	      uint32_t want, nfsstat4 *st)
 {
-	uint32_t limit = cs->seq.max_resp;
+	uint32_t limit = cs->seq.max_resp, room;
+	nfsstat4 err = NFS4ERR_REP_TOO_BIG;
 
+	*st = NFS4_OK;
+	want = MIN(want, IO_MAX_RW);
 	if (!nfs4_in_session(cs))
-		return IO_MAX_RW;
-	if (cs->seq.cachethis && cs->seq.max_resp_cached < limit)
+		return want;
+	if (cs->seq.cachethis && cs->seq.max_resp_cached < limit) {
 		limit = cs->seq.max_resp_cached;
-	if (cs->resp_size + overhead >= limit)
-		return 0;
-	return limit - cs->resp_size - overhead;
+		err = NFS4ERR_REP_TOO_BIG_TO_CACHE;
+	}
+	room = 0;
+	if (cs->resp_size + overhead < limit)
+		room = (limit - cs->resp_size - overhead) & ~3u;
+	if (want && !room)
+		*st = err;
+	return MIN(want, room);
 }
 
 /* Open the current filehandle as a regular file: *ipp referenced. */
@@ -491,8 +511,9 @@ nfs4_op_read(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	st = io_check_stateid(cs, ip, &a->stateid, false);
 	if (st != NFS4_OK)
 		goto out_iput;
-	count = MIN(a->count, IO_MAX_RW);
-	count = MIN(count, io_reply_room(cs, IO_READ_RES_OVERHEAD) & ~3u);
+	count = io_reply_room(cs, IO_READ_RES_OVERHEAD, a->count, &st);
+	if (st != NFS4_OK)
+		goto out_iput;
 	if (a->offset >= FS_MAX_FILE_SIZE)
 		count = 0;
 	if (io_read_pinned(cs, fs, ip, a->offset, count, res, ok))
@@ -670,8 +691,9 @@ nfs4_op_read_plus(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	st = io_check_stateid(cs, ip, &a->rpa_stateid, false);
 	if (st != NFS4_OK)
 		goto out_iput;
-	count = MIN(a->rpa_count, IO_MAX_RW);
-	count = MIN(count, io_reply_room(cs, IO_READ_PLUS_OVERHEAD) & ~3u);
+	count = io_reply_room(cs, IO_READ_PLUS_OVERHEAD, a->rpa_count, &st);
+	if (st != NFS4_OK)
+		goto out_iput;
 	if (a->rpa_offset >= FS_MAX_FILE_SIZE)
 		count = 0;
 	st = io_read_copy(fs, ip, a->rpa_offset, count, &buf, &len, &eof);

@@ -376,6 +376,45 @@ test_read_cap(void)
 }
 
 /*
+ * §18.22.3 with §2.10.6.4: in a session with a small ca_maxresponsesize a
+ * large READ returns what fits (a prefix of the data, eof FALSE) instead
+ * of failing with NFS4ERR_REP_TOO_BIG.
+ */
+static void
+test_read_small_session(void)
+{
+	static uint8_t buf[8192], out[8192];
+	struct nc_session_opts o;
+	struct nc_conn *c;
+	struct nc_session *s;
+	struct file f;
+	uint32_t len, max;
+	bool eof;
+
+	create_file("io-small", &f);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 13);
+	CHECK_EQ(write_file(&f, 0, buf, sizeof(buf), FILE_SYNC4, NULL),
+		 NFS4_OK);
+	nc_session_opts_init(&o);
+	o.fore.ca_maxresponsesize = 1024;
+	o.fore.ca_maxresponsesize_cached = 1024;
+	REQUIRE(h_session(&srv, h_owner("io-small"), &o, &c, &s) == 0);
+	reclaim_complete(s);
+	max = nc_session_info(s)->fore.ca_maxresponsesize;
+	CHECK(max <= 1024);
+	/* Another client without an open: the anonymous stateid. */
+	memset(&f.sid, 0, sizeof(f.sid));
+	CHECK_EQ(read_on(s, &f, &f.sid, 0, sizeof(out), out, sizeof(out),
+			 &len, &eof), NFS4_OK);
+	CHECK(len > 0);
+	CHECK(len < max);
+	CHECK(!eof);
+	CHECK(memcmp(out, buf, len) == 0);
+	h_session_free(c, s);
+}
+
+/*
  * Errors: §18.22.3 / §18.32.3 / §18.3.3 - a directory is NFS4ERR_ISDIR;
  * no filehandle is NFS4ERR_NOFILEHANDLE; a stateid the server never
  * issued is NFS4ERR_BAD_STATEID (§8.2.2); WRITE with a read-only open is
@@ -1401,6 +1440,7 @@ main(void)
 
 	TEST_RUN(test_write_read_commit);
 	TEST_RUN(test_read_cap);
+	TEST_RUN(test_read_small_session);
 	TEST_RUN(test_io_errors);
 	TEST_RUN(test_seek_allocate_deallocate);
 	TEST_RUN(test_clone_copy);
