@@ -721,6 +721,10 @@ out_iput:
 	return st;
 }
 
+/*
+ * Release a READ_PLUS result after encoding (NFS4_OK only): the data
+ * segments' buffers and the segment array.  No locks.
+ */
 void
 nfs4_release_read_plus(nfs_resop4 *res)
 {
@@ -1158,6 +1162,7 @@ nfs4_op_offload_cancel(struct nfs4_compound *cs, nfs_argop4 *arg,
 	return nfs4_op_notsupp(cs, arg, res);
 }
 
+/* See nfs4_op_offload_cancel(). */
 nfsstat4
 nfs4_op_offload_status(struct nfs4_compound *cs, nfs_argop4 *arg,
 		       nfs_resop4 *res)

@@ -11,11 +11,11 @@
  * type may carry extended attributes; the xattr_support attribute is TRUE
  * on every object of the file system.
  *
- * Permissions (§8.4.x.3): reading and listing need read permission on the
- * object, changing needs write permission (the ACCESS4_XAREAD, XALIST and
- * XAWRITE bits follow the same mode bits, §8.4.x of RFC 8276 and §6 of
- * RFC 8276 for ACCESS).  Changes recall other clients' delegations first
- * (§8.4.2.3, §10.4 of RFC 8881), like any change of the file.
+ * Permissions: reading and listing need read permission on the object,
+ * changing needs write permission, checked on the mode bits as for
+ * ACCESS4_READ / ACCESS4_MODIFY (RFC 8276 §6 ties ACCESS4_XAREAD, XALIST
+ * and XAWRITE to the same rights).  Changes recall other clients'
+ * delegations first (RFC 8881 §10.4), like any change of the file.
  */
 #include "config.h"
 
@@ -196,6 +196,7 @@ out_iput:
 	return st;
 }
 
+/* Release a GETXATTR result after encoding (NFS4_OK only).  No locks. */
 void
 nfs4_release_getxattr(nfs_resop4 *res)
 {
@@ -377,6 +378,7 @@ out_free:
 	return st;
 }
 
+/* Release a LISTXATTRS result after encoding (NFS4_OK only).  No locks. */
 void
 nfs4_release_listxattrs(nfs_resop4 *res)
 {
