@@ -472,6 +472,36 @@ nfsstat4 state_check_io(struct state_client *clp, uint64_t ino,
 nfsstat4 state_break_delegations(struct state_client *clp, uint64_t ino,
 				 bool write) MUST_CHECK;
 
+/*
+ * GETATTR of size or change by clp of ino while another client holds a
+ * write delegation (RFC 8881 §10.4.3): ask the holder with CB_GETATTR and
+ * answer what it reports.  srv_size / srv_change are the server's own
+ * values; *size / *change get what GETATTR should report: the server's,
+ * or - when the holder's change attribute differs, i.e. it modified the
+ * file in its cache - its size and a change attribute the server never
+ * reported (srv_change + 1).  Returns whether a write delegation of
+ * another client exists.  Waits up to one second for the holder, with no
+ * lock held; then the server's values stand.  Not called with any lock.
+ */
+bool state_deleg_getattr(struct state_client *clp, uint64_t ino,
+			 uint64_t srv_size, uint64_t srv_change,
+			 uint64_t *size, uint64_t *change);
+
+/*
+ * The open_arguments attribute (RFC 9754 §5.1, attribute 86): which OPEN
+ * arguments this server supports, each a one-word bitmap4 of the values'
+ * numbers - for the attribute encoder (the XDR has no open_arguments4,
+ * so it is encoded by hand: five bitmap4s, each length 1 and this word).
+ */
+struct state_open_arguments {
+	uint32_t share_access;		/* READ, WRITE, BOTH */
+	uint32_t share_deny;		/* NONE .. BOTH */
+	uint32_t share_access_want;	/* the WANT_* values OPEN honours */
+	uint32_t open_claim;		/* the claim types OPEN takes */
+	uint32_t create_mode;		/* UNCHECKED4 .. EXCLUSIVE4_1 */
+};
+void state_open_arguments(struct state_open_arguments *out);
+
 /* --- grace period and reclaim (RFC 8881 §8.4.2, §18.51) ----------------------- */
 
 /*

@@ -326,3 +326,190 @@ state_break_delegations(struct state_client *clp, uint64_t ino, bool write)
 	state_recall_send(srv, &rb);
 	return conflict ? NFS4ERR_DELAY : NFS4_OK;
 }
+
+/* --- CB_GETATTR (RFC 8881 §10.4.3, §20.1) --------------------------------- */
+
+/*
+ * How long GETATTR waits for the write-delegation holder's CB_GETATTR
+ * reply: long enough for a client on the same network, short enough that
+ * a silent client costs other clients' GETATTRs one second (then the
+ * server's own values answer).
+ */
+#define STATE_CB_GETATTR_WAIT_NS	(1 * NSEC_PER_SEC)
+
+/* One CB_GETATTR: shared by the waiting GETATTR and the completion. */
+struct getattr_call {
+	struct mutex	lock;		/* not a state-rank lock: a leaf */
+	struct condvar	cv;
+	unsigned int	refs;		/* lock: waiter + completion */
+	bool		done;		/* lock */
+	bool		have_size, have_change;	/* lock */
+	uint64_t	size, change;	/* lock */
+	struct state_client *clp;	/* reference */
+	uint32_t	req[1];
+	nfs_cb_argop4	op;
+	uint8_t		fh[NFS4_FHSIZE];
+};
+
+static void
+getattr_call_put(struct getattr_call *gc)
+{
+	unsigned int left;
+
+	mutex_lock(&gc->lock);
+	left = --gc->refs;
+	mutex_unlock(&gc->lock);
+	if (left)
+		return;
+	state_client_put(gc->clp);
+	condvar_destroy(&gc->cv);
+	mutex_destroy(&gc->lock);
+	free(gc);
+}
+
+static uint64_t
+get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * Pick change and size out of the holder's fattr4 (§5: values in bitmap
+ * order; change (3) comes before size (4), both uint64).  Requires
+ * gc->lock.
+ */
+static void
+getattr_parse_locked(struct getattr_call *gc, const fattr4 *fa)
+{
+	const uint8_t *p = (const uint8_t *)fa->attr_vals.attrlist4_val;
+	uint32_t left = fa->attr_vals.attrlist4_len;
+	uint32_t w0 = fa->attrmask.bitmap4_len ? fa->attrmask.bitmap4_val[0] : 0;
+
+	/* Only change and size were asked for; anything else is garbage. */
+	if (fa->attrmask.bitmap4_len > 1 || (w0 & ~((1u << FATTR4_CHANGE) |
+						    (1u << FATTR4_SIZE))))
+		return;
+	if (w0 & (1u << FATTR4_CHANGE)) {
+		if (left < 8)
+			return;
+		gc->change = get_be64(p);
+		gc->have_change = true;
+		p += 8;
+		left -= 8;
+	}
+	if (w0 & (1u << FATTR4_SIZE)) {
+		if (left < 8)
+			return;
+		gc->size = get_be64(p);
+		gc->have_size = true;
+	}
+}
+
+static void
+getattr_done(void *ctx, int err, const CB_COMPOUND4res *res)
+{
+	struct getattr_call *gc = ctx;
+
+	mutex_lock(&gc->lock);
+	if (!err && res->status == NFS4_OK &&
+	    res->resarray.resarray_len >= 2 &&
+	    res->resarray.resarray_val[1].resop == OP_CB_GETATTR) {
+		const CB_GETATTR4res *r =
+			&res->resarray.resarray_val[1].nfs_cb_resop4_u
+				.opcbgetattr;
+
+		if (r->status == NFS4_OK)
+			getattr_parse_locked(gc,
+				&r->CB_GETATTR4res_u.resok4.obj_attributes);
+	}
+	gc->done = true;
+	condvar_broadcast(&gc->cv);
+	mutex_unlock(&gc->lock);
+	getattr_call_put(gc);
+}
+
+/*
+ * See state.h (RFC 8881 §10.4.3).  Takes the file's lock briefly, then
+ * waits for the callback with no state lock held.
+ */
+bool
+state_deleg_getattr(struct state_client *clp, uint64_t ino,
+		    uint64_t srv_size, uint64_t srv_change, uint64_t *size,
+		    uint64_t *change)
+{
+	struct state_server *srv;
+	struct getattr_call *gc;
+	struct state_list *pos;
+	struct state_file *fp;
+	uint64_t deadline;
+	bool found = false;
+	int err;
+
+	*size = srv_size;
+	*change = srv_change;
+	if (!clp)
+		return false;
+	srv = clp->srv;
+	if (state_file_find(srv, ino, false, &fp) != 0)
+		return false;
+	gc = calloc(1, sizeof(*gc));
+	if (!gc) {
+		state_file_put(srv, fp);
+		return false;
+	}
+	state_file_lock(fp);
+	state_list_for_each(pos, &fp->delegs) {
+		struct state_stid *d = container_of(pos, struct state_stid,
+						    file_link);
+
+		if (d->dtype != OPEN_DELEGATE_WRITE || d->cst->clp == clp)
+			continue;
+		gc->clp = d->cst->clp;
+		state_client_get(gc->clp);
+		memcpy(gc->fh, d->fh, d->fhlen);
+		gc->op.nfs_cb_argop4_u.opcbgetattr.fh.nfs_fh4_len = d->fhlen;
+		found = true;
+		break;
+	}
+	state_file_unlock(fp);
+	state_file_put(srv, fp);
+	if (!found) {
+		free(gc);
+		return false;
+	}
+	mutex_init(&gc->lock, "state-cb-getattr");
+	condvar_init(&gc->cv);
+	gc->refs = 2;
+	gc->req[0] = (1u << FATTR4_CHANGE) | (1u << FATTR4_SIZE);
+	gc->op.argop = OP_CB_GETATTR;
+	gc->op.nfs_cb_argop4_u.opcbgetattr.fh.nfs_fh4_val = (char *)gc->fh;
+	gc->op.nfs_cb_argop4_u.opcbgetattr.attr_request.bitmap4_len = 1;
+	gc->op.nfs_cb_argop4_u.opcbgetattr.attr_request.bitmap4_val = gc->req;
+	err = state_cb_compound(gc->clp, &gc->op, 1,
+				(uint32_t)(STATE_CB_GETATTR_WAIT_NS /
+					   NSEC_PER_MSEC), getattr_done, gc);
+	if (err) {
+		gc->refs = 1;		/* getattr_done() will not run */
+		getattr_call_put(gc);
+		return true;
+	}
+	deadline = clock_now_ns() + STATE_CB_GETATTR_WAIT_NS;
+	mutex_lock(&gc->lock);
+	while (!gc->done)
+		if (condvar_wait_until(&gc->cv, &gc->lock, deadline) ==
+		    -ETIMEDOUT)
+			break;
+	/* §10.4.3: a change the holder reports means the file changed. */
+	if (gc->done && gc->have_change && gc->change != srv_change) {
+		*change = srv_change + 1;
+		if (gc->have_size)
+			*size = gc->size;
+	}
+	mutex_unlock(&gc->lock);
+	getattr_call_put(gc);
+	return true;
+}

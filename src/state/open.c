@@ -579,3 +579,33 @@ state_deleg_check(struct state_client *clp, uint64_t ino, const stateid4 *sid)
 	stid_unlock(clp->srv, st);
 	return NFS4_OK;
 }
+
+/*
+ * See state.h (RFC 9754 §5.1).  Values are bit numbers: the share access
+ * and deny values themselves, the WANT_* field (bits 8-15 of share_access)
+ * shifted down, claim types and create modes.  Not offered: the
+ * delegation signalling/push wishes, delegated timestamps, OPEN_XOR, and
+ * the CLAIM_DELEGATE_PREV claims (NFS4ERR_NOTSUPP).  No locks.
+ */
+void
+state_open_arguments(struct state_open_arguments *out)
+{
+	out->share_access = (1u << OPEN4_SHARE_ACCESS_READ) |
+			    (1u << OPEN4_SHARE_ACCESS_WRITE) |
+			    (1u << OPEN4_SHARE_ACCESS_BOTH);
+	out->share_deny = (1u << OPEN4_SHARE_DENY_NONE) |
+			  (1u << OPEN4_SHARE_DENY_READ) |
+			  (1u << OPEN4_SHARE_DENY_WRITE) |
+			  (1u << OPEN4_SHARE_DENY_BOTH);
+	out->share_access_want =
+		(1u << (OPEN4_SHARE_ACCESS_WANT_READ_DELEG >> 8)) |
+		(1u << (OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG >> 8)) |
+		(1u << (OPEN4_SHARE_ACCESS_WANT_ANY_DELEG >> 8)) |
+		(1u << (OPEN4_SHARE_ACCESS_WANT_NO_DELEG >> 8)) |
+		(1u << (OPEN4_SHARE_ACCESS_WANT_CANCEL >> 8));
+	out->open_claim = (1u << CLAIM_NULL) | (1u << CLAIM_PREVIOUS) |
+			  (1u << CLAIM_DELEGATE_CUR) | (1u << CLAIM_FH) |
+			  (1u << CLAIM_DELEG_CUR_FH);
+	out->create_mode = (1u << UNCHECKED4) | (1u << GUARDED4) |
+			   (1u << EXCLUSIVE4) | (1u << EXCLUSIVE4_1);
+}
