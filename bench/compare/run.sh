@@ -265,7 +265,7 @@ fi
 	echo "host: $(uname -r), $(nproc) CPUs: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
 	echo "memory: $(free -g | awk '/^Mem:/ {print $2 " GiB"}')"
 	echo "ganesha: $(dpkg-query -W -f '${Version}' nfs-ganesha 2>/dev/null)"
-	echo "pmemnfsd: $(git -C "$here/../.." rev-parse --short HEAD 2>/dev/null)"
+	echo "pmemnfsd: $(readlink -f "$daemon"), built $(date -u -r "$daemon" '+%H:%M UTC'); source tree at $(git -C "$here/../.." rev-parse --short HEAD 2>/dev/null)"
 	echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "runs=$runs time=$time_s warmup=$warmup_s"
 } > "$out/machine.txt"
