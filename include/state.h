@@ -36,6 +36,7 @@ struct state_server;
 struct state_client;
 struct state_session;
 struct fs;
+struct fs_inode;
 
 /* Lease default: RFC 8881 §8.3 leaves it to the server; 90 s like knfsd. */
 #define STATE_LEASE_DEFAULT_SEC		90
@@ -357,6 +358,12 @@ void state_sequence_done(struct state_seq *seq, bool cached, uint32_t len);
 /* An OPEN's state part (RFC 8881 §18.16.3, §9.7). */
 struct state_open_req {
 	uint64_t	ino;
+	/*
+	 * The file (may be NULL without an engine): the state keeps a
+	 * reference while the file has state, so that an open file removed
+	 * by another client stays usable until CLOSE (RFC 8881 §9.9).
+	 */
+	struct fs_inode	*ip;
 	const open_owner4 *owner;
 	uint32_t	access;		/* OPEN4_SHARE_ACCESS_READ/WRITE/BOTH */
 	uint32_t	deny;		/* OPEN4_SHARE_DENY_* */

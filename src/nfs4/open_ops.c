@@ -470,6 +470,7 @@ nfs4_op_open(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	if (status != NFS4_OK)
 		goto out;
 	req.ino = a.ino;
+	req.ip = ctx.ip;
 	req.owner = &args->owner;
 	req.access = ctx.access;
 	req.deny = args->share_deny;

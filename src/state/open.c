@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs.h"
 #include "state_int.h"
 
 /* Access or deny value -> the two OPEN4_SHARE_* bits it means. */
@@ -162,6 +163,10 @@ state_open(struct state_client *clp, const struct state_open_req *req,
 		goto out_cst;
 	}
 	state_file_lock(fp);
+	if (!fp->ip && req->ip && srv->fsvc.fs) {
+		fs_ihold(req->ip);
+		fp->ip = req->ip;
+	}
 	st = open_of_owner_locked(fp, ow);
 	if (share_conflict_locked(fp, st, req->access, req->deny)) {
 		status = NFS4ERR_SHARE_DENIED;

@@ -180,6 +180,13 @@ struct state_file {
 	struct state_list opens;		/* lock: state_stid.file_link */
 	struct state_list locks;		/* lock */
 	struct state_list delegs;		/* lock */
+	/*
+	 * The engine's inode, referenced while the file has state: an open
+	 * file stays reachable (and its blocks allocated) after its last
+	 * name is removed, as POSIX and RFC 8881 §9.9 expect.  Set once
+	 * under lock; dropped with the file.
+	 */
+	struct fs_inode	*ip;
 };
 
 enum state_owner_type {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs.h"
 #include "state_int.h"
 
 /* Bytes 0-3 of "other": the boot epoch; bytes 4-11: the counter. */
@@ -113,10 +114,12 @@ state_file_find(struct state_server *srv, uint64_t ino, bool create,
 }
 
 /*
- * Drop a file reference; the last one unhashes and frees it.  The count
+ * Drop a file reference; the last one unhashes and frees it, dropping
+ * the engine inode reference (which may free a removed file).  The count
  * goes 1 -> 0 only under the exclusive stripe, so a lookup (which takes
  * its reference under the stripe) never finds a file being freed.
- * Locks: takes a files stripe; must not hold fp's lock.
+ * Locks: takes a files stripe; must not hold fp's lock, nor any engine
+ * inode lock.
  */
 void
 state_file_put(struct state_server *srv, struct state_file *fp)
@@ -135,6 +138,9 @@ state_file_put(struct state_server *srv, struct state_file *fp)
 		return;
 	VERIFY(state_list_empty(&fp->opens) && state_list_empty(&fp->locks) &&
 	       state_list_empty(&fp->delegs));
+	/* May free a removed file's blocks: no file lock is held here. */
+	if (fp->ip)
+		fs_iput(srv->fsvc.fs, fp->ip);
 	mutex_destroy(&fp->lock);
 	free(fp);
 }

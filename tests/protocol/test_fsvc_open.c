@@ -438,6 +438,44 @@ test_open_close_seqid(void)
 	CHECK_EQ(write_file(ses1, &f, &f2.sid, "x"), NFS4ERR_BAD_STATEID);
 }
 
+/* REMOVE name from the root directory. */
+static int
+remove_name(struct nc_session *s, const char *name)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	component4 *target;
+	int st;
+
+	nc_session_compound_init(&cp, "remove");
+	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+	target = &nc_compound_add(&cp, OP_REMOVE)->nfs_argop4_u.opremove
+			  .target;
+	target->utf8string_val = (char *)name;
+	target->utf8string_len = strlen(name);
+	st = run(s, &cp, &res);
+	done(&res);
+	return st;
+}
+
+/*
+ * §9.9 (and POSIX): a file another client removes stays usable through
+ * the open's filehandle until CLOSE; only then is it gone (STALE).
+ */
+static void
+test_open_survives_remove(void)
+{
+	struct file f;
+
+	REQUIRE(open_simple(ses1, "rm-owner", "rm-file",
+			    OPEN4_SHARE_ACCESS_BOTH, OPEN4_SHARE_DENY_NONE,
+			    &f) == NFS4_OK);
+	CHECK_EQ(remove_name(ses2, "rm-file"), NFS4_OK);
+	CHECK_EQ(write_file(ses1, &f, &f.sid, "still here"), NFS4_OK);
+	CHECK_EQ(close_file(ses1, &f, &f.sid, NULL), NFS4_OK);
+	CHECK_EQ(write_file(ses1, &f, &f.sid, "x"), NFS4ERR_STALE);
+}
+
 /*
  * §18.16.3 createmodes: GUARDED4 on an existing name is NFS4ERR_EXIST;
  * EXCLUSIVE4_1 with the same verifier is a retry that succeeds, another
@@ -1169,6 +1207,7 @@ main(void)
 	REQUIRE(reclaim_complete(ses2) == NFS4_OK);
 
 	TEST_RUN(test_open_close_seqid);
+	TEST_RUN(test_open_survives_remove);
 	TEST_RUN(test_create_modes);
 	TEST_RUN(test_share_and_downgrade);
 	TEST_RUN(test_locks);
