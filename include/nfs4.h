@@ -40,6 +40,11 @@ struct nfs4_exports_src {
 	const struct exports_table *(*get)(void *ctx, void **tok,
 					   uint64_t *gen);
 	void	(*put)(void *ctx, void *tok);
+	/*
+	 * The generation get() would return now, without a lock: every
+	 * COMPOUND asks, and only a changed number costs a get().
+	 */
+	uint64_t (*gen)(void *ctx);
 	void	*ctx;
 };
 

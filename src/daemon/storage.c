@@ -33,6 +33,8 @@ struct daemon_storage {
 	struct mutex		exports_lock;
 	struct daemon_exports	*exports;	/* current table, one reference */
 	uint64_t		exports_gen;
+	/* exports->gen, for lock-free "did it change?" checks. */
+	_Atomic uint64_t	exports_gen_pub;
 };
 
 static int
@@ -48,8 +50,9 @@ exports_wrap(struct daemon_storage *st, struct exports_table *t)
 	x->t = t;
 	mutex_lock(&st->exports_lock);
 	x->gen = ++st->exports_gen;
-	mutex_unlock(&st->exports_lock);
 	st->exports = x;
+	atomic_store(&st->exports_gen_pub, x->gen);
+	mutex_unlock(&st->exports_lock);
 	return 0;
 }
 
@@ -210,6 +213,7 @@ daemon_storage_reload_exports(struct daemon_storage *st)
 	old = st->exports;
 	x->gen = ++st->exports_gen;
 	st->exports = x;
+	atomic_store(&st->exports_gen_pub, x->gen);
 	mutex_unlock(&st->exports_lock);
 	/* COMPOUNDs still using the old table hold references to it. */
 	exports_put(old);
@@ -244,11 +248,21 @@ storage_exports_put(void *ctx, void *tok)
 	exports_put(tok);
 }
 
+/* The nfs4_exports_src gen(): no lock. */
+static uint64_t
+storage_exports_gen(void *ctx)
+{
+	struct daemon_storage *st = ctx;
+
+	return atomic_load(&st->exports_gen_pub);
+}
+
 void
 daemon_storage_exports_src(struct daemon_storage *st,
 			   struct nfs4_exports_src *out)
 {
 	out->get = storage_exports_get;
 	out->put = storage_exports_put;
+	out->gen = storage_exports_gen;
 	out->ctx = st;
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "nfs4_int.h"
+#include "fsvc.h"
 
 /*
  * ca_maxresponsesize counts the whole RPC reply (RFC 8881 §18.36.3): xid,
@@ -253,6 +254,12 @@ nfs4_compound_run(struct nfs4_server *nsrv, XDR *args, XDR *res,
 	cs.resp_size = NFS4_RPC_REPLY_HDR + 4 +
 		       xdr_opaque_size(tag.utf8string_len) + 4;
 
+	if (!nfs4_utf8_valid((const uint8_t *)tag.utf8string_val,
+			     tag.utf8string_len)) {
+		/* §14.4 (utf8str_cs is UTF-8): no results at all. */
+		status = NFS4ERR_INVAL;
+		goto encode;
+	}
 	if (cs.minorversion < NFS4_MINOR_MIN ||
 	    cs.minorversion > NFS4_MINOR_MAX) {
 		/* §16.2.3: no results at all. */

@@ -392,7 +392,8 @@ out_free:
  * The export set of the COMPOUND: on first use, the one built for the
  * current exports table (rebuilt when the table changed).  NULL when the
  * server has no file service or the set cannot be built.
- * Locks: takes exp_lock; none held on return.
+ * Locks: takes exp_lock (shared on the fast path: the generation did not
+ * change); none held on return.
  */
 static struct nfs4_export_set *
 cs_exports(struct nfs4_compound *cs)
@@ -408,21 +409,34 @@ cs_exports(struct nfs4_compound *cs)
 		return cs->exports;
 	if (!nsrv->fs)
 		return NULL;
+	gen = nsrv->exsrc.gen(nsrv->exsrc.ctx);
+	rwlock_lock(&nsrv->exp_lock, LOCK_SHARED);
+	es = nsrv->exp_cur;
+	if (es && es->gen == gen) {
+		atomic_fetch_add(&es->ref, 1);
+		rwlock_unlock(&nsrv->exp_lock);
+		cs->exports = es;
+		return es;
+	}
+	rwlock_unlock(&nsrv->exp_lock);
+
+	/* A reload happened (or the first COMPOUND): rare. */
 	t = nsrv->exsrc.get(nsrv->exsrc.ctx, &tok, &gen);
 	if (!t)
 		return NULL;
-	mutex_lock(&nsrv->exp_lock);
+	rwlock_lock(&nsrv->exp_lock, LOCK_EXCL);
 	es = nsrv->exp_cur;
 	if (es && es->gen == gen) {
+		/* Another worker built it meanwhile. */
 		nsrv->exsrc.put(nsrv->exsrc.ctx, tok);
 	} else {
 		/*
-		 * A reload happened: build under exp_lock, rare (SIGHUP), and
-		 * it keeps two workers from building the same set twice.
+		 * Built under exp_lock so that two workers never build the
+		 * same set; COMPOUNDs wait for it (after a SIGHUP only).
 		 */
 		err = export_set_build(nsrv, t, tok, gen, &es);
 		if (err) {
-			mutex_unlock(&nsrv->exp_lock);
+			rwlock_unlock(&nsrv->exp_lock);
 			log_error("cannot build the export set: %s",
 				  strerror(-err));
 			return NULL;
@@ -431,7 +445,7 @@ cs_exports(struct nfs4_compound *cs)
 		nsrv->exp_cur = es;
 	}
 	atomic_fetch_add(&es->ref, 1);
-	mutex_unlock(&nsrv->exp_lock);
+	rwlock_unlock(&nsrv->exp_lock);
 	export_set_put(old);
 	cs->exports = es;
 	return es;
@@ -1194,9 +1208,13 @@ nfs4_check_access(struct nfs4_compound *cs, struct fs_inode *ip,
 
 /* --- names ------------------------------------------------------------------- */
 
-/* Whether s[0..len) is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates). */
-static bool
-utf8_valid(const uint8_t *s, size_t len)
+/*
+ * See fsvc.h: whether s[0..len) is well-formed UTF-8 (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), without the
+ * noncharacters U+FFFE and U+FFFF, which no name or tag may carry.
+ */
+bool
+nfs4_utf8_valid(const uint8_t *s, size_t len)
 {
 	size_t i = 0;
 
@@ -1229,7 +1247,8 @@ utf8_valid(const uint8_t *s, size_t len)
 		}
 		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
 		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe ||
+		    cp == 0xffff)
 			return false;
 		i += n + 1;
 	}
@@ -1245,7 +1264,7 @@ nfs4_check_name(const component4 *name, char buf[FS_NAME_MAX + 1])
 
 	if (len == 0)
 		return NFS4ERR_INVAL;
-	if (!utf8_valid((const uint8_t *)s, len))
+	if (!nfs4_utf8_valid((const uint8_t *)s, len))
 		return NFS4ERR_INVAL;
 	if (len > FS_NAME_MAX)
 		return NFS4ERR_NAMETOOLONG;

@@ -109,6 +109,9 @@ nfsstat4 nfs4_attr_encode(struct nfs4_compound *cs, struct fs_inode *ip,
 void nfs4_fattr_free(fattr4 *f);
 void nfs4_bitmap_free(bitmap4 *b);
 
+/* Well-formed UTF-8 without U+FFFE/U+FFFF (RFC 3629; RFC 8881 §14). */
+bool nfs4_utf8_valid(const uint8_t *s, size_t len);
+
 /*
  * Check a component name from the wire (RFC 8881 §1.7.3, §18.x.3):
  * NFS4ERR_INVAL for an empty name or one that is not UTF-8,

@@ -13,8 +13,9 @@
  * so id -> string answers are cached for NFS4_IDMAP_TTL_NS.
  *
  * Locking: idmap_lock serializes libnfsidmap (whose plugins are not
- * documented as thread-safe) and guards the cache; held only briefly
- * and never while calling out to anything but libnfsidmap.
+ * documented as thread-safe); idmap_cache_lock guards the cache, shared
+ * for the lookups every GETATTR makes, exclusive to fill a slot.  Order:
+ * idmap_lock before idmap_cache_lock; both held only briefly.
  */
 #include "config.h"
 
@@ -43,6 +44,7 @@ struct idmap_slot {
 
 static pthread_once_t idmap_once = PTHREAD_ONCE_INIT;
 static struct mutex idmap_lock;
+static struct rwlock idmap_cache_lock;
 static bool idmap_ok;			/* libnfsidmap initialized */
 static char idmap_domain[NFS4_IDMAP_NAME_MAX];
 static struct idmap_slot idmap_cache[2][NFS4_IDMAP_SLOTS];
@@ -51,6 +53,7 @@ static void
 idmap_init_once(void)
 {
 	mutex_init(&idmap_lock, "nfs4_idmap");
+	rwlock_init(&idmap_cache_lock, "nfs4_idmap_cache");
 	if (nfs4_init_name_mapping(NULL) != 0) {
 		log_warn("libnfsidmap: cannot initialize; owners are numeric");
 		return;
@@ -66,42 +69,47 @@ idmap_init_once(void)
 /*
  * See fsvc.h: write the owner (group false) or owner_group string of id
  * into buf (NUL-terminated); returns its length.
- * Locks: takes idmap_lock; none held on return.
+ * Locks: takes idmap_cache_lock shared, on a miss idmap_lock; none held
+ * on return.
  */
 size_t
 nfs4_idmap_id_to_str(uint32_t id, bool group, char *buf, size_t size)
 {
 	struct idmap_slot *s;
+	char name[NFS4_IDMAP_NAME_MAX];
 	uint64_t now = clock_now_ns();
-	int rc = -1;
+	bool hit;
+	int rc;
 
 	pthread_once(&idmap_once, idmap_init_once);
 	if (!idmap_ok)
 		goto numeric;
 	s = &idmap_cache[group][id % NFS4_IDMAP_SLOTS];
+	rwlock_lock(&idmap_cache_lock, LOCK_SHARED);
+	hit = s->valid && s->id == id && s->expires_ns > now;
+	if (hit)
+		snprintf(buf, size, "%s", s->name);
+	rwlock_unlock(&idmap_cache_lock);
+	if (hit)
+		return strlen(buf);
+
 	mutex_lock(&idmap_lock);
-	if (s->valid && s->id == id && s->expires_ns > now) {
-		snprintf(buf, size, "%s", s->name);
-		mutex_unlock(&idmap_lock);
-		return strlen(buf);
-	}
 	if (group)
-		rc = nfs4_gid_to_name(id, idmap_domain, s->name,
-				      sizeof(s->name));
+		rc = nfs4_gid_to_name(id, idmap_domain, name, sizeof(name));
 	else
-		rc = nfs4_uid_to_name(id, idmap_domain, s->name,
-				      sizeof(s->name));
-	if (rc == 0) {
-		s->valid = true;
-		s->id = id;
-		s->expires_ns = now + NFS4_IDMAP_TTL_NS;
-		snprintf(buf, size, "%s", s->name);
-	} else {
-		s->valid = false;
-	}
+		rc = nfs4_uid_to_name(id, idmap_domain, name, sizeof(name));
+	/* Ids without a name are cached too (as their number). */
+	if (rc != 0)
+		snprintf(name, sizeof(name), "%u", id);
+	rwlock_lock(&idmap_cache_lock, LOCK_EXCL);
+	s->valid = true;
+	s->id = id;
+	s->expires_ns = now + NFS4_IDMAP_TTL_NS;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	rwlock_unlock(&idmap_cache_lock);
 	mutex_unlock(&idmap_lock);
-	if (rc == 0)
-		return strlen(buf);
+	snprintf(buf, size, "%s", name);
+	return strlen(buf);
 numeric:
 	snprintf(buf, size, "%u", id);
 	return strlen(buf);

@@ -31,8 +31,12 @@ struct nfs4_server {
 	struct fs		*fs;
 	struct nfs4_exports_src	exsrc;
 	uint8_t			fh_key[NFS4_FH_KEY_LEN];
-	/* Protects exp_cur: the export set built for the newest table. */
-	struct mutex		exp_lock;
+	/*
+	 * Protects exp_cur, the export set built for the newest table:
+	 * shared to take a reference (every COMPOUND), exclusive to
+	 * replace it (after a reload).
+	 */
+	struct rwlock		exp_lock;
 	struct nfs4_export_set	*exp_cur;
 };
 

@@ -163,7 +163,7 @@ server_alloc(const struct nfs4_config *cfg, bool reaper, struct fs *fs,
 	nsrv->impl_id.nii_name.utf8string_len = strlen(NFS4_IMPL_NAME);
 	nsrv->impl_id.nii_date.seconds = 0;
 	nsrv->impl_id.nii_date.nseconds = 0;
-	mutex_init(&nsrv->exp_lock, "nfs4_exports");
+	rwlock_init(&nsrv->exp_lock, "nfs4_exports");
 	*out = nsrv;
 	return 0;
 }
@@ -189,7 +189,8 @@ nfs4_server_init(const struct nfs4_config *cfg, struct rpc_server *srv,
 	struct nfs4_server *nsrv, *expected = NULL;
 	int err;
 
-	if (fs && (!exports || !exports->get || !exports->put))
+	if (fs && (!exports || !exports->get || !exports->put ||
+		   !exports->gen))
 		return -EINVAL;
 	err = server_alloc(cfg, true, fs, &nsrv);
 	if (err)
@@ -242,6 +243,6 @@ nfs4_server_shutdown(struct nfs4_server *nsrv)
 	}
 	state_server_destroy(nsrv->state);
 	nfs4_fsvc_fini(nsrv);
-	mutex_destroy(&nsrv->exp_lock);
+	rwlock_destroy(&nsrv->exp_lock);
 	free(nsrv);
 }
