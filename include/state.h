@@ -251,9 +251,11 @@ nfsstat4 state_session_lookup(struct state_server *srv,
  * record it replaces), channel attributes negotiated down to the server's
  * limits, CREATE_SESSION4_FLAG_CONN_BACK_CHAN (conn becomes the back
  * channel and is probed with CB_NULL).  The callback credential is the
- * first AUTH_NONE or AUTH_SYS entry of csa_sec_parms; a list without one is
- * refused with NFS4ERR_ENCR_ALG_UNSUPP (RPCSEC_GSS callbacks are not
- * supported).  NFS4ERR_DELAY when the client has max_sessions already.
+ * first AUTH_NONE or AUTH_SYS entry of csa_sec_parms (an empty list means
+ * AUTH_NONE); a non-empty list without one is refused with
+ * NFS4ERR_ENCR_ALG_UNSUPP (RPCSEC_GSS callbacks are not supported).
+ * Undefined csa_flags are NFS4ERR_INVAL; the principal must match only
+ * when the call confirms an unconfirmed record (NFS4ERR_CLID_INUSE).  NFS4ERR_DELAY when the client has max_sessions already.
  * conn may be NULL (unit tests): no back channel then.
  */
 nfsstat4 state_create_session(struct state_server *srv,

@@ -213,6 +213,15 @@ cb_cred_from_parms(const callback_sec_parms4 *parms, uint32_t n,
 			 sys->machinename ? sys->machinename : "");
 		return NFS4_OK;
 	}
+	/*
+	 * An empty list offers no flavour to refuse: callbacks go with
+	 * AUTH_NONE (the client said nothing about them; knfsd does the
+	 * same).  Only a list of flavours we cannot use is refused.
+	 */
+	if (n == 0) {
+		cred->flavor = AUTH_NONE;
+		return NFS4_OK;
+	}
 	return NFS4ERR_ENCR_ALG_UNSUPP;
 }
 
@@ -363,9 +372,23 @@ state_create_session(struct state_server *srv, const CREATE_SESSION4args *args,
 	status = state_client_lookup(srv, args->csa_clientid, &clp);
 	if (status != NFS4_OK)
 		goto out_unlock;
-	if (clp->principal.flavor != (cred ? cred->flavor : 0) ||
-	    (cred && cred->flavor == AUTH_SYS && clp->principal.uid != cred->uid)) {
-		status = NFS4ERR_CLID_INUSE;	/* §18.36.4 */
+	/*
+	 * §18.36.4: the principal that confirms an unconfirmed record must
+	 * be the one that sent EXCHANGE_ID; once confirmed, SP4_NONE lets
+	 * any principal create sessions (pynfs CSESS10, as knfsd).
+	 */
+	if (clp->st == STATE_CLIENT_UNCONFIRMED &&
+	    (clp->principal.flavor != (cred ? cred->flavor : 0) ||
+	     (cred && cred->flavor == AUTH_SYS &&
+	      clp->principal.uid != cred->uid))) {
+		status = NFS4ERR_CLID_INUSE;
+		goto out_put;
+	}
+	/* §18.36.3: only the defined flags (PERSIST, CONN_BACK_CHAN, RDMA). */
+	if (args->csa_flags & ~(uint32_t)(CREATE_SESSION4_FLAG_PERSIST |
+					  CREATE_SESSION4_FLAG_CONN_BACK_CHAN |
+					  CREATE_SESSION4_FLAG_CONN_RDMA)) {
+		status = NFS4ERR_INVAL;
 		goto out_put;
 	}
 	/* §18.36.4: the client record's one-slot CREATE_SESSION cache. */
@@ -389,16 +412,18 @@ state_create_session(struct state_server *srv, const CREATE_SESSION4args *args,
 		status = NFS4ERR_DELAY;
 		goto out_put;
 	}
-	status = cb_cred_from_parms(args->csa_sec_parms.csa_sec_parms_val,
-				    args->csa_sec_parms.csa_sec_parms_len,
-				    &cb_cred);
-	if (status != NFS4_OK)
-		goto out_put;
+	/* Channel sizes first: a too-small channel is TOOSMALL whatever the
+	 * callback security says (pynfs CSESS28). */
 	status = negotiate_fore(&srv->cfg, &args->csa_fore_chan_attrs, &fore);
 	if (status != NFS4_OK)
 		goto out_put;
 	status = negotiate_back(&srv->cfg, &args->csa_back_chan_attrs,
 				want_back, &back);
+	if (status != NFS4_OK)
+		goto out_put;
+	status = cb_cred_from_parms(args->csa_sec_parms.csa_sec_parms_val,
+				    args->csa_sec_parms.csa_sec_parms_len,
+				    &cb_cred);
 	if (status != NFS4_OK)
 		goto out_put;
 	if (session_alloc(srv, clp, &fore, &back, &ses)) {

@@ -313,6 +313,17 @@ test_create_session_limits(void)
 	CHECK_EQ(ok.csr_fore_chan_attrs.ca_maxrequests, 8);
 	CHECK_EQ(ok.csr_fore_chan_attrs.ca_maxrequestsize, 8192);
 	CHECK_EQ(ok.csr_fore_chan_attrs.ca_headerpadsize, 0);
+
+	/* §18.36.3: undefined csa_flags bits are NFS4ERR_INVAL. */
+	a.csa_sequence = 2;
+	a.csa_flags = 0x8;
+	CHECK_EQ(state_create_session(srv, &a, &c, NULL, &ok), NFS4ERR_INVAL);
+	a.csa_flags = 0;
+	/* An empty csa_sec_parms refuses nothing: callbacks as AUTH_NONE. */
+	a.csa_sec_parms.csa_sec_parms_len = 0;
+	CHECK_EQ(state_create_session(srv, &a, &c, NULL, &ok), NFS4_OK);
+	/* Confirmed (SP4_NONE): another principal may add a session. */
+	CHECK_EQ(csess(e.eir_clientid, 3, 4242, &ok), NFS4_OK);
 	teardown();
 }
 
