@@ -786,6 +786,33 @@ test_clone_copy(void)
 		CHECK(memcmp(out, a, 65536) == 0);
 	}
 
+	/*
+	 * A punched source (what fallocate(PUNCH_HOLE) then copy_file_range
+	 * send): the whole count is copied, the hole as zeros.
+	 */
+	{
+		static uint8_t one[1 << 20], got[1 << 20];
+		struct file p1, p2;
+		uint32_t l3;
+		bool e3;
+
+		create_file("io-punched", &p1);
+		create_file("io-punched-copy", &p2);
+		memset(one, 0x5a, sizeof(one));
+		CHECK_EQ(write_file(&p1, 0, one, sizeof(one), FILE_SYNC4, NULL),
+			 NFS4_OK);
+		CHECK_EQ(space_op(&p1, OP_DEALLOCATE, 262144, 262144), NFS4_OK);
+		CHECK_EQ(clone_or_copy(&p1, &p2, true, 0, 0, sizeof(one),
+				       &copied), NFS4_OK);
+		CHECK_EQ(copied, sizeof(one));
+		CHECK_EQ(read_file(&p2, 0, sizeof(got), got, sizeof(got), &l3,
+				   &e3), NFS4_OK);
+		CHECK_EQ(l3, sizeof(got));
+		CHECK(all_bytes(got, 262144, 0x5a));
+		CHECK(all_bytes(got + 262144, 262144, 0));
+		CHECK(all_bytes(got + 524288, 524288, 0x5a));
+	}
+
 	/* Without a saved filehandle: §15.2.3 / §16.2.3.1.2. */
 	{
 		struct nc_compound cp;
