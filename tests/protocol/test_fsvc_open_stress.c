@@ -205,8 +205,9 @@ read_rec(struct nc_session *s, const struct file *f, const stateid4 *sid,
 		READ4resok *ok = &res.resarray.resarray_val[2].nfs_resop4_u
 					  .opread.READ4res_u.resok4;
 
-		memcpy(rec, ok->data.data_val,
-		       MIN(ok->data.data_len, (u_int)REC_LEN));
+		if (ok->data.data_len)
+			memcpy(rec, ok->data.data_val,
+			       MIN(ok->data.data_len, (u_int)REC_LEN));
 	}
 	done(&res);
 	return st;
