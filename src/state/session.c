@@ -253,7 +253,7 @@ negotiate_fore(const struct state_config *cfg, const channel_attrs4 *in,
 
 static nfsstat4
 negotiate_back(const struct state_config *cfg, const channel_attrs4 *in,
-	       bool want_back, channel_attrs4 *out)
+	       channel_attrs4 *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->ca_headerpadsize = 0;
@@ -263,11 +263,15 @@ negotiate_back(const struct state_config *cfg, const channel_attrs4 *in,
 	out->ca_maxresponsesize_cached = in->ca_maxresponsesize_cached;
 	out->ca_maxoperations = MIN(in->ca_maxoperations, cfg->max_ops);
 	out->ca_maxrequests = MIN(in->ca_maxrequests, cfg->max_cb_slots);
-	if (want_back &&
-	    (out->ca_maxrequestsize < STATE_MIN_CB_REQ_SIZE ||
-	     out->ca_maxresponsesize < STATE_MIN_CB_RESP_SIZE ||
-	     out->ca_maxoperations < STATE_MIN_OPS ||
-	     out->ca_maxrequests < 1))
+	/*
+	 * Checked whether or not this connection becomes the back channel:
+	 * a later BIND_CONN_TO_SESSION may make one, and the attributes are
+	 * the session's (pynfs CSESS29, as knfsd).
+	 */
+	if (out->ca_maxrequestsize < STATE_MIN_CB_REQ_SIZE ||
+	    out->ca_maxresponsesize < STATE_MIN_CB_RESP_SIZE ||
+	    out->ca_maxoperations < STATE_MIN_OPS ||
+	    out->ca_maxrequests < 1)
 		return NFS4ERR_TOOSMALL;
 	return NFS4_OK;
 }
@@ -417,8 +421,7 @@ state_create_session(struct state_server *srv, const CREATE_SESSION4args *args,
 	status = negotiate_fore(&srv->cfg, &args->csa_fore_chan_attrs, &fore);
 	if (status != NFS4_OK)
 		goto out_put;
-	status = negotiate_back(&srv->cfg, &args->csa_back_chan_attrs,
-				want_back, &back);
+	status = negotiate_back(&srv->cfg, &args->csa_back_chan_attrs, &back);
 	if (status != NFS4_OK)
 		goto out_put;
 	status = cb_cred_from_parms(args->csa_sec_parms.csa_sec_parms_val,

@@ -314,6 +314,13 @@ test_create_session_limits(void)
 	CHECK_EQ(ok.csr_fore_chan_attrs.ca_maxrequestsize, 8192);
 	CHECK_EQ(ok.csr_fore_chan_attrs.ca_headerpadsize, 0);
 
+	/* A back channel too small is TOOSMALL even without CONN_BACK_CHAN
+	 * (it may be bound later). */
+	a.csa_sequence = 2;
+	chan(&a.csa_back_chan_attrs, 10, 1);
+	CHECK_EQ(state_create_session(srv, &a, &c, NULL, &ok),
+		 NFS4ERR_TOOSMALL);
+	chan(&a.csa_back_chan_attrs, 4096, 1);
 	/* §18.36.3: undefined csa_flags bits are NFS4ERR_INVAL. */
 	a.csa_sequence = 2;
 	a.csa_flags = 0x8;
