@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,8 +22,9 @@
 /* How long a SIGHUP reload may take to show (a loaded CI machine). */
 #define RELOAD_DEADLINE_NS	(20 * NSEC_PER_SEC)
 #define RELOAD_POLL_NS		(20 * NSEC_PER_MSEC)
-#define ANON_ID			12345u
 #define NENTRIES		60
+/* Reloads while another client keeps walking the namespace. */
+#define RELOAD_ROUNDS		20
 
 static struct h_server srv;
 /* The exports file the server reads (rewritten before each SIGHUP). */
@@ -1110,6 +1112,180 @@ test_exports_pseudo(void)
 	CHECK_EQ(lookup_raw(&root, "hidden", 6), NFS4_OK);
 }
 
+/* OPEN name (create) in dir; *sid gets the open stateid. */
+static int
+open_create(const struct fh *dir, const char *name, struct fh *out,
+	    stateid4 *sid)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	OPEN4args *o;
+	int st;
+
+	nc_session_compound_init(&cp, "open");
+	add_putfh(&cp, dir);
+	o = &nc_compound_add(&cp, OP_OPEN)->nfs_argop4_u.opopen;
+	o->share_access = OPEN4_SHARE_ACCESS_BOTH |
+			  OPEN4_SHARE_ACCESS_WANT_NO_DELEG;
+	o->share_deny = OPEN4_SHARE_DENY_NONE;
+	o->owner.clientid = nc_session_info(ses)->clientid;
+	o->owner.owner.owner_val = (char *)name;
+	o->owner.owner.owner_len = strlen(name);
+	o->openhow.opentype = OPEN4_CREATE;
+	o->openhow.openflag4_u.how.mode = UNCHECKED4;
+	o->claim.claim = CLAIM_NULL;
+	set_name(&o->claim.open_claim4_u.file, name, strlen(name));
+	nc_compound_add(&cp, OP_GETFH);
+	st = run(&cp, &res);
+	if (st == NFS4_OK) {
+		*sid = op_res(&res, 2)->nfs_resop4_u.opopen.OPEN4res_u.resok4
+			       .stateid;
+		save_fh(&res, 3, out);
+	}
+	done(&res);
+	return st;
+}
+
+static int
+setattr_size(const struct fh *f, const stateid4 *sid, uint64_t size)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	uint32_t words[1] = { 1u << FATTR4_SIZE };
+	uint8_t val[8];
+	SETATTR4args *s;
+	int st;
+
+	for (int i = 0; i < 8; i++)
+		val[i] = (uint8_t)(size >> (56 - 8 * i));
+	nc_session_compound_init(&cp, "setattr-size");
+	add_putfh(&cp, f);
+	s = &nc_compound_add(&cp, OP_SETATTR)->nfs_argop4_u.opsetattr;
+	s->stateid = *sid;
+	s->obj_attributes.attrmask.bitmap4_len = 1;
+	s->obj_attributes.attrmask.bitmap4_val = words;
+	s->obj_attributes.attr_vals.attrlist4_val = (char *)val;
+	s->obj_attributes.attr_vals.attrlist4_len = 8;
+	st = run(&cp, &res);
+	if (st == NFS4_OK) {
+		/* attrsset names exactly size (§18.30.4). */
+		bitmap4 *b = &op_res(&res, 2)->nfs_resop4_u.opsetattr.attrsset;
+
+		CHECK(b->bitmap4_len >= 1 && b->bitmap4_val[0] == words[0]);
+	}
+	done(&res);
+	return st;
+}
+
+/*
+ * RFC 8881 §18.30.3: a size change names its stateid (checked like a
+ * WRITE's, §8.2); the new size shows in GETATTR; a stateid the server
+ * never issued is NFS4ERR_BAD_STATEID.
+ */
+static void
+test_setattr_size(void)
+{
+	struct fh d, f;
+	stateid4 sid, bogus;
+
+	REQUIRE(create_dir(&root, "size", &d) == NFS4_OK);
+	REQUIRE(open_create(&d, "file", &f, &sid) == NFS4_OK);
+	CHECK_EQ(setattr_size(&f, &sid, 100000), NFS4_OK);
+	CHECK_EQ(attr_u64(&f, FATTR4_SIZE), 100000u);
+	CHECK_EQ(setattr_size(&f, &sid, 10), NFS4_OK);
+	CHECK_EQ(attr_u64(&f, FATTR4_SIZE), 10u);
+	memset(&bogus, 0, sizeof(bogus));
+	bogus.seqid = 1;
+	memset(bogus.other, 0x77, sizeof(bogus.other));
+	CHECK_EQ(setattr_size(&f, &bogus, 0), NFS4ERR_BAD_STATEID);
+	CHECK_EQ(attr_u64(&f, FATTR4_SIZE), 10u);
+	/* Not a regular file: NFS4ERR_INVAL (a directory: ISDIR above). */
+	{
+		struct fh x;
+
+		REQUIRE(create_obj(&d, NF4FIFO, "fifo", NULL, &x, NULL) ==
+			NFS4_OK);
+		CHECK_EQ(setattr_size(&x, &sid, 0), NFS4ERR_INVAL);
+	}
+}
+
+struct walker {
+	struct nc_conn		*c;
+	struct nc_session	*s;
+	volatile bool		stop;
+	unsigned		rounds;
+	unsigned		bad;		/* statuses that must not happen */
+};
+
+/*
+ * Walk PUTROOTFH + LOOKUP "w" + GETATTR while the exports change under
+ * us: every answer must be NFS4_OK, or NFS4ERR_NOENT when the table of
+ * that moment does not list "w" at the top.
+ */
+static void *
+walker_main(void *arg)
+{
+	struct walker *w = arg;
+
+	while (!w->stop) {
+		struct nc_compound cp;
+		COMPOUND4res res;
+		uint32_t words[1] = { 1u << FATTR4_FSID };
+		GETATTR4args *g;
+		int err, st;
+
+		nc_session_compound_init(&cp, "walker");
+		nc_compound_add(&cp, OP_PUTROOTFH);
+		add_lookup(&cp, "w");
+		g = &nc_compound_add(&cp, OP_GETATTR)->nfs_argop4_u.opgetattr;
+		g->attr_request.bitmap4_len = 1;
+		g->attr_request.bitmap4_val = words;
+		err = nc_session_compound(w->s, &cp, 0, &res, NULL);
+		if (err) {
+			w->bad++;
+			break;
+		}
+		st = res.status;
+		if (st != NFS4_OK && st != NFS4ERR_NOENT)
+			w->bad++;
+		done(&res);
+		w->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * DESIGN.md §4 and fsvc.md: a SIGHUP reload swaps the exports under
+ * running COMPOUNDs; each COMPOUND sees one table, none sees a freed
+ * one (the sanitizer build checks the second).
+ */
+static void
+test_reload_under_load(void)
+{
+	struct walker w;
+	pthread_t th;
+	struct fh wdir;
+
+	memset(&w, 0, sizeof(w));
+	REQUIRE(create_dir(&root, "w", &wdir) == NFS4_OK);
+	REQUIRE(h_session(&srv, h_owner("ns-walker"), NULL, &w.c, &w.s) == 0);
+	REQUIRE(nc_conn_set_auth_sys(w.c, 0, 0) == 0);
+	REQUIRE(pthread_create(&th, NULL, walker_main, &w) == 0);
+	for (unsigned i = 0; i < RELOAD_ROUNDS; i++) {
+		if (i % 2 == 0)
+			reload_exports("/w 127.0.0.1(rw,no_root_squash,fsid=7)\n"
+				       "/c 127.0.0.1(ro,fsid=2)\n", true);
+		else
+			reload_exports(EXPORTS_DEFAULT, false);
+	}
+	w.stop = true;
+	REQUIRE(pthread_join(th, NULL) == 0);
+	CHECK_EQ(w.bad, 0u);
+	CHECK(w.rounds > 0);
+	h_session_free(w.c, w.s);
+	REQUIRE(walk(NULL, &root) == NFS4_OK);
+}
+
 int
 main(void)
 {
@@ -1125,6 +1301,20 @@ main(void)
 	REQUIRE(h_server_start(&srv, extra) == 0);
 	REQUIRE(h_session(&srv, h_owner("ns"), NULL, &conn, &ses) == 0);
 	REQUIRE(nc_conn_set_auth_sys(conn, 0, 0) == 0);
+	/*
+	 * A new client has nothing to reclaim (RFC 8881 §18.51): without
+	 * RECLAIM_COMPLETE its OPENs wait out the grace period.
+	 */
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+
+		nc_session_compound_init(&cp, "reclaim-complete");
+		nc_compound_add(&cp, OP_RECLAIM_COMPLETE)->nfs_argop4_u
+			.opreclaim_complete.rca_one_fs = FALSE;
+		REQUIRE(run(&cp, &res) == NFS4_OK);
+		done(&res);
+	}
 
 	TEST_RUN(test_root_attrs);
 	TEST_RUN(test_bad_handles);
@@ -1133,7 +1323,9 @@ main(void)
 	TEST_RUN(test_link_remove_rename);
 	TEST_RUN(test_readdir);
 	TEST_RUN(test_setattr_verify_access);
+	TEST_RUN(test_setattr_size);
 	TEST_RUN(test_exports_pseudo);
+	TEST_RUN(test_reload_under_load);
 
 	h_session_free(conn, ses);
 	if (h_server_stop(&srv, test_failures > 0) != 0)
