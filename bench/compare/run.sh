@@ -5,10 +5,11 @@
 # volume is a tmpfs file treated as pmem, PMEM_IS_PMEM_FORCE=1; disk: both
 # on the disk filesystem, pmemnfsd through libpmem's msync path), it starts
 # both servers on loopback ports with their own configuration and data
-# directory, runs every workload at every point RUNS times alternating the
-# two servers (and which goes first), measures server CPU and RSS from
-# /proc, then the memory probes (per idle client, per open, per layout),
-# stops both servers by PID and writes the table of medians and ratios.
+# directory, first runs the memory probes on the fresh servers (per idle
+# client, per open, per layout) and the recall storm, then every workload at
+# every point RUNS times alternating the two servers (and which goes
+# first), with server CPU and RSS from /proc, stops both servers by PID and
+# writes the table of medians and ratios.
 #
 # Needs root (Ganesha's VFS FSAL uses open_by_handle_at) and Debian's
 # nfs-ganesha + nfs-ganesha-vfs.  Never touches /etc/ganesha or a system
@@ -17,6 +18,7 @@
 #
 # Usage: run.sh --builddir DIR [--storage tmpfs|disk|both] [--runs N]
 #        [--time S] [--warmup S] [--quick] [--out DIR] [--only LIST]
+#        [--memory-only]
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--warmup) warmup_s=$2; shift ;;
 	--quick) quick=1 ;;
 	--only) only=$2; shift ;;
+	--memory-only) runs=0 ;;
 	--out) out=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -210,9 +213,11 @@ memory() {	# STORAGE SERVER
 	else
 		target="127.0.0.1:$pport:/"; pid=$ppid_
 	fi
-	for wl in idle:64 openhold:4 layouthold:4; do
+	# On a fresh server (before any load): RSS growth then shows what
+	# the objects cost, not what malloc's free lists already hold.
+	for wl in idle:200 openhold:4 layouthold:4; do
 		c=${wl#*:}
-		"$load" -q -c "$c" -k 1000 -P "$pid" -L "$st/$srv/mem" \
+		"$load" -q -c "$c" -k 2000 -P "$pid" -L "$st/$srv/mem" \
 			"$target" "${wl%%:*}" > "$out/$st-$srv-${wl%%:*}.log" 2>&1
 		grep '^RESULT ' "$out/$st-$srv-${wl%%:*}.log" >> "$raw"
 	done
@@ -235,6 +240,8 @@ bench_storage() {	# STORAGE
 	start_pmemnfsd "$work/pmemnfsd" "$force"
 	echo "== $st: ganesha pid $gpid port $gport, pmemnfsd pid $ppid_" \
 		"port $pport, data in $work"
+	memory "$st" ganesha
+	memory "$st" pmemnfsd
 	for r in $(seq 1 "$runs"); do
 		for p in $points; do
 			wl=${p%%:*} cd=${p#*:}
@@ -249,8 +256,6 @@ bench_storage() {	# STORAGE
 			one "$st" "$second" "$r" "$wl" "$c" "$d"
 		done
 	done
-	memory "$st" ganesha
-	memory "$st" pmemnfsd
 	stop_servers
 	rm -rf "$work"
 	work=""

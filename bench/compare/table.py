@@ -144,8 +144,9 @@ def main():
                 print(f"- {srv} {wl} {c}x{d}: {n}")
         mem = [r for r in rows if r["storage"] == st and r["run"] == "mem"]
         if mem:
-            print(f"\nServer resident memory ({st}), growth per object:\n")
-            print("| server | per idle client (64 sessions) | "
+            print(f"\nServer resident memory ({st}), growth per object on a "
+                  "fresh server (4 clients x 2,000 files):\n")
+            print("| server | per idle client (200 sessions) | "
                   "per open file | per layout segment |")
             print("|---|---:|---:|---:|")
             for srv in ("ganesha", "pmemnfsd"):
