@@ -99,7 +99,7 @@ state_grace_init(struct state_server *srv)
 	int err;
 
 	mutex_init(&fsvc->grace_lock, "state-grace");
-	fsvc->in_grace = false;
+	atomic_init(&fsvc->in_grace, false);
 	if (!fsvc->fs)
 		return 0;
 	err = fs_srvrec_iterate(fsvc->fs, load_one, &ctx);
@@ -110,7 +110,7 @@ state_grace_init(struct state_server *srv)
 		return err;
 	}
 	if (fsvc->nreclaim && srv->cfg.grace_sec) {
-		fsvc->in_grace = true;
+		atomic_store(&fsvc->in_grace, true);
 		fsvc->grace_end_ns = clock_now_ns() +
 				     srv->cfg.grace_sec * NSEC_PER_SEC;
 		log_info("state: grace period of %u s for %u client(s)",
@@ -156,12 +156,12 @@ static void
 grace_update_locked(struct state_fsvc *fsvc)
 {
 	mutex_assert_held(&fsvc->grace_lock);
-	if (!fsvc->in_grace)
+	if (!atomic_load(&fsvc->in_grace))
 		return;
 	if (fsvc->nreclaim_done < fsvc->nreclaim &&
 	    clock_now_ns() < fsvc->grace_end_ns)
 		return;
-	fsvc->in_grace = false;
+	atomic_store(&fsvc->in_grace, false);
 	log_info("state: grace period over (%u of %u clients reclaimed)",
 		 fsvc->nreclaim_done, fsvc->nreclaim);
 	for (uint32_t i = 0; i < fsvc->nreclaim; i++) {
@@ -204,7 +204,7 @@ client_reclaim_complete(struct state_client *clp)
 
 /*
  * See state.h (RFC 8881 §8.4.2, §18.51.3).  Takes the client lock, then
- * the grace lock (not nested).
+ * (only while in grace) the grace lock, not nested.
  */
 nfsstat4
 state_grace_check(struct state_client *clp, bool reclaim)
@@ -215,14 +215,18 @@ state_grace_check(struct state_client *clp, bool reclaim)
 	bool rc = client_reclaim_complete(clp);
 	bool in_grace, known = false;
 
-	if (reclaim)
-		klen = record_key(clp->owner, clp->owner_len, key);
-	grace_lock(fsvc);
-	grace_update_locked(fsvc);
-	in_grace = fsvc->in_grace;
-	if (reclaim && in_grace)
-		known = reclaimer_find_locked(fsvc, key, klen) != NULL;
-	grace_unlock(fsvc);
+	/* After grace (the common case) no lock: false is final. */
+	in_grace = atomic_load(&fsvc->in_grace);
+	if (in_grace) {
+		if (reclaim)
+			klen = record_key(clp->owner, clp->owner_len, key);
+		grace_lock(fsvc);
+		grace_update_locked(fsvc);
+		in_grace = atomic_load(&fsvc->in_grace);
+		if (reclaim && in_grace)
+			known = reclaimer_find_locked(fsvc, key, klen) != NULL;
+		grace_unlock(fsvc);
+	}
 
 	if (reclaim) {
 		/* §18.51.3: reclaims after RECLAIM_COMPLETE; §8.4.2.1: no
@@ -238,18 +242,17 @@ state_grace_check(struct state_client *clp, bool reclaim)
 	return NFS4_OK;
 }
 
-/* See state.h.  Takes the grace lock. */
+/* See state.h.  Takes the grace lock only while in grace. */
 bool
 state_grace_active(struct state_server *srv)
 {
 	struct state_fsvc *fsvc = &srv->fsvc;
-	bool in_grace;
-
+	if (!atomic_load(&fsvc->in_grace))
+		return false;
 	grace_lock(fsvc);
 	grace_update_locked(fsvc);
-	in_grace = fsvc->in_grace;
 	grace_unlock(fsvc);
-	return in_grace;
+	return atomic_load(&fsvc->in_grace);
 }
 
 /*

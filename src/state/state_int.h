@@ -281,7 +281,9 @@ struct state_fsvc {
 	struct state_htab files;		/* by inode number */
 
 	struct mutex	grace_lock;		/* STATE_RANK_GRACE */
-	bool		in_grace;		/* grace_lock */
+	/* Written under grace_lock; goes true -> false once, so a lock-free
+	 * read of false is final (the OPEN/LOCK fast path). */
+	atomic_bool	in_grace;
 	uint64_t	grace_end_ns;		/* const */
 	struct state_reclaimer *reclaim;	/* grace_lock */
 	uint32_t	nreclaim;
