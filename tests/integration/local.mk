@@ -15,6 +15,7 @@ QEMU_TESTS = \
 
 dist_check_SCRIPTS += $(QEMU_TESTS) \
 	tests/integration/guest-build.sh \
+	tests/integration/knfsd-server.sh \
 	tests/integration/nfswire.py
 EXTRA_DIST += \
 	tests/integration/qemu-lib.sh \

@@ -49,7 +49,8 @@ qi_packages=(qemu-system-x86 busybox-static cpio kmod util-linux python3
 # that.  Deadlines are per boot and generous: they only bound a hang.
 QI_BOOT_DEADLINE=${QI_BOOT_DEADLINE:-240}
 # Server start (volume creation included) and clean stop.
-QI_SERVER_START_DEADLINE=30
+# (knfsd-server.sh boots a guest first: give it QI_SERVER_START_DEADLINE=120.)
+QI_SERVER_START_DEADLINE=${QI_SERVER_START_DEADLINE:-30}
 QI_SERVER_STOP_DEADLINE=20
 
 qi_pass=0 qi_fail=0 qi_external=""
@@ -57,9 +58,11 @@ qi_server_pid="" qi_qemu_pid="" qi_port=0 qi_nserver=0 qi_nboot=0
 qi_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pmemnfs-qemu.XXXXXX")
 
 qi_cleanup() {
-	[ -n "$qi_qemu_pid" ] && kill -KILL "$qi_qemu_pid" 2>/dev/null
-	[ -n "$qi_server_pid" ] && kill -KILL "$qi_server_pid" 2>/dev/null
-	wait 2>/dev/null
+	local p
+	for p in $qi_qemu_pid $qi_server_pid; do
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 	if [ -n "${PMEMNFS_QEMU_KEEP:-}" ]; then
 		echo "kept $qi_tmp"
 	else
@@ -160,6 +163,9 @@ qi_server_start() {
 		sleep 0.05
 	done
 	if [ -z "$port" ]; then
+		# Not up in time: it must not outlive the test.
+		kill -KILL "$qi_server_pid" 2>/dev/null
+		wait "$qi_server_pid" 2>/dev/null
 		qi_server_pid=""
 		return 1
 	fi
