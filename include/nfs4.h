@@ -201,6 +201,19 @@ enum nfs4_op_flags {
 	NFS4_OPF_MAY_BLOCK	= 1u << 4,
 	/* NFSv4.0 only: NFS4ERR_NOTSUPP in 4.1 (RFC 8881 §15.2). */
 	NFS4_OPF_V40_ONLY	= 1u << 5,
+	/*
+	 * Puts a filehandle (PUTFH, PUTROOTFH, PUTPUBFH, RESTOREFH): when
+	 * the op after it is not NFS4_OPF_SECINFO_NEXT, a handle whose
+	 * export refuses the caller's flavour fails here with
+	 * NFS4ERR_WRONGSEC (RFC 8881 §2.6.3.1.1).
+	 */
+	NFS4_OPF_PUTFH		= 1u << 6,
+	/*
+	 * May follow a put-filehandle op without the flavour check
+	 * (LOOKUP, LOOKUPP, SECINFO, SECINFO_NO_NAME: §2.6.3.1.1): they
+	 * are how a client finds out which flavours to use.
+	 */
+	NFS4_OPF_SECINFO_NEXT	= 1u << 7,
 };
 
 /*

@@ -99,6 +99,31 @@ check_position(const struct nfs4_compound *cs, uint32_t opnum,
 	return nfs4_in_session(cs) ? NFS4_OK : NFS4ERR_OP_NOT_IN_SESSION;
 }
 
+/*
+ * Whether the op after this one is one that may see a handle of an
+ * export with other flavours (NFS4_OPF_SECINFO_NEXT), or there is none
+ * (§2.6.3.1.1.2: a put-filehandle op that ends the COMPOUND gets no
+ * NFS4ERR_WRONGSEC).  Peeks at the next op number without consuming it.
+ */
+static bool
+next_op_may_secinfo(const struct nfs4_compound *cs, XDR *args)
+{
+	const struct nfs4_op_desc *next;
+	uint32_t pos, opnum;
+	bool ok;
+
+	if (cs->opidx + 1 >= cs->opcnt)
+		return true;
+	pos = xdr_getpos(args);
+	ok = xdr_uint32_t(args, &opnum);
+	if (!xdr_setpos(args, pos))
+		return true;	/* the next decode will fail and say so */
+	if (!ok)
+		return true;
+	next = nfs4_optable_get(opnum, cs->minorversion);
+	return next && (next->flags & NFS4_OPF_SECINFO_NEXT);
+}
+
 /* The limit the reply must fit and the error for breaking it. */
 static uint32_t
 reply_limit(const struct nfs4_compound *cs, nfsstat4 *err)
@@ -174,6 +199,12 @@ run_one_op(struct nfs4_compound *cs, XDR *args, nfs_resop4 *res)
 	}
 
 	status = desc->process(cs, &arg, res);
+	if (status == NFS4_OK && (desc->flags & NFS4_OPF_PUTFH) &&
+	    !next_op_may_secinfo(cs, args)) {
+		status = nfs4_fh_check_flavor(cs);
+		if (status != NFS4_OK)
+			res_replace(res, desc, true, status);
+	}
 	res_set_status(res, status);
 
 	if (nfs4_in_session(cs)) {

@@ -729,6 +729,20 @@ nfs4_cur_fileid(struct nfs4_compound *cs, uint64_t *ino)
 	return status;
 }
 
+/*
+ * See fsvc.h: NFS4ERR_WRONGSEC when the current handle's export does not
+ * take the caller's flavour; other problems are left to the next op.
+ */
+nfsstat4
+nfs4_fh_check_flavor(struct nfs4_compound *cs)
+{
+	if (fh_check(cs, &cs->current_fh) != NFS4_OK ||
+	    cs->current_fh.pseudo || !cs->current_fh.rule)
+		return NFS4_OK;
+	return flavor_ok(cs, cs->current_fh.rule) ? NFS4_OK :
+						     NFS4ERR_WRONGSEC;
+}
+
 /* See fsvc.h. */
 nfsstat4
 nfs4_fh_check_cur(struct nfs4_compound *cs)

@@ -131,6 +131,11 @@ struct fs_attr;
  * STALE) without checking the caller's access to its export.
  */
 nfsstat4 nfs4_fh_check_cur(struct nfs4_compound *cs) MUST_CHECK;
+/*
+ * After a put-filehandle op (compound.c, §2.6.3.1.1): NFS4ERR_WRONGSEC
+ * when the current handle's export refuses the caller's flavour.
+ */
+nfsstat4 nfs4_fh_check_flavor(struct nfs4_compound *cs) MUST_CHECK;
 /* PUTROOTFH: export "/" if there is one, else the pseudo root. */
 nfsstat4 nfs4_fh_set_root(struct nfs4_compound *cs) MUST_CHECK;
 /* Re-make the current export handle with its inode's generation. */

@@ -31,6 +31,8 @@
 #define NOSES	NFS4_OPF_SESSIONLESS
 #define SOLO	NFS4_OPF_SOLO
 #define V40	NFS4_OPF_V40_ONLY
+#define PUT	NFS4_OPF_PUTFH
+#define SECN	NFS4_OPF_SECINFO_NEXT
 
 /* An op with a handler. */
 #define OP(num, fn, fl, minor, max) \
@@ -59,8 +61,8 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	OP(LOCK, nfs4_op_lock,		FH | MOD,	1, 0),
 	OP(LOCKT, nfs4_op_lockt,		FH,		1, 0),
 	OP(LOCKU, nfs4_op_locku,		FH | MOD,	1, 24),
-	OP(LOOKUP, nfs4_op_lookup,		FH,		1, 8),
-	OP(LOOKUPP, nfs4_op_lookupp,		FH,		1, 8),
+	OP(LOOKUP, nfs4_op_lookup,		FH | SECN,	1, 8),
+	OP(LOOKUPP, nfs4_op_lookupp,		FH | SECN,	1, 8),
 	OP(NVERIFY, nfs4_op_nverify,		FH,		1, 8),
 	[OP_OPEN] = { .name = "OPEN", .process = nfs4_op_open,
 		      .release = nfs4_release_open,
@@ -68,9 +70,9 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	OP(OPENATTR, nfs4_op_openattr,		FH,		1, 8),
 	TODO(OPEN_CONFIRM,	V40,		1, 24),
 	OP(OPEN_DOWNGRADE, nfs4_op_open_downgrade,	FH | MOD,	1, 24),
-	OP(PUTFH, nfs4_op_putfh,		0,		1, 8),
-	OP(PUTPUBFH, nfs4_op_putpubfh,		0,		1, 8),
-	OP(PUTROOTFH, nfs4_op_putrootfh,		0,		1, 8),
+	OP(PUTFH, nfs4_op_putfh,		PUT,		1, 8),
+	OP(PUTPUBFH, nfs4_op_putpubfh,		PUT,		1, 8),
+	OP(PUTROOTFH, nfs4_op_putrootfh,		PUT,		1, 8),
 	[OP_READ] = { .name = "READ", .process = nfs4_op_read,
 		      .release = nfs4_release_read, .flags = FH,
 		      .min_minor = 1, .res_max = 0 },
@@ -83,11 +85,11 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	OP(REMOVE, nfs4_op_remove,		FH | MOD | BLK,	1, 28),
 	OP(RENAME, nfs4_op_rename,		FH | MOD | BLK,	1, 48),
 	TODO(RENEW,		V40,		1, 8),
-	OP(RESTOREFH,		nfs4_op_restorefh, 0,		1, 8),
+	OP(RESTOREFH,		nfs4_op_restorefh, PUT,		1, 8),
 	OP(SAVEFH,		nfs4_op_savefh,	FH,		1, 8),
 	[OP_SECINFO] = { .name = "SECINFO", .process = nfs4_op_secinfo,
-			 .release = nfs4_release_secinfo, .flags = FH,
-			 .min_minor = 1, .res_max = 0 },
+			 .release = nfs4_release_secinfo,
+			 .flags = FH | SECN, .min_minor = 1, .res_max = 0 },
 	/* SETATTR4res: status and an attrsset of at most 3 words. */
 	[OP_SETATTR] = { .name = "SETATTR", .process = nfs4_op_setattr,
 			 .release = nfs4_release_setattr,
@@ -116,8 +118,9 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	TODO(LAYOUTRETURN,	FH | MOD,	1, 28),
 	[OP_SECINFO_NO_NAME] = { .name = "SECINFO_NO_NAME",
 				 .process = nfs4_op_secinfo_no_name,
-				 .release = nfs4_release_secinfo, .flags = FH,
-				 .min_minor = 1, .res_max = 0 },
+				 .release = nfs4_release_secinfo,
+				 .flags = FH | SECN, .min_minor = 1,
+				 .res_max = 0 },
 	OP(SEQUENCE,		nfs4_op_sequence, MOD,		1, 44),
 	TODO(SET_SSV,		MOD,		1, 0),
 	[OP_TEST_STATEID] = { .name = "TEST_STATEID",

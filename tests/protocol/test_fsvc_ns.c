@@ -1086,8 +1086,26 @@ test_exports_pseudo(void)
 		       one_op(&d, OP_GETATTR, NULL, NULL, NULL) ==
 		       NFS4ERR_ACCESS));
 	}
-	/* sec=none: AUTH_SYS gets NFS4ERR_WRONGSEC; SECINFO tells. */
-	CHECK_EQ(one_op(&e, OP_GETATTR, NULL, NULL, NULL), NFS4ERR_WRONGSEC);
+	/*
+	 * sec=none: AUTH_SYS gets NFS4ERR_WRONGSEC, on the PUTFH itself
+	 * when an op other than LOOKUP/LOOKUPP/SECINFO* follows
+	 * (§2.6.3.1.1); SECINFO tells which flavours to use.
+	 */
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+
+		nc_session_compound_init(&cp, "wrongsec");
+		add_putfh(&cp, &e);
+		nc_compound_add(&cp, OP_GETATTR);
+		CHECK_EQ(run(&cp, &res), NFS4ERR_WRONGSEC);
+		CHECK_EQ(res.resarray.resarray_len, 2u);	/* on PUTFH */
+		done(&res);
+		nc_session_compound_init(&cp, "putfh-last");
+		add_putfh(&cp, &e);
+		CHECK_EQ(run(&cp, &res), NFS4_OK);
+		done(&res);
+	}
 	n = secinfo(&root, "e", flv, 4, &st);
 	CHECK_EQ(st, NFS4_OK);
 	CHECK(n == 1 && flv[0] == 0);	/* AUTH_NONE */
