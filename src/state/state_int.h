@@ -217,7 +217,7 @@ struct state_range {
 };
 
 /*
- * A stateid (RFC 8881 §8.2).  "other" is the server's boot epoch and a
+ * A stateid (RFC 8881 §8.2).  "other" is a random instance number and a
  * 64-bit counter, unique per server instance.  Mutable fields change with
  * both the owning client's cstate lock and the file's lock held, so either
  * lock is enough to read them.
@@ -275,6 +275,7 @@ struct state_reclaimer {
 /* The server's file-service state (part of struct state_server). */
 struct state_fsvc {
 	struct fs	*fs;			/* const; NULL: no records */
+	uint32_t	instance;		/* const: stateid "other" prefix */
 	int		hook_idx;		/* const */
 	atomic_uint_fast64_t next_stid;
 	struct state_htab stids;		/* by "other" */

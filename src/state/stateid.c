@@ -3,9 +3,11 @@
  * tables of opens, locks and delegations, owners, and the client hooks
  * that free a client's file-service state when it goes away.
  *
- * A stateid's "other" is the server's boot epoch (4 bytes) and a 64-bit
+ * A stateid's "other" is a random instance number (4 bytes) and a 64-bit
  * counter (8 bytes): unique per server instance, never reused, and an
- * "other" from an earlier instance is simply unknown.  Seqids start at 1
+ * "other" from an earlier instance is unknown (with odds of 2^-32 against
+ * a collision; the boot time alone would repeat for two starts in one
+ * second, which the tests do).  Seqids start at 1
  * and skip 0 on wrap (§8.2.2).
  *
  * Lock order (state_int.h): a client's cstate lock, then a file's lock,
@@ -18,11 +20,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "fs.h"
 #include "state_int.h"
 
-/* Bytes 0-3 of "other": the boot epoch; bytes 4-11: the counter. */
+/* Bytes 0-3 of "other": the instance number; bytes 4-11: the counter. */
 #define STID_EPOCH_OFF	0
 #define STID_ID_OFF	4
 
@@ -215,8 +219,8 @@ state_stid_to_wire(const struct state_server *srv,
 {
 	memset(out, 0, sizeof(*out));
 	out->seqid = st->seqid;
-	memcpy(out->other + STID_EPOCH_OFF, &srv->boot_epoch,
-	       sizeof(srv->boot_epoch));
+	memcpy(out->other + STID_EPOCH_OFF, &srv->fsvc.instance,
+	       sizeof(srv->fsvc.instance));
 	memcpy(out->other + STID_ID_OFF, &st->id, sizeof(st->id));
 }
 
@@ -332,7 +336,7 @@ state_stid_find(struct state_server *srv, const stateid4 *sid)
 	uint64_t id, hash;
 
 	memcpy(&epoch, sid->other + STID_EPOCH_OFF, sizeof(epoch));
-	if (epoch != srv->boot_epoch)
+	if (epoch != srv->fsvc.instance)
 		return NULL;
 	memcpy(&id, sid->other + STID_ID_OFF, sizeof(id));
 	hash = stid_hash(id);
@@ -493,6 +497,9 @@ state_fsvc_init(struct state_server *srv)
 	int err;
 
 	srv->fsvc.fs = srv->cfg.fs;
+	if (getrandom(&srv->fsvc.instance, sizeof(srv->fsvc.instance), 0) !=
+	    (ssize_t)sizeof(srv->fsvc.instance))
+		srv->fsvc.instance = srv->boot_epoch ^ ((uint32_t)getpid() << 16);
 	atomic_init(&srv->fsvc.next_stid, 1);
 	atomic_init(&srv->fsvc.stopping, false);
 	err = state_htab_init(&srv->fsvc.stids, STATE_HTAB_BUCKETS,
