@@ -45,11 +45,9 @@
  */
 #define IO_MAX_RW		(1024u * 1024u)
 /*
- * READ4resok / a data READ_PLUS segment beyond the data: resop, status,
- * eof, opaque length (READ_PLUS: count, content, offset too).
+ * READ4resok beyond the data: resop, status, eof, opaque length.
  */
 #define IO_READ_RES_OVERHEAD	16u
-#define IO_READ_PLUS_OVERHEAD	(16u + 4u + 4u + 8u)
 /*
  * One COPY copies at most this much and reports a short count; the client
  * sends another COPY for the rest (RFC 7862 §15.2.3 allows wr_count <
@@ -227,33 +225,47 @@ io_write_verifier(struct nfs4_compound *cs, verifier4 out)
 }
 
 /*
- * The data bytes a READ-like result may carry (RFC 8881 §2.10.6.4,
- * §18.22.3: the server may return less than asked): IO_MAX_RW, cut to
- * what the session's reply limit leaves after the results so far and
- * overhead, rounded down to XDR units.  The same limit as the COMPOUND
- * loop's post-check.  When a non-empty read can carry no data at all,
- * *st is the COMPOUND's reply-size error (NFS4ERR_REP_TOO_BIG, or
- * _TO_CACHE with sa_cachethis), not an empty read a client would repeat
- * forever; otherwise NFS4_OK.
+ * The reply bytes left for this op's result after overhead (RFC 8881
+ * §2.10.6.4): the session's ca_maxresponsesize (ca_maxresponsesize_cached
+ * with sa_cachethis) minus what the COMPOUND's results so far take - the
+ * same limit as the COMPOUND loop's post-check.  *err is the status for
+ * "does not fit" (NFS4ERR_REP_TOO_BIG or _TO_CACHE).  Without a session:
+ * no limit here.
+ */
+static uint32_t
+io_reply_bytes(const struct nfs4_compound *cs, uint32_t overhead,
+	       nfsstat4 *err)
+{
+	uint32_t limit = cs->seq.max_resp;
+
+	*err = NFS4ERR_REP_TOO_BIG;
+	if (!nfs4_in_session(cs))
+		return UINT32_MAX;
+	if (cs->seq.cachethis && cs->seq.max_resp_cached < limit) {
+		limit = cs->seq.max_resp_cached;
+		*err = NFS4ERR_REP_TOO_BIG_TO_CACHE;
+	}
+	if (cs->resp_size + overhead >= limit)
+		return 0;
+	return limit - cs->resp_size - overhead;
+}
+
+/*
+ * The data bytes a READ result may carry (§18.22.3: the server may return
+ * less than asked): want cut to IO_MAX_RW and to io_reply_bytes(),
+ * rounded down to XDR units.  When a non-empty read can carry no data at
+ * all, *st is the reply-size error, not an empty read a client would
+ * repeat forever; otherwise NFS4_OK.
  */
 static uint32_t
 io_reply_room(const struct nfs4_compound *cs, uint32_t overhead,
 	      uint32_t want, nfsstat4 *st)
 {
-	uint32_t limit = cs->seq.max_resp, room;
-	nfsstat4 err = NFS4ERR_REP_TOO_BIG;
+	nfsstat4 err;
+	uint32_t room = io_reply_bytes(cs, overhead, &err) & ~3u;
 
 	*st = NFS4_OK;
 	want = MIN(want, IO_MAX_RW);
-	if (!nfs4_in_session(cs))
-		return want;
-	if (cs->seq.cachethis && cs->seq.max_resp_cached < limit) {
-		limit = cs->seq.max_resp_cached;
-		err = NFS4ERR_REP_TOO_BIG_TO_CACHE;
-	}
-	room = 0;
-	if (cs->resp_size + overhead < limit)
-		room = (limit - cs->resp_size - overhead) & ~3u;
 	if (want && !room)
 		*st = err;
 	return MIN(want, room);
@@ -666,11 +678,124 @@ out_iput:
 /* --- READ_PLUS (RFC 7862 §15.10) ----------------------------------------- */
 
 /*
- * READ_PLUS: the data as one NFS4_CONTENT_DATA segment (holes read as
- * zeros).  RFC 7862 §15.10.3 lets the server return holes as data; we do,
- * because a client reading a sparse file through READ_PLUS gets the same
- * bytes and the reply is built like READ's.  At or past EOF: no segment
- * and eof.  No locks.
+ * A READ_PLUS reply has at most this many segments; the client asks again
+ * from where the reply stopped (RFC 7862 §15.10.3), so a file of many
+ * small holes costs several round trips instead of one huge reply.
+ */
+#define IO_RP_MAX_SEGS		16u
+/* Encoded sizes: content + offset + opaque length / content + off + len. */
+#define IO_RP_DATA_SEG		16u
+#define IO_RP_HOLE_SEG		20u
+
+/*
+ * Fill ok with the segments of [off, ...) of ip: holes (and unwritten
+ * extents, which read as zeros) as NFS4_CONTENT_HOLE, data as
+ * NFS4_CONTENT_DATA, found with fs_seek() and read with fs_read(), over
+ * at most data_max bytes of the file, until budget bytes of encoded
+ * segments, IO_RP_MAX_SEGS segments or EOF.
+ * rpr_eof when the reply reaches EOF.  A change of the file between the
+ * seeks and the reads is harmless: a hole read as data is zeros, data
+ * reported as a hole was written after this READ_PLUS began.  No locks.
+ */
+static nfsstat4
+io_read_plus_segs(struct fs *fs, struct fs_inode *ip, uint64_t off,
+		  uint32_t data_max, uint32_t budget, read_plus_res4 *ok)
+{
+	read_plus_content *segs, *seg;
+	struct fs_attr attr;
+	uint64_t pos = off, end, next;
+	unsigned n = 0;
+	int err;
+
+	err = fs_getattr(fs, ip, &attr);
+	if (err)
+		return nfs4_errno_to_status(err);
+	ok->rpr_eof = off >= attr.size;
+	if (off >= attr.size || data_max == 0)
+		return NFS4_OK;
+	end = MIN(attr.size, off + data_max);
+	segs = calloc(IO_RP_MAX_SEGS, sizeof(*segs));
+	if (!segs)
+		return NFS4ERR_DELAY;
+	while (pos < end && n < IO_RP_MAX_SEGS) {
+		err = fs_seek(fs, ip, pos, true, &next);
+		if (err == -ENXIO) {
+			/* Only a hole is left up to EOF. */
+			next = attr.size;
+			err = 0;
+		}
+		if (err)
+			break;
+		seg = &segs[n];
+		if (next > pos) {
+			if (budget < IO_RP_HOLE_SEG)
+				break;
+			budget -= IO_RP_HOLE_SEG;
+			next = MIN(next, end);
+			seg->rpc_content = NFS4_CONTENT_HOLE;
+			seg->read_plus_content_u.rpc_hole.di_offset = pos;
+			seg->read_plus_content_u.rpc_hole.di_length = next - pos;
+			pos = next;
+			n++;
+			continue;
+		}
+		err = fs_seek(fs, ip, pos, false, &next);
+		if (err == -ENXIO) {
+			next = attr.size;
+			err = 0;
+		}
+		if (err || budget < IO_RP_DATA_SEG + 4)
+			break;
+		{
+			uint64_t want = MIN(MIN(next, end) - pos,
+					    (uint64_t)((budget - IO_RP_DATA_SEG) &
+						       ~3u));
+			size_t got = 0;
+			bool e = false;
+			char *buf;
+
+			if (want == 0)
+				break;
+			buf = malloc(want);
+			if (!buf) {
+				err = -ENOMEM;
+				break;
+			}
+			err = fs_read(fs, ip, pos, want, buf, &got, &e);
+			if (err || got == 0) {
+				free(buf);
+				break;
+			}
+			seg->rpc_content = NFS4_CONTENT_DATA;
+			seg->read_plus_content_u.rpc_data.d_offset = pos;
+			seg->read_plus_content_u.rpc_data.d_data.d_data_len =
+				(u_int)got;
+			seg->read_plus_content_u.rpc_data.d_data.d_data_val =
+				buf;
+			budget -= IO_RP_DATA_SEG + ROUND_UP((uint32_t)got, 4);
+			pos += got;
+			n++;
+		}
+	}
+	if (err && n == 0) {
+		free(segs);
+		return nfs4_errno_to_status(err);
+	}
+	if (n == 0) {
+		free(segs);
+		segs = NULL;
+	}
+	ok->rpr_contents.rpr_contents_len = n;
+	ok->rpr_contents.rpr_contents_val = segs;
+	ok->rpr_eof = pos >= attr.size;
+	return NFS4_OK;
+}
+
+/*
+ * READ_PLUS (RFC 7862 §15.10): the range from rpa_offset as data and hole
+ * segments, at most rpa_count (and IO_MAX_RW, and what the session's reply
+ * size leaves) bytes of encoded segments.  At or past EOF: no segment and
+ * eof.  Stateid and type checks as READ.  No locks.
  */
 nfsstat4
 nfs4_op_read_plus(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
@@ -678,12 +803,9 @@ nfs4_op_read_plus(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	READ_PLUS4args *a = &arg->nfs_argop4_u.opread_plus;
 	read_plus_res4 *ok = &res->nfs_resop4_u.opread_plus.READ_PLUS4res_u.rp_resok4;
 	struct fs *fs = nfs4_fs(cs);
-	read_plus_content *seg;
 	struct fs_inode *ip;
-	uint32_t count, len;
-	char *buf;
-	bool eof = false;
-	nfsstat4 st;
+	uint32_t data_max, budget;
+	nfsstat4 st, err;
 
 	st = io_cur_file(cs, &ip, NULL);
 	if (st != NFS4_OK)
@@ -691,31 +813,16 @@ nfs4_op_read_plus(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	st = io_check_stateid(cs, ip, &a->rpa_stateid, false);
 	if (st != NFS4_OK)
 		goto out_iput;
-	count = io_reply_room(cs, IO_READ_PLUS_OVERHEAD, a->rpa_count, &st);
-	if (st != NFS4_OK)
-		goto out_iput;
+	/* resop, status, eof, segment count. */
+	budget = io_reply_bytes(cs, 16, &err);
+	data_max = MIN(a->rpa_count, IO_MAX_RW);
 	if (a->rpa_offset >= FS_MAX_FILE_SIZE)
-		count = 0;
-	st = io_read_copy(fs, ip, a->rpa_offset, count, &buf, &len, &eof);
-	if (st != NFS4_OK)
-		goto out_iput;
-	ok->rpr_eof = eof;
-	if (len == 0) {
-		free(buf);
+		data_max = 0;
+	if (data_max && budget < IO_RP_DATA_SEG + 4) {
+		st = err;
 		goto out_iput;
 	}
-	seg = calloc(1, sizeof(*seg));
-	if (!seg) {
-		free(buf);
-		st = NFS4ERR_DELAY;
-		goto out_iput;
-	}
-	seg->rpc_content = NFS4_CONTENT_DATA;
-	seg->read_plus_content_u.rpc_data.d_offset = a->rpa_offset;
-	seg->read_plus_content_u.rpc_data.d_data.d_data_len = len;
-	seg->read_plus_content_u.rpc_data.d_data.d_data_val = buf;
-	ok->rpr_contents.rpr_contents_len = 1;
-	ok->rpr_contents.rpr_contents_val = seg;
+	st = io_read_plus_segs(fs, ip, a->rpa_offset, data_max, budget, ok);
 out_iput:
 	fs_iput(fs, ip);
 	return st;

@@ -645,6 +645,80 @@ test_seek_allocate_deallocate(void)
 	CHECK_EQ(len, 64 * 1024);
 	CHECK(all_bytes(out, len, 0));
 
+	/*
+	 * RFC 7862 §15.10: READ_PLUS describes the file as data and hole
+	 * segments - the punched range and the allocated (unwritten) tail
+	 * are holes.  One reply covers at most 1 MiB of the file (maxread,
+	 * like READ): the tail hole comes in a second one, with eof.
+	 */
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+		nfs_argop4 *a;
+
+		init42(&cp, "read-plus-sparse");
+		put_fh(&cp, &f);
+		a = nc_compound_add(&cp, OP_READ_PLUS);
+		a->nfs_argop4_u.opread_plus.rpa_stateid = f.sid;
+		a->nfs_argop4_u.opread_plus.rpa_offset = 0;
+		a->nfs_argop4_u.opread_plus.rpa_count = 2 << 20;
+		CHECK_EQ(run(&cp, &res), NFS4_OK);
+		if (res.status == NFS4_OK) {
+			read_plus_res4 *r = &op_res(&res, 2)->nfs_resop4_u
+						     .opread_plus
+						     .READ_PLUS4res_u.rp_resok4;
+			read_plus_content *c = r->rpr_contents.rpr_contents_val;
+
+			CHECK(!r->rpr_eof);
+			CHECK_EQ(r->rpr_contents.rpr_contents_len, 3);
+			if (r->rpr_contents.rpr_contents_len == 3) {
+				CHECK_EQ(c[0].rpc_content, NFS4_CONTENT_DATA);
+				CHECK_EQ(c[0].read_plus_content_u.rpc_data
+					 .d_data.d_data_len, 256 * 1024);
+				CHECK(all_bytes((uint8_t *)c[0]
+						.read_plus_content_u.rpc_data
+						.d_data.d_data_val, 256 * 1024,
+						0x11));
+				CHECK_EQ(c[1].rpc_content, NFS4_CONTENT_HOLE);
+				CHECK_EQ(c[1].read_plus_content_u.rpc_hole
+					 .di_offset, 256 * 1024);
+				CHECK_EQ(c[1].read_plus_content_u.rpc_hole
+					 .di_length, 256 * 1024);
+				CHECK_EQ(c[2].rpc_content, NFS4_CONTENT_DATA);
+				CHECK_EQ(c[2].read_plus_content_u.rpc_data
+					 .d_offset, 512 * 1024);
+				CHECK_EQ(c[2].read_plus_content_u.rpc_data
+					 .d_data.d_data_len, 512 * 1024);
+			}
+		}
+		done(&res);
+
+		init42(&cp, "read-plus-tail");
+		put_fh(&cp, &f);
+		a = nc_compound_add(&cp, OP_READ_PLUS);
+		a->nfs_argop4_u.opread_plus.rpa_stateid = f.sid;
+		a->nfs_argop4_u.opread_plus.rpa_offset = 1 << 20;
+		a->nfs_argop4_u.opread_plus.rpa_count = 2 << 20;
+		CHECK_EQ(run(&cp, &res), NFS4_OK);
+		if (res.status == NFS4_OK) {
+			read_plus_res4 *r = &op_res(&res, 2)->nfs_resop4_u
+						     .opread_plus
+						     .READ_PLUS4res_u.rp_resok4;
+			read_plus_content *c = r->rpr_contents.rpr_contents_val;
+
+			CHECK(r->rpr_eof);
+			CHECK_EQ(r->rpr_contents.rpr_contents_len, 1);
+			if (r->rpr_contents.rpr_contents_len == 1) {
+				CHECK_EQ(c[0].rpc_content, NFS4_CONTENT_HOLE);
+				CHECK_EQ(c[0].read_plus_content_u.rpc_hole
+					 .di_offset, 1 << 20);
+				CHECK_EQ(c[0].read_plus_content_u.rpc_hole
+					 .di_length, 64 * 1024);
+			}
+		}
+		done(&res);
+	}
+
 	CHECK_EQ(space_op(&f, OP_ALLOCATE, 0, 0), NFS4ERR_INVAL);
 	CHECK_EQ(space_op(&f, OP_DEALLOCATE, 0, 0), NFS4ERR_INVAL);
 	CHECK_EQ(space_op(&f, OP_ALLOCATE, UINT64_MAX - 10, 100),
