@@ -88,9 +88,9 @@ sip_round(uint64_t v[4])
 	v[2] = rotl64(v[2], 32);
 }
 
-/* SipHash-2-4 of len bytes (a multiple of 8 here: the handle's body). */
-static uint64_t
-siphash24(const uint8_t key[16], const uint8_t *in, size_t len)
+/* See fsvc.h: SipHash-2-4 of in[0..len) under key. */
+uint64_t
+nfs4_siphash24(const uint8_t key[16], const uint8_t *in, size_t len)
 {
 	uint64_t k0 = get_le64(key), k1 = get_le64(key + 8);
 	uint64_t v[4] = {
@@ -516,7 +516,7 @@ fh_make(const struct nfs4_server *nsrv, struct nfs4_fh *fh, uint8_t kind,
 	put_be64(fh->data + 8, ino);
 	put_be64(fh->data + 16, gen);
 	put_be64(fh->data + NFS4_FH_MAC_OFF,
-		 siphash24(nsrv->fh_key, fh->data, NFS4_FH_MAC_OFF));
+		 nfs4_siphash24(nsrv->fh_key, fh->data, NFS4_FH_MAC_OFF));
 	fh->len = NFS4_FH_LEN;
 }
 
@@ -591,7 +591,7 @@ fh_check(struct nfs4_compound *cs, struct nfs4_fh *fh)
 	if (fh->len != NFS4_FH_LEN || fh->data[0] != NFS4_FH_VERSION ||
 	    fh->data[2] != 0 || fh->data[3] != 0 ||
 	    get_be64(fh->data + NFS4_FH_MAC_OFF) !=
-	    siphash24(cs->srv->fh_key, fh->data, NFS4_FH_MAC_OFF))
+	    nfs4_siphash24(cs->srv->fh_key, fh->data, NFS4_FH_MAC_OFF))
 		return NFS4ERR_BADHANDLE;
 	fsid = get_be32(fh->data + 4);
 	ino = get_be64(fh->data + 8);

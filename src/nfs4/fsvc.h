@@ -109,6 +109,12 @@ nfsstat4 nfs4_attr_encode(struct nfs4_compound *cs, struct fs_inode *ip,
 void nfs4_fattr_free(fattr4 *f);
 void nfs4_bitmap_free(bitmap4 *b);
 
+/*
+ * SipHash-2-4 (Aumasson and Bernstein) of in[0..len) under a 128-bit
+ * key: the filehandle MAC (fh.c).  Exposed for its test vectors.
+ */
+uint64_t nfs4_siphash24(const uint8_t key[16], const uint8_t *in, size_t len);
+
 /* Well-formed UTF-8 without U+FFFE/U+FFFF (RFC 3629; RFC 8881 §14). */
 bool nfs4_utf8_valid(const uint8_t *s, size_t len);
 

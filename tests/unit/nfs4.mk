@@ -11,3 +11,10 @@ tests_unit_test_backchannel_LDADD = $(NFS4_TEST_LIBS)
 $(tests_unit_test_compound_OBJECTS) $(tests_unit_test_backchannel_OBJECTS): \
 	$(XDR_GEN_H)
 TESTS += tests/unit/test_compound tests/unit/test_backchannel
+
+# The file service's pure helpers: filehandle MAC vectors, names, errmap.
+check_PROGRAMS += tests/unit/test_fsvc
+tests_unit_test_fsvc_SOURCES = tests/unit/test_fsvc.c
+tests_unit_test_fsvc_LDADD = $(NFS4_TEST_LIBS)
+$(tests_unit_test_fsvc_OBJECTS): $(XDR_GEN_H)
+TESTS += tests/unit/test_fsvc
