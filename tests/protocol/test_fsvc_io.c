@@ -1340,6 +1340,111 @@ test_read_vs_truncate(void)
 	h_session_free(cb, sb);
 }
 
+/* --- delegations ---------------------------------------------------------- */
+
+/*
+ * RFC 8881 §10.4.4 / §10.2: a WRITE (and an xattr change) by one client
+ * to a file another client holds a read delegation on recalls the
+ * delegation first (CB_RECALL) and answers NFS4ERR_DELAY meanwhile; once
+ * the holder returned it (DELEGRETURN) the WRITE goes through.
+ */
+static void
+test_write_recalls_delegation(void)
+{
+	struct nc_conn *ca, *cb;
+	struct nc_session *sa, *sb;
+	struct nc_compound cp;
+	COMPOUND4res res;
+	OPEN4args *o;
+	struct file fa, fb;
+	stateid4 deleg;
+	bool have = false;
+	const char *name = "io-deleg";
+
+	memset(&fa, 0, sizeof(fa));
+	REQUIRE(h_session(&srv, h_owner("io-deleg-a"), NULL, &ca, &sa) == 0);
+	reclaim_complete(sa);
+	REQUIRE(h_session(&srv, h_owner("io-deleg-b"), NULL, &cb, &sb) == 0);
+	reclaim_complete(sb);
+
+	/*
+	 * A creates the file, opening it for reading only, and asks for a
+	 * read delegation (nobody else has it open: nothing conflicts).
+	 */
+	nc_session_compound_init(&cp, "open-deleg");
+	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+	o = &nc_compound_add(&cp, OP_OPEN)->nfs_argop4_u.opopen;
+	o->share_access = OPEN4_SHARE_ACCESS_READ |
+			  OPEN4_SHARE_ACCESS_WANT_READ_DELEG;
+	o->share_deny = OPEN4_SHARE_DENY_NONE;
+	o->owner.clientid = nc_session_info(sa)->clientid;
+	o->owner.owner.owner_val = "io-deleg-a";
+	o->owner.owner.owner_len = 10;
+	o->openhow.opentype = OPEN4_CREATE;
+	o->openhow.openflag4_u.how.mode = UNCHECKED4;
+	o->claim.claim = CLAIM_NULL;
+	o->claim.open_claim4_u.file.utf8string_val = (char *)name;
+	o->claim.open_claim4_u.file.utf8string_len = strlen(name);
+	REQUIRE(nc_compound_add(&cp, OP_GETFH));
+	CHECK_EQ(run_on(sa, &cp, &res), NFS4_OK);
+	if (res.status == NFS4_OK) {
+		open_delegation4 *d = &op_res(&res, 2)->nfs_resop4_u.opopen
+					       .OPEN4res_u.resok4.delegation;
+		GETFH4resok *fh = &op_res(&res, 3)->nfs_resop4_u.opgetfh
+					   .GETFH4res_u.resok4;
+
+		REQUIRE(fh->object.nfs_fh4_len <= NFS4_FHSIZE);
+		memcpy(fa.fh_buf, fh->object.nfs_fh4_val,
+		       fh->object.nfs_fh4_len);
+		fa.fh.nfs_fh4_val = fa.fh_buf;
+		fa.fh.nfs_fh4_len = fh->object.nfs_fh4_len;
+
+		if (d->delegation_type == OPEN_DELEGATE_READ) {
+			deleg = d->open_delegation4_u.read.stateid;
+			have = true;
+		}
+	}
+	done(&res);
+	/* §10.4: nothing conflicts and the back channel is up. */
+	CHECK(have);
+	if (!have)
+		goto out;
+
+	/* B writes with the anonymous stateid: DELAY while A is recalled. */
+	fb = fa;
+	fb.fh.nfs_fh4_val = fb.fh_buf;
+	memset(&fb.sid, 0, sizeof(fb.sid));
+	{
+		WRITE4args *w;
+
+		nc_session_compound_init(&cp, "write-conflict");
+		put_fh(&cp, &fb);
+		w = &nc_compound_add(&cp, OP_WRITE)->nfs_argop4_u.opwrite;
+		w->stateid = fb.sid;
+		w->stable = FILE_SYNC4;
+		w->data.data_val = "B";
+		w->data.data_len = 1;
+		CHECK_EQ(nc_session_compound(sb, &cp, NC_SEQ_NO_RETRY, &res,
+					     NULL), 0);
+		CHECK_EQ(res.status, NFS4ERR_DELAY);
+		done(&res);
+	}
+	CHECK_EQ(nc_conn_wait_cb_op(ca, OP_CB_RECALL, 1,
+				    NC_DEFAULT_TIMEOUT_NS), 0);
+
+	nc_session_compound_init(&cp, "delegreturn");
+	put_fh(&cp, &fa);
+	nc_compound_add(&cp, OP_DELEGRETURN)->nfs_argop4_u.opdelegreturn
+		.deleg_stateid = deleg;
+	CHECK_EQ(run_on(sa, &cp, &res), NFS4_OK);
+	done(&res);
+
+	CHECK_EQ(write_on(sb, &fb, 0, "B", 1, FILE_SYNC4, NULL), NFS4_OK);
+out:
+	h_session_free(ca, sa);
+	h_session_free(cb, sb);
+}
+
 /* --- the write verifier across a restart ------------------------------- */
 
 /*
@@ -1548,6 +1653,7 @@ main(void)
 	TEST_RUN(test_v42_misc);
 	TEST_RUN(test_xattrs);
 	TEST_RUN(test_read_vs_truncate);
+	TEST_RUN(test_write_recalls_delegation);
 
 	h_session_free(conn, ses);
 	if (h_server_stop(&srv, test_failures > 0) != 0)
