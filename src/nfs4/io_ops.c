@@ -114,8 +114,8 @@ io_stateid_is_special(const stateid4 *sid)
  * current-stateid substitution here, everything else in the state
  * layer's state_check_io().  A special (anonymous or READ-bypass)
  * stateid carries no OPEN that checked access, so the caller's permission
- * is checked against the mode bits here (§8.2.3: "the server MUST ...
- * check access"); a real stateid's OPEN did that.  No locks.
+ * is checked against the mode bits here (§8.2.3); a real stateid's OPEN
+ * did that.  No locks.
  */
 static nfsstat4
 io_check_stateid(struct nfs4_compound *cs, struct fs_inode *ip,
