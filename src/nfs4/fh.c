@@ -1215,9 +1215,25 @@ nfs4_check_access(struct nfs4_compound *cs, struct fs_inode *ip,
 	err = fs_getattr(cs->srv->fs, ip, &a);
 	if (err)
 		return nfs4_errno_to_status(err);
-	if (nfs4_access_allowed(cs, &a, access4_mask) != access4_mask)
-		return NFS4ERR_ACCESS;
-	return NFS4_OK;
+	if (nfs4_access_allowed(cs, &a, access4_mask) == access4_mask)
+		return NFS4_OK;
+	/*
+	 * Owner override for data access, as knfsd's MAY_OWNER_OVERRIDE:
+	 * the owner may read and write its own file whatever the mode, so
+	 * that a file created 0444 (git objects, tar) can be written
+	 * through the OPEN that created it.  The ACCESS op does not get
+	 * it: clients still see the mode.
+	 */
+	if (!(access4_mask & ~(uint32_t)(ACCESS4_READ | ACCESS4_MODIFY |
+					 ACCESS4_EXTEND)) &&
+	    a.type == FS_TYPE_REG) {
+		uint32_t uid, gid;
+
+		nfs4_cred(cs, &uid, &gid);
+		if (uid == a.uid)
+			return NFS4_OK;
+	}
+	return NFS4ERR_ACCESS;
 }
 
 /* --- names ------------------------------------------------------------------- */

@@ -79,8 +79,10 @@ void nfs4_cred(struct nfs4_compound *cs, uint32_t *uid, uint32_t *gid);
 /*
  * Which of the ACCESS4_* bits in access4_mask the squashed caller may do
  * on ip: NFS4_OK when all of them, NFS4ERR_ACCESS otherwise (mode bits;
- * uid 0 after squashing passes, except that execute needs some x bit);
- * NFS4ERR_ROFS for ACCESS4_MODIFY/EXTEND/DELETE on a read-only export.
+ * uid 0 after squashing passes, except that execute needs some x bit;
+ * the owner of a regular file may always READ/MODIFY/EXTEND it, as
+ * knfsd's owner override for I/O); NFS4ERR_ROFS for
+ * ACCESS4_MODIFY/EXTEND/DELETE on a read-only export.
  */
 nfsstat4 nfs4_check_access(struct nfs4_compound *cs, struct fs_inode *ip,
 			   uint32_t access4_mask) MUST_CHECK;
