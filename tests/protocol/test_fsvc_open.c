@@ -1009,6 +1009,7 @@ test_deleg_write_revoke(struct nc_session *s1, struct nc_conn *c1,
 	open_delegation4 d;
 	struct file a;
 	stateid4 dsid, anon;
+	struct nc_cb_stats before;
 	uint64_t deadline;
 	uint32_t flags = 0;
 	nfsstat4 code;
@@ -1023,8 +1024,11 @@ test_deleg_write_revoke(struct nc_session *s1, struct nc_conn *c1,
 	CHECK_EQ(free_stateid(s1, &dsid), NFS4ERR_LOCKS_HELD);
 
 	memset(&anon, 0, sizeof(anon));
+	nc_conn_cb_stats(c1, &before);
 	CHECK_EQ(read_file(s2, &a, &anon), NFS4ERR_DELAY);
-	CHECK_EQ(nc_conn_wait_cb_op(c1, OP_CB_RECALL, 1, CB_WAIT_NS), 0);
+	CHECK_EQ(nc_conn_wait_cb_op(c1, OP_CB_RECALL,
+				    before.ops[OP_CB_RECALL] + 1, CB_WAIT_NS),
+		 0);
 	/* The holder does not return it; it keeps its lease alive. */
 	deadline = clock_now_ns() + 4 * DELEG_LEASE_SEC * NSEC_PER_SEC;
 	do {
@@ -1051,6 +1055,95 @@ test_deleg_write_revoke(struct nc_session *s1, struct nc_conn *c1,
 	CHECK_EQ(code, NFS4ERR_BAD_STATEID);
 }
 
+/*
+ * §18.16.3 CLAIM_DELEG_CUR_FH: an open under a delegation the client
+ * holds (BAD_STATEID for one it does not); §18.49.3 WANT_DELEGATION and
+ * §18.39.3 GET_DIR_DELEGATION decline; §18.5.3 DELEGPURGE is NOTSUPP.
+ */
+static void
+test_deleg_claims_and_declines(struct nc_session *s1, struct nc_session *s2)
+{
+	struct open_how h = {
+		.access = OPEN4_SHARE_ACCESS_READ |
+			  OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+		.deny = OPEN4_SHARE_DENY_NONE, .claim = CLAIM_DELEG_CUR_FH,
+	};
+	struct nc_compound cp;
+	COMPOUND4res res;
+	open_delegation4 d;
+	struct file a;
+	stateid4 dsid;
+	OPEN4args *o;
+
+	REQUIRE(open_deleg(s1, "dc-owner1", "dl-claims",
+			   OPEN4_SHARE_ACCESS_READ,
+			   OPEN4_SHARE_ACCESS_WANT_READ_DELEG, &a, &d) ==
+		NFS4_OK);
+	REQUIRE(d.delegation_type == OPEN_DELEGATE_READ);
+	dsid = d.open_delegation4_u.read.stateid;
+
+	/* open_file() does not fill the delegation stateid: build it. */
+	nc_session_compound_init(&cp, "open-deleg-cur-fh");
+	put_fh(&cp, &a);
+	o = &nc_compound_add(&cp, OP_OPEN)->nfs_argop4_u.opopen;
+	o->share_access = h.access;
+	o->share_deny = h.deny;
+	o->owner.owner.owner_val = (char *)"dc-owner2";
+	o->owner.owner.owner_len = strlen("dc-owner2");
+	o->openhow.opentype = OPEN4_NOCREATE;
+	o->claim.claim = CLAIM_DELEG_CUR_FH;
+	o->claim.open_claim4_u.oc_delegate_stateid = dsid;
+	CHECK_EQ(run(s1, &cp, &res), NFS4_OK);
+	done(&res);
+	/* Another client cannot open under it. */
+	CHECK_EQ(run(s2, &cp, &res), NFS4ERR_BAD_STATEID);
+	done(&res);
+	/* Nor can anyone with the open stateid in its place. */
+	o->claim.open_claim4_u.oc_delegate_stateid = a.sid;
+	CHECK_EQ(run(s1, &cp, &res), NFS4ERR_BAD_STATEID);
+	done(&res);
+
+	/* WANT_DELEGATION declines with a reason. */
+	nc_session_compound_init(&cp, "want_delegation");
+	put_fh(&cp, &a);
+	{
+		WANT_DELEGATION4args *w = &nc_compound_add(&cp,
+			OP_WANT_DELEGATION)->nfs_argop4_u.opwant_delegation;
+
+		w->wda_want = OPEN4_SHARE_ACCESS_WANT_READ_DELEG;
+		w->wda_claim.dc_claim = CLAIM_FH;
+	}
+	CHECK_EQ(run(s2, &cp, &res), NFS4_OK);
+	if (res.status == NFS4_OK)
+		CHECK_EQ(op_res(&res, 2)->nfs_resop4_u.opwant_delegation
+				 .WANT_DELEGATION4res_u.wdr_resok4
+				 .delegation_type, OPEN_DELEGATE_NONE_EXT);
+	done(&res);
+
+	/* GET_DIR_DELEGATION on the root: GDD4_UNAVAIL; on a file NOTDIR. */
+	nc_session_compound_init(&cp, "get_dir_delegation");
+	REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+	REQUIRE(nc_compound_add(&cp, OP_GET_DIR_DELEGATION));
+	CHECK_EQ(run(s2, &cp, &res), NFS4_OK);
+	if (res.status == NFS4_OK)
+		CHECK_EQ(op_res(&res, 2)->nfs_resop4_u.opget_dir_delegation
+				 .GET_DIR_DELEGATION4res_u.gddr_res_non_fatal4
+				 .gddrnf_status, GDD4_UNAVAIL);
+	done(&res);
+	nc_session_compound_init(&cp, "get_dir_delegation-file");
+	put_fh(&cp, &a);
+	REQUIRE(nc_compound_add(&cp, OP_GET_DIR_DELEGATION));
+	CHECK_EQ(run(s2, &cp, &res), NFS4ERR_NOTDIR);
+	done(&res);
+
+	nc_session_compound_init(&cp, "delegpurge");
+	REQUIRE(nc_compound_add(&cp, OP_DELEGPURGE));
+	CHECK_EQ(run(s1, &cp, &res), NFS4ERR_NOTSUPP);
+	done(&res);
+
+	CHECK_EQ(delegreturn(s1, &a, &dsid), NFS4_OK);
+}
+
 /* Run the delegation tests on a server with a short lease. */
 static void
 test_delegations(void)
@@ -1069,6 +1162,7 @@ test_delegations(void)
 	REQUIRE(reclaim_complete(s2) == NFS4_OK);
 
 	test_deleg_read_recall(s1, c1, s2);
+	test_deleg_claims_and_declines(s1, s2);
 	test_deleg_write_revoke(s1, c1, s2);
 
 	h_session_free(c1, s1);
