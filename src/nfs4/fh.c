@@ -268,12 +268,26 @@ export_set_put(struct nfs4_export_set *es)
 		export_set_free(es);
 }
 
+/*
+ * Whether path is an export or lies inside one: such a directory is
+ * reached through that export, never as a pseudo directory.
+ */
 static bool
-is_export_path(const struct nfs4_export_set *es, const char *path)
+in_export(const struct nfs4_export_set *es, const char *path)
 {
-	for (unsigned i = 0; i < es->n; i++)
-		if (es->v[i].usable && strcmp(es->v[i].path, path) == 0)
+	for (unsigned i = 0; i < es->n; i++) {
+		const char *x = es->v[i].path;
+		size_t l;
+
+		if (!es->v[i].usable)
+			continue;
+		if (strcmp(x, "/") == 0)
 			return true;
+		l = strlen(x);
+		if (strncmp(path, x, l) == 0 &&
+		    (path[l] == '\0' || path[l] == '/'))
+			return true;
+	}
 	return false;
 }
 
@@ -287,7 +301,7 @@ pseudo_add(struct nfs4_export_set *es, struct fs *fs, const char *path)
 	for (unsigned i = 0; i < es->npseudo; i++)
 		if (strcmp(es->pv[i].path, path) == 0)
 			return 0;
-	if (is_export_path(es, path))
+	if (in_export(es, path))
 		return 0;
 	err = path_resolve(fs, path, &ino);
 	if (err)

@@ -1131,6 +1131,58 @@ test_exports_pseudo(void)
 	CHECK_EQ(lookup_raw(&root, "hidden", 6), NFS4_OK);
 }
 
+/*
+ * RFC 8881 §7.7 (fsid changes inside a namespace): an export nested in
+ * another is entered by LOOKUP (its own fsid) and left by LOOKUPP to the
+ * containing export's directory, the same handle a LOOKUP gives.
+ */
+static void
+test_nested_exports(void)
+{
+	const char *pn[] = { "n", NULL }, *pm[] = { "n", "m", NULL };
+	struct fh n, m, up;
+	uint64_t deadline;
+	FILE *fp;
+
+	REQUIRE(create_dir(&root, "n", &n) == NFS4_OK);
+	REQUIRE(create_dir(&n, "m", NULL) == NFS4_OK);
+	fp = fopen(exports_path, "w");
+	REQUIRE(fp != NULL);
+	fputs(EXPORTS_DEFAULT "/n/m 127.0.0.1(rw,no_root_squash,fsid=9)\n",
+	      fp);
+	REQUIRE(fclose(fp) == 0);
+	REQUIRE(kill(srv.pid, SIGHUP) == 0);
+	deadline = clock_now_ns() + RELOAD_DEADLINE_NS;
+	for (;;) {
+		int st = walk(pm, &m);
+
+		REQUIRE(st == NFS4_OK || st == NFS4ERR_STALE);
+		if (st == NFS4_OK && attr_u64(&m, FATTR4_FSID) == 9)
+			break;
+		REQUIRE(clock_now_ns() < deadline);
+		h_sleep_ns(RELOAD_POLL_NS);
+	}
+	REQUIRE(walk(pn, &n) == NFS4_OK);
+	CHECK_EQ(attr_u64(&n, FATTR4_FSID), 0u);
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+
+		nc_session_compound_init(&cp, "lookupp-nested");
+		add_putfh(&cp, &m);
+		nc_compound_add(&cp, OP_LOOKUPP);
+		nc_compound_add(&cp, OP_GETFH);
+		REQUIRE(run(&cp, &res) == NFS4_OK);
+		save_fh(&res, 3, &up);
+		done(&res);
+	}
+	CHECK(up.len == n.len && memcmp(up.data, n.data, n.len) == 0);
+	/* Renaming across the boundary is NFS4ERR_XDEV (§18.26.3). */
+	REQUIRE(create_dir(&n, "x", NULL) == NFS4_OK);
+	CHECK_EQ(rename_names(&n, "x", &m, "x", NULL), NFS4ERR_XDEV);
+	reload_exports(EXPORTS_DEFAULT, false);
+}
+
 /* OPEN name (create) in dir; *sid gets the open stateid. */
 static int
 open_create(const struct fh *dir, const char *name, struct fh *out,
@@ -1417,6 +1469,7 @@ main(void)
 	TEST_RUN(test_setattr_size);
 	TEST_RUN(test_owner_override);
 	TEST_RUN(test_exports_pseudo);
+	TEST_RUN(test_nested_exports);
 	TEST_RUN(test_reload_under_load);
 
 	h_session_free(conn, ses);
