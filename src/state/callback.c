@@ -281,8 +281,13 @@ cb_call_done(void *arg, int err, XDR *reply)
 	call->conn = NULL;
 
 	call->done(call->ctx, err, decoded ? &res : NULL);
-	if (decoded)
-		xdr_free((xdrproc_t)xdr_CB_COMPOUND4res, (char *)&res);
+	/*
+	 * Also after a failed decode: rpcgen's decoder may have allocated
+	 * the tag and part of the result array before it gave up (a reply
+	 * cut short; docs/fuzzing.md), and res was zeroed, so freeing is
+	 * safe either way.
+	 */
+	xdr_free((xdrproc_t)xdr_CB_COMPOUND4res, (char *)&res);
 	cb_call_free(call);
 	cb_kick(ses);
 	state_session_put(ses);
