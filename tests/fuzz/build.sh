@@ -75,14 +75,16 @@ make -s -C "$build" -j"$jobs" $libs
 syslibs=$(pkg-config --libs libtirpc libpmem libnfsidmap krb5-gssapi)
 sysinc=$(pkg-config --cflags libtirpc libpmem libnfsidmap krb5-gssapi)
 mkdir -p "$build/tests/fuzz"
-common="$src/tests/fuzz/fuzz_util.c"
+common="$src/tests/fuzz/fuzz_util.c $src/tests/fuzz/fuzz_nfs.c"
 rc=0
 for t in "$src"/tests/fuzz/fuzz_*.c; do
 	name=$(basename "$t" .c)
-	[ "$name" = fuzz_util ] && continue
+	case $name in fuzz_util|fuzz_nfs) continue ;; esac
 	out=$build/tests/fuzz/$name
 	# Relink when the target, the helpers or a library is newer.
-	newer=$(find "$t" "$common" "$src/tests/fuzz/fuzz.h" \
+	# shellcheck disable=SC2086
+	newer=$(find "$t" $common "$src/tests/fuzz/fuzz.h" \
+		"$src/tests/fuzz/fuzz_nfs.h" \
 		$(for l in $libs; do echo "$build/$l"; done) \
 		-newer "$out" 2>/dev/null | head -n 1 || true)
 	if [ -x "$out" ] && [ -z "$newer" ]; then
@@ -94,7 +96,7 @@ for t in "$src"/tests/fuzz/fuzz_*.c; do
 		-DPMEMNFS_SANITIZE=1 -Wall -Wextra -Wno-unused-parameter \
 		-Wno-sign-compare -I"$build" -I"$src/include" \
 		-I"$build/src/xdr" -I"$src/tests/fuzz" $sysinc -pthread \
-		"$t" "$common" \
+		"$t" $common \
 		$(for l in $libs; do echo "$build/$l"; done) $syslibs -pthread \
 		-o "$out"; then
 		echo "build.sh: $name failed to build" >&2

@@ -20,16 +20,8 @@
  * 1000, 2 AUTH_NONE, 3 AUTH_SYS 65534 with 16 groups.
  *
  * What a server hands out cannot be guessed by a fuzzer, so the harness
- * substitutes placeholders in each COMPOUND before it runs (the seeds made
- * by gen_seeds.c use them):
- *	"fuzz-client"			this input's client owner
- *	"CLIENTID"			the last EXCHANGE_ID's eir_clientid
- *	"SESSIONIDSESSION"		the last CREATE_SESSION's sessionid
- *	"STATEIDOTHER"			the last stateid's other field that
- *					OPEN, LOCK, OPEN_DOWNGRADE or LAYOUTGET
- *					returned
- *	00 00 00 08 "FHANDLE!"		an nfs_fh4 (length and bytes): the
- *					last GETFH's handle
+ * replaces placeholders in each COMPOUND before it runs (fuzz_nfs.h lists
+ * them; the seeds made by gen_seeds.c use them).
  *
  * Property checked beyond "no crash, no leak, no UB, no failed ASSERT":
  * every reply the server encodes decodes as COMPOUND4res with rpcgen's
@@ -53,8 +45,8 @@
 #include "rpc.h"
 #include "vol.h"
 #include "fuzz.h"
+#include "fuzz_nfs.h"
 
-#define FUZZ_VOL_SIZE		(32ull << 20)
 /* Replies up to the server's default max_resp_size. */
 #define FUZZ_RES_MAX		(STATE_MAX_RESP_DEFAULT + 4096)
 /* RPC header + AUTH_SYS credential in front of a COMPOUND, for req_len. */
@@ -75,80 +67,12 @@ static const char exports_text[] =
 	"/ *(rw,no_root_squash,sec=sys:none)\n"
 	"/pub *(ro,root_squash,sec=sys)\n";
 
-static struct fs *fuzz_fs;
 static struct rpc_server *fuzz_rpc;
 static struct nfs4_server *fuzz_nfs;
 static uint64_t inputs_run;
-static struct exports_table *fuzz_exports;
-static char fuzz_vol_path[256];
 static uint8_t *res_buf;
 /* FUZZ_VERBOSE set: print each op's status (to check seeds by hand). */
 static bool verbose;
-
-/* --- the exports source (one table, never replaced) ----------------------- */
-
-static const struct exports_table *
-exp_get(void *ctx, void **tok, uint64_t *gen)
-{
-	*tok = NULL;
-	*gen = 1;
-	return fuzz_exports;
-}
-
-static void
-exp_put(void *ctx, void *tok)
-{
-}
-
-static uint64_t
-exp_gen(void *ctx)
-{
-	return 1;
-}
-
-static const struct nfs4_exports_src exports_src = {
-	.get = exp_get,
-	.put = exp_put,
-	.gen = exp_gen,
-};
-
-/* A fresh, formatted volume with /pub in it: every input starts alike. */
-static void
-volume_make(void)
-{
-	struct fs_create_args ca = { .type = FS_TYPE_DIR, .mode = 0755 };
-	struct fs_inode *root, *pub;
-	struct vol_mkfs_opts o = { .force = true };
-	int rc;
-
-	rc = vol_create(fuzz_vol_path, FUZZ_VOL_SIZE, &o);
-	if (rc)
-		fuzz_die("vol_create", rc);
-	rc = fs_mount(fuzz_vol_path, 0, &fuzz_fs);
-	if (rc)
-		fuzz_die("fs_mount", rc);
-	rc = fs_iget(fuzz_fs, fs_root_ino(fuzz_fs), 0, &root);
-	if (rc)
-		fuzz_die("fs_iget(root)", rc);
-	rc = fs_create(fuzz_fs, root, "pub", &ca, &pub);
-	if (rc)
-		fuzz_die("fs_create(pub)", rc);
-	fs_iput(fuzz_fs, pub);
-	fs_iput(fuzz_fs, root);
-}
-
-static void
-volume_drop(void)
-{
-	int rc;
-
-	if (!fuzz_fs)
-		return;
-	rc = fs_unmount(fuzz_fs);
-	fuzz_fs = NULL;
-	if (rc)
-		fuzz_die("fs_unmount", rc);
-}
 
 static void server_stop(void);
 
@@ -156,10 +80,6 @@ static void
 cleanup(void)
 {
 	server_stop();
-	if (fuzz_vol_path[0])
-		unlink(fuzz_vol_path);
-	exports_free(fuzz_exports);
-	fuzz_exports = NULL;
 	free(res_buf);
 	res_buf = NULL;
 }
@@ -167,181 +87,13 @@ cleanup(void)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *dir = getenv("TMPDIR");
-	char epath[256], err[CONF_ERR_MAX];
-	int rc;
-
 	log_init("fuzz_compound", LOG_LVL_ERROR, false);
 	verbose = getenv("FUZZ_VERBOSE") != NULL;
-	if (!dir || !*dir)
-		dir = "/tmp";
-	snprintf(fuzz_vol_path, sizeof(fuzz_vol_path),
-		 "%s/pmemnfs-fuzz-vol-%d", dir, (int)getpid());
-	unlink(fuzz_vol_path);
 	atexit(cleanup);
-
-	rc = fuzz_write_tmp("exports", (const uint8_t *)exports_text,
-			    sizeof(exports_text) - 1, epath, sizeof(epath));
-	if (rc)
-		fuzz_die("exports file", rc);
-	rc = exports_parse(epath, &fuzz_exports, err);
-	unlink(epath);
-	if (rc) {
-		fprintf(stderr, "fuzz_compound: %s\n", err);
-		fuzz_die("exports_parse", rc);
-	}
 	res_buf = malloc(FUZZ_RES_MAX);
 	if (!res_buf)
 		fuzz_die("malloc", -ENOMEM);
 	return 0;
-}
-
-/* --- what the server handed out, for the placeholders --------------------- */
-
-struct handed {
-	bool		have_clientid, have_sessionid, have_other, have_fh;
-	clientid4	clientid;
-	sessionid4	sessionid;
-	char		other[NFS4_OTHER_SIZE];
-	uint32_t	fhlen;
-	uint8_t		fh[NFS4_FHSIZE];
-	char		owner[12];	/* replaces "fuzz-client" */
-};
-
-static void
-harvest_stateid(struct handed *h, const stateid4 *sid)
-{
-	memcpy(h->other, sid->other, NFS4_OTHER_SIZE);
-	h->have_other = true;
-}
-
-/* Remember what the results hand out; the reply already decoded. */
-static void
-harvest(struct handed *h, const COMPOUND4res *r)
-{
-	for (u_int i = 0; i < r->resarray.resarray_len; i++) {
-		const nfs_resop4 *op = &r->resarray.resarray_val[i];
-
-		switch (op->resop) {
-		case OP_EXCHANGE_ID:
-			if (op->nfs_resop4_u.opexchange_id.eir_status != NFS4_OK)
-				break;
-			h->clientid = op->nfs_resop4_u.opexchange_id
-				.EXCHANGE_ID4res_u.eir_resok4.eir_clientid;
-			h->have_clientid = true;
-			break;
-		case OP_CREATE_SESSION:
-			if (op->nfs_resop4_u.opcreate_session.csr_status != NFS4_OK)
-				break;
-			memcpy(h->sessionid, op->nfs_resop4_u.opcreate_session
-			       .CREATE_SESSION4res_u.csr_resok4.csr_sessionid,
-			       NFS4_SESSIONID_SIZE);
-			h->have_sessionid = true;
-			break;
-		case OP_OPEN:
-			if (op->nfs_resop4_u.opopen.status == NFS4_OK)
-				harvest_stateid(h, &op->nfs_resop4_u.opopen
-						.OPEN4res_u.resok4.stateid);
-			break;
-		case OP_OPEN_DOWNGRADE:
-			if (op->nfs_resop4_u.opopen_downgrade.status == NFS4_OK)
-				harvest_stateid(h, &op->nfs_resop4_u
-						.opopen_downgrade
-						.OPEN_DOWNGRADE4res_u.resok4
-						.open_stateid);
-			break;
-		case OP_LOCK:
-			if (op->nfs_resop4_u.oplock.status == NFS4_OK)
-				harvest_stateid(h, &op->nfs_resop4_u.oplock
-						.LOCK4res_u.resok4.lock_stateid);
-			break;
-		case OP_LAYOUTGET:
-			if (op->nfs_resop4_u.oplayoutget.logr_status == NFS4_OK)
-				harvest_stateid(h, &op->nfs_resop4_u
-						.oplayoutget.LAYOUTGET4res_u
-						.logr_resok4.logr_stateid);
-			break;
-		case OP_GETFH: {
-			const nfs_fh4 *fh;
-
-			if (op->nfs_resop4_u.opgetfh.status != NFS4_OK)
-				break;
-			fh = &op->nfs_resop4_u.opgetfh.GETFH4res_u.resok4.object;
-			VERIFY(fh->nfs_fh4_len <= NFS4_FHSIZE);
-			memcpy(h->fh, fh->nfs_fh4_val, fh->nfs_fh4_len);
-			h->fhlen = fh->nfs_fh4_len;
-			h->have_fh = true;
-			break;
-		}
-		default:
-			break;
-		}
-	}
-}
-
-static const char ph_clientid[] = "CLIENTID";
-static const char ph_owner[] = "fuzz-client";
-static const char ph_session[] = "SESSIONIDSESSION";
-static const char ph_other[] = "STATEIDOTHER";
-static const uint8_t ph_fh[] = { 0, 0, 0, 8, 'F', 'H', 'A', 'N', 'D', 'L', 'E', '!' };
-
-/*
- * Copy in[0, n) to a new buffer with the placeholders replaced; *outlen
- * gets its length.  A handle placeholder becomes a handle of another
- * length (padded to 4), so the result may be longer.
- */
-static uint8_t *
-substitute(const struct handed *h, const uint8_t *in, size_t n, size_t *outlen)
-{
-	/* Each 12-byte handle placeholder grows by at most NFS4_FHSIZE. */
-	size_t cap = n + (n / sizeof(ph_fh) + 1) * NFS4_FHSIZE;
-	uint8_t *out = malloc(cap ? cap : 1);
-	size_t i = 0, o = 0;
-
-	if (!out)
-		fuzz_die("malloc", -ENOMEM);
-	while (i < n) {
-		size_t left = n - i;
-
-		if (left >= 11 && !memcmp(in + i, ph_owner, 11)) {
-			memcpy(out + o, h->owner, 11);
-			i += 11;
-			o += 11;
-		} else if (h->have_clientid && left >= 8 &&
-		    !memcmp(in + i, ph_clientid, 8)) {
-			uint32_t hi = htonl((uint32_t)(h->clientid >> 32));
-			uint32_t lo = htonl((uint32_t)h->clientid);
-
-			memcpy(out + o, &hi, 4);
-			memcpy(out + o + 4, &lo, 4);
-			i += 8;
-			o += 8;
-		} else if (h->have_sessionid && left >= 16 &&
-			   !memcmp(in + i, ph_session, 16)) {
-			memcpy(out + o, h->sessionid, 16);
-			i += 16;
-			o += 16;
-		} else if (h->have_other && left >= 12 &&
-			   !memcmp(in + i, ph_other, 12)) {
-			memcpy(out + o, h->other, 12);
-			i += 12;
-			o += 12;
-		} else if (h->have_fh && left >= sizeof(ph_fh) &&
-			   !memcmp(in + i, ph_fh, sizeof(ph_fh))) {
-			uint32_t be = htonl(h->fhlen);
-			uint32_t padded = ROUND_UP(h->fhlen, 4);
-
-			memcpy(out + o, &be, 4);
-			memset(out + o + 4, 0, padded);
-			memcpy(out + o + 4, h->fh, h->fhlen);
-			i += sizeof(ph_fh);
-			o += 4 + padded;
-		} else {
-			out[o++] = in[i++];
-		}
-	}
-	*outlen = o;
-	return out;
 }
 
 /* --- running one COMPOUND ------------------------------------------------- */
@@ -396,7 +148,7 @@ make_cred(struct rpc_cred *cred, uint8_t tag)
 }
 
 static void
-run_one(struct handed *h, uint8_t tag, const uint8_t *data, size_t len)
+run_one(struct fuzz_handed *h, uint8_t tag, const uint8_t *data, size_t len)
 {
 	struct rpc_cred cred;
 	struct res_io rio;
@@ -407,7 +159,7 @@ run_one(struct handed *h, uint8_t tag, const uint8_t *data, size_t len)
 	uint8_t *req;
 	size_t reqlen;
 
-	req = substitute(h, data, len, &reqlen);
+	req = fuzz_substitute(h, data, len, true, &reqlen);
 	make_cred(&cred, tag);
 	xdrmem_create(&args, (char *)req, (u_int)reqlen, XDR_DECODE);
 	xdrmem_create(&res, (char *)res_buf, FUZZ_RES_MAX, XDR_ENCODE);
@@ -453,7 +205,7 @@ run_one(struct handed *h, uint8_t tag, const uint8_t *data, size_t len)
 			}
 			fprintf(stderr, "\n");
 		}
-		harvest(h, &r);
+		fuzz_harvest(h, &r);
 		xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&r);
 		xdr_destroy(&dec);
 	}
@@ -466,24 +218,16 @@ static void
 server_start(void)
 {
 	struct rpc_server_config rcfg;
-	struct nfs4_config cfg;
 	int rc;
 
-	volume_make();
 	rpc_server_config_defaults(&rcfg);
 	rcfg.nworkers = 2;
 	rcfg.nblocking_workers = 1;
 	rc = rpc_server_create(&rcfg, &fuzz_rpc);
 	if (rc)
 		fuzz_die("rpc_server_create", rc);
-	nfs4_config_defaults(&cfg);
-	cfg.grace_sec = 0;
-	cfg.lease_sec = FUZZ_LEASE_SEC;
-	cfg.max_slots = 8;
-	cfg.max_sessions = 4;
-	rc = nfs4_server_init(&cfg, fuzz_rpc, fuzz_fs, &exports_src, &fuzz_nfs);
-	if (rc)
-		fuzz_die("nfs4_server_init", rc);
+	fuzz_nfs_start("compound", fuzz_rpc, exports_text, FUZZ_LEASE_SEC,
+		       &fuzz_nfs);
 }
 
 static void
@@ -491,16 +235,15 @@ server_stop(void)
 {
 	if (!fuzz_nfs)
 		return;
-	nfs4_server_shutdown(fuzz_nfs);
 	rpc_server_destroy(fuzz_rpc);
+	fuzz_nfs_stop(fuzz_nfs);
 	fuzz_nfs = NULL;
 	fuzz_rpc = NULL;
-	volume_drop();
 }
 
 /* End the input's session and client ID, as a well-behaved client would. */
 static void
-teardown(struct handed *h)
+teardown(struct fuzz_handed *h)
 {
 	static uint8_t req[256];
 	nfs_argop4 op;
@@ -537,7 +280,7 @@ teardown(struct handed *h)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct handed h;
+	struct fuzz_handed h;
 	size_t off = 0;
 	unsigned n = 0;
 
@@ -546,9 +289,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!fuzz_nfs)
 		server_start();
 	inputs_run++;
-	memset(&h, 0, sizeof(h));
-	snprintf(h.owner, sizeof(h.owner), "fz%09llu",
-		 (unsigned long long)(inputs_run % 1000000000ull));
+	fuzz_handed_init(&h, inputs_run);
 	while (off < size && n++ < FUZZ_MAX_COMPOUNDS) {
 		uint8_t tag = data[off++];
 		size_t len = 0;

@@ -17,6 +17,16 @@
  *		reply is decoded as CB_COMPOUND4res (what the state layer
  *		does with a real one)
  *
+ * and the NFS program itself (100003 v4, nfs4_server_init() on a scratch
+ * engine volume, "/" exported rw to 127.0.0.1), so COMPOUNDs arrive with
+ * a real connection: export rules by peer address, back channels bound
+ * to the connection, the CB_NULL probe and CB_COMPOUND recalls the
+ * server sends to the harness, whose replies the input supplies.  NFS
+ * replies the harness reads are decoded and the placeholders of
+ * fuzz_nfs.h (client ID, session ID, stateid; not the handle, which would
+ * change a record's length) are replaced in every segment before it is
+ * written; a TAG 3 segment waits for the replies first.
+ *
  * Input format: a sequence of segments, TAG (1 byte) LEN (2 bytes, big
  * endian) and LEN bytes (cut short at the end of the input).  TAG % 4:
  *	0, 1	the bytes are written to the stream as they are
@@ -55,6 +65,7 @@
 #include "rpc.h"
 #include "nfs4_prot.h"
 #include "fuzz.h"
+#include "fuzz_nfs.h"
 
 #define FUZZ_PROG		0x2ffff0f0u
 #define FUZZ_PROG_SYSONLY	0x2ffff0f1u	/* AUTH_SYS only: AUTH_TOOWEAK */
@@ -69,16 +80,28 @@
 /* Back-channel calls time out fast, so an unanswered one ends in time. */
 #define FUZZ_CB_TIMEOUT_NS	(50 * NSEC_PER_MSEC)
 /* Waiting for a back-channel call to show up before answering it. */
-#define FUZZ_CB_WAIT_NS		(20 * NSEC_PER_MSEC)
+#define FUZZ_CB_WAIT_NS		(50 * NSEC_PER_MSEC)
+/*
+ * A TAG 3 segment waits this long at most for the replies to the calls
+ * before it: they normally come in microseconds, but a sanitizer build on
+ * a loaded machine is slow, and calls parked behind a recall never come.
+ */
+#define FUZZ_REPLIES_WAIT_NS	(1 * NSEC_PER_SEC)
 /* Every call answered and every connection gone within this, or a hang. */
 #define FUZZ_QUIESCE_NS		(10 * NSEC_PER_SEC)
 /* The sentinel reply (or the close) comes within this, or a hang. */
 #define FUZZ_REPLY_WAIT_NS	(10 * NSEC_PER_SEC)
+/* NFS clients the inputs leave behind expire soon. */
+#define FUZZ_LEASE_SEC		3
 /* Back-channel xids remembered per input. */
 #define FUZZ_MAX_CB_XIDS	64
 
 static struct rpc_server *fuzz_srv;
+static struct nfs4_server *fuzz_nfs;
 static uint16_t fuzz_port;
+static uint64_t inputs_run;
+/* FUZZ_VERBOSE set: print what the server sends (to check seeds). */
+static bool verbose;
 static atomic_uint_fast64_t cb_sent, cb_done;
 
 /* --- the test program ---------------------------------------------------- */
@@ -245,6 +268,11 @@ prog_dispatch(struct rpc_call *call)
 	}
 }
 
+/* The peer is 127.0.0.1: the first rule applies, not '*'. */
+static const char nfs_exports[] =
+	"/ 127.0.0.1(rw,no_root_squash,sec=sys:none) *(ro)\n"
+	"/pub *(ro,root_squash)\n";
+
 static const struct rpc_program fuzz_prog = {
 	.name = "fuzz",
 	.prog = FUZZ_PROG,
@@ -283,6 +311,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	int err;
 
 	log_init("fuzz_rpc", LOG_LVL_ERROR, false);
+	verbose = getenv("FUZZ_VERBOSE") != NULL;
 	rpc_server_config_defaults(&cfg);
 	cfg.max_record = FUZZ_MAX_RECORD;
 	cfg.max_reply = FUZZ_MAX_REPLY;
@@ -298,6 +327,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		err = rpc_server_register(fuzz_srv, &fuzz_prog_sysonly);
 	if (err)
 		fuzz_die("rpc_server_register", err);
+	fuzz_nfs_start("rpc", fuzz_srv, nfs_exports, FUZZ_LEASE_SEC, &fuzz_nfs);
 	err = rpc_server_listen(fuzz_srv, "127.0.0.1", 0, &fuzz_port);
 	if (err)
 		fuzz_die("rpc_server_listen", err);
@@ -322,7 +352,38 @@ struct client {
 	uint64_t		calls_base;	/* the server's count before us */
 	uint64_t		replies_seen;
 	bool			sentinel_seen;
+	struct fuzz_handed	h;		/* what NFS replies handed out */
 };
+
+/* An accepted SUCCESS reply may be an NFS COMPOUND's: learn from it. */
+static void
+client_nfs_reply(struct client *c, const uint8_t *rec, uint32_t len)
+{
+	static const uint8_t ok[16];	/* MSG_ACCEPTED, AUTH_NONE, 0, SUCCESS */
+	COMPOUND4res r;
+	XDR x;
+
+	if (len <= 24 || memcmp(rec + 8, ok, sizeof(ok)) != 0)
+		return;
+	memset(&r, 0, sizeof(r));
+	xdrmem_create(&x, (char *)(uintptr_t)(rec + 24), len - 24, XDR_DECODE);
+	if (xdr_COMPOUND4res(&x, &r)) {
+		fuzz_harvest(&c->h, &r);
+		if (verbose) {
+			fprintf(stderr, "NFS reply: status %d:", r.status);
+			for (u_int i = 0; i < r.resarray.resarray_len; i++) {
+				const nfs_resop4 *op = &r.resarray.resarray_val[i];
+				nfsstat4 st;
+
+				memcpy(&st, &op->nfs_resop4_u, sizeof(st));
+				fprintf(stderr, " %d=%d", op->resop, st);
+			}
+			fprintf(stderr, "\n");
+		}
+	}
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&r);
+	xdr_destroy(&x);
+}
 
 static void
 client_record(struct client *c, uint8_t *rec, uint32_t len)
@@ -335,8 +396,16 @@ client_record(struct client *c, uint8_t *rec, uint32_t len)
 
 		if (mtype == 0 && c->ncb < FUZZ_MAX_CB_XIDS)
 			c->cb_xids[c->ncb++] = xid;
+		if (mtype == 0 && verbose)
+			fprintf(stderr, "server call xid %#x, %u bytes\n",
+				xid, len);
 		if (mtype == 1) {
 			c->replies_seen++;
+			if (verbose && len >= 24)
+				fprintf(stderr, "reply xid %#x: %02x%02x %02x %02x, %u bytes\n",
+					xid, rec[11], rec[15], rec[19],
+					rec[23], len);
+			client_nfs_reply(c, rec, len);
 			if (xid == FUZZ_SENTINEL_XID)
 				c->sentinel_seen = true;
 		}
@@ -420,8 +489,22 @@ client_track(struct client *c, const uint8_t *data, size_t n)
 	}
 }
 
+static void client_send_raw(struct client *c, const uint8_t *data, size_t n);
+
+/* Raw bytes, with the NFS placeholders replaced (lengths kept). */
 static void
 client_send(struct client *c, const uint8_t *data, size_t n)
+{
+	size_t len;
+	uint8_t *sub = fuzz_substitute(&c->h, data, n, false, &len);
+
+	VERIFY(len == n);
+	client_send_raw(c, sub, len);
+	free(sub);
+}
+
+static void
+client_send_raw(struct client *c, const uint8_t *data, size_t n)
 {
 	size_t off = 0;
 	uint64_t deadline = clock_now_ns() + FUZZ_REPLY_WAIT_NS;
@@ -497,7 +580,7 @@ send_reply_segment(struct client *c, const uint8_t *p, size_t n)
 static void
 wait_replies(struct client *c)
 {
-	uint64_t deadline = clock_now_ns() + FUZZ_CB_WAIT_NS * 5;
+	uint64_t deadline = clock_now_ns() + FUZZ_REPLIES_WAIT_NS;
 	struct rpc_server_stats st;
 
 	for (;;) {
@@ -526,7 +609,7 @@ send_sentinel(struct client *c)
 
 		memcpy(rec + 4 + 4 * i, &be, 4);
 	}
-	client_send(c, rec, sizeof(rec));
+	client_send_raw(c, rec, sizeof(rec));
 	deadline = clock_now_ns() + FUZZ_REPLY_WAIT_NS;
 	while (!c->sentinel_seen && !c->eof) {
 		if (clock_now_ns() > deadline) {
@@ -577,6 +660,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int one = 1;
 
 	memset(&c, 0, sizeof(c));
+	fuzz_handed_init(&c.h, inputs_run++);
 	rpc_server_get_stats(fuzz_srv, &st);
 	c.calls_base = st.calls;
 	rpc_record_reader_init(&c.in, 1u << 24);

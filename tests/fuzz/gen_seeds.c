@@ -1032,6 +1032,106 @@ gen_rpc(void)
 	seed_write("rpc", "pipeline", s);
 }
 
+/* One NFS COMPOUND as an RPC call record segment (AUTH_SYS root). */
+static void
+nfs_call(struct seed *s, uint8_t tag, uint32_t xid, nfs_argop4 *ops,
+	 unsigned n)
+{
+	static uint8_t enc[16384], rec[16384 + 256];
+	struct seed tmp;
+	size_t len;
+
+	/* Encode through compound() into a scratch seed, strip its header. */
+	memset(&tmp, 0, sizeof(tmp));
+	compound(&tmp, 0, 1, ops, n);
+	if (tmp.len < 3)
+		return;
+	memcpy(enc, tmp.buf + 3, tmp.len - 3);
+	len = seed_call(rec, xid, 100003, 4, 1, false, enc, tmp.len - 3);
+	/* AUTH_SYS root instead of AUTH_NONE: rewrite the credential. */
+	{
+		static uint8_t rec2[sizeof(rec) + 64];
+		uint32_t cred[] = { 1, 24, 0, 4, 0, 0, 0, 0 };
+		size_t o = 4 + 24;
+
+		memcpy(rec2, rec, o);
+		for (size_t i = 0; i < ARRAY_SIZE(cred); i++, o += 4)
+			put32(rec2 + o, cred[i]);
+		memcpy(rec2 + 4 + 24 + 16, "root", 4);
+		memcpy(rec2 + o, rec + 4 + 24 + 8, len - (4 + 24 + 8));
+		o += len - (4 + 24 + 8);
+		put32(rec2, (uint32_t)(o - 4) | 0x80000000u);
+		seed_segment(s, tag, rec2, o);
+	}
+}
+
+/* A CB_NULL or CB_COMPOUND reply body for a TAG 2 segment. */
+static void
+cb_reply(struct seed *s, bool compound_res)
+{
+	uint32_t r[] = { 0, 0, 0, 0,		/* accepted, verf, SUCCESS */
+			 0, 0, 2,		/* status, tag, 2 results */
+			 OP_CB_SEQUENCE, 0,
+			 0x53455353, 0x494f4e49, 0x44534553, 0x53494f4e,
+			 1, 0, 0, 0,
+			 OP_CB_RECALL, 0 };
+	uint8_t rb[sizeof(r)];
+	size_t n = compound_res ? ARRAY_SIZE(r) : 4;
+
+	for (size_t i = 0; i < n; i++)
+		put32(rb + 4 * i, r[i]);
+	seed_segment(s, 2, rb, 4 * n);
+}
+
+/*
+ * NFS through the RPC layer: client A with a back channel on this
+ * connection (its CB_NULL probe answered) holds a read delegation;
+ * client B's conflicting OPEN makes the server recall it with a
+ * CB_COMPOUND, which the input answers.
+ */
+static void
+gen_rpc_nfs(void)
+{
+	struct seed *s = &S;
+	nfs_argop4 ops[4];
+
+	memset(s, 0, sizeof(*s));
+	ops[0] = op_exchange_id("fuzz-client");
+	nfs_call(s, 0, 100, ops, 1);
+	ops[0] = op_create_session();
+	nfs_call(s, 3, 101, ops, 1);
+	cb_reply(s, false);		/* the CB_NULL probe */
+	s->seqid = 1;
+	ops[0] = op_sequence(s);
+	ops[1] = op_void(OP_RECLAIM_COMPLETE);
+	nfs_call(s, 3, 102, ops, 2);
+	ops[0] = op_sequence(s);
+	ops[1] = op_void(OP_PUTROOTFH);
+	ops[2] = op_open("d", true, UNCHECKED4);
+	ops[2].nfs_argop4_u.opopen.share_access = OPEN4_SHARE_ACCESS_READ |
+		OPEN4_SHARE_ACCESS_WANT_READ_DELEG;
+	nfs_call(s, 3, 103, ops, 3);
+	seed_write("rpc", "nfs_session", s);
+
+	ops[0] = op_exchange_id("fuzz-clienB");
+	nfs_call(s, 3, 104, ops, 1);
+	ops[0] = op_create_session();
+	ops[0].nfs_argop4_u.opcreate_session.csa_flags = 0;
+	nfs_call(s, 3, 105, ops, 1);
+	s->seqid = 1;
+	ops[0] = op_sequence(s);
+	ops[1] = op_void(OP_RECLAIM_COMPLETE);
+	nfs_call(s, 3, 106, ops, 2);
+	ops[0] = op_sequence(s);
+	ops[1] = op_void(OP_PUTROOTFH);
+	ops[2] = op_open("d", false, UNCHECKED4);
+	ops[2].nfs_argop4_u.opopen.share_access = OPEN4_SHARE_ACCESS_WRITE;
+	ops[2].nfs_argop4_u.opopen.owner.owner.owner_val = (char *)"owner2";
+	nfs_call(s, 3, 107, ops, 3);
+	cb_reply(s, true);		/* the recall */
+	seed_write("rpc", "nfs_recall", s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1051,6 +1151,7 @@ main(int argc, char **argv)
 	mkdir(path, 0755);
 	gen_compound();
 	gen_fattr();
+	gen_rpc_nfs();
 	gen_rpc();
 	return failures ? 1 : 0;
 }

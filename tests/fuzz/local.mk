@@ -18,10 +18,11 @@ FUZZ_TARGETS = \
 check_PROGRAMS += $(FUZZ_TARGETS) tests/fuzz/gen_seeds
 
 FUZZ_DRIVER = tests/fuzz/driver.c tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
-tests_fuzz_fuzz_rpc_SOURCES = tests/fuzz/fuzz_rpc.c $(FUZZ_DRIVER)
-tests_fuzz_fuzz_rpc_LDADD = src/rpc/librpc.a src/xdr/libxdr.a \
-	src/common/libcommon.a $(PMEMNFS_SYSLIBS)
-tests_fuzz_fuzz_compound_SOURCES = tests/fuzz/fuzz_compound.c $(FUZZ_DRIVER)
+FUZZ_NFS = tests/fuzz/fuzz_nfs.c tests/fuzz/fuzz_nfs.h
+tests_fuzz_fuzz_rpc_SOURCES = tests/fuzz/fuzz_rpc.c $(FUZZ_NFS) $(FUZZ_DRIVER)
+tests_fuzz_fuzz_rpc_LDADD = $(PMEMNFS_LIBS_ALL) $(PMEMNFS_SYSLIBS)
+tests_fuzz_fuzz_compound_SOURCES = tests/fuzz/fuzz_compound.c $(FUZZ_NFS) \
+	$(FUZZ_DRIVER)
 tests_fuzz_fuzz_compound_LDADD = $(PMEMNFS_LIBS_ALL) $(PMEMNFS_SYSLIBS)
 tests_fuzz_fuzz_fattr_SOURCES = tests/fuzz/fuzz_fattr.c $(FUZZ_DRIVER)
 tests_fuzz_fuzz_fattr_LDADD = $(PMEMNFS_LIBS_ALL) $(PMEMNFS_SYSLIBS)
