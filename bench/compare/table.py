@@ -101,47 +101,48 @@ def main():
     stats = point_stats(rows)
     for st in ("tmpfs", "disk"):
         keys = sorted((k for k in stats if k[0] == st), key=order_key)
-        if not keys:
+        if not keys and not any(r["storage"] == st for r in rows):
             continue
         print(f"### Storage: {st}\n")
-        print("| workload | conns x depth | Ganesha ops/s | pmemnfsd ops/s "
-              "| Ganesha MB/s | pmemnfsd MB/s | ratio | target | "
-              "p50 us G / P | p99 us G / P | server CPU us/op G / P | "
-              "client CPU us/op G / P |")
-        print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
-        for k in keys:
-            _, wl, c, d = k
-            g = stats[k].get("ganesha")
-            p = stats[k].get("pmemnfsd")
-            io_mb = wl.endswith("1m")
-            f = "mb_s" if io_mb else "ops_s"
-            ratio = None
-            if g and p and g[f] and p[f] is not None:
-                ratio = p[f] / g[f]
-            want = TARGETS.get(wl) if (c, d) in TARGET_POINTS else None
-            if want is None:
-                verdict = "-"
-            elif ratio is None:
-                verdict = f">= {want:g}x: no data"
-            else:
-                verdict = (f">= {want:g}x: " +
-                           ("met" if ratio >= want else "MISSED"))
-            mb = wl.startswith("read") or wl.startswith("write")
-            print(f"| {wl} | {c}x{d} | {cell(g, 'ops_s')} | "
-                  f"{cell(p, 'ops_s')} | "
-                  f"{cell(g, 'mb_s', 1) if mb else '-'} | "
-                  f"{cell(p, 'mb_s', 1) if mb else '-'} | "
-                  f"{fmt(ratio, 2) + 'x' if ratio is not None else 'n/a'} | "
-                  f"{verdict} | {cell(g, 'p50_us')} / {cell(p, 'p50_us')} | "
-                  f"{cell(g, 'p99_us')} / {cell(p, 'p99_us')} | "
-                  f"{cell(g, 'srv_cpu_us', 1)} / {cell(p, 'srv_cpu_us', 1)} | "
-                  f"{cell(g, 'cli_cpu_us', 1)} / {cell(p, 'cli_cpu_us', 1)} |")
-        errs = [(k, srv, s["errors"]) for k in keys
-                for srv, s in stats[k].items() if s["errors"]]
-        if errs:
-            print("\nRuns with errors (counted in the measured phase):")
-            for (_, wl, c, d), srv, n in errs:
-                print(f"- {srv} {wl} {c}x{d}: {n}")
+        if keys:
+            print("| workload | conns x depth | Ganesha ops/s | pmemnfsd ops/s "
+                  "| Ganesha MB/s | pmemnfsd MB/s | ratio | target | "
+                  "p50 us G / P | p99 us G / P | server CPU us/op G / P | "
+                  "client CPU us/op G / P |")
+            print("|---|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
+            for k in keys:
+                _, wl, c, d = k
+                g = stats[k].get("ganesha")
+                p = stats[k].get("pmemnfsd")
+                io_mb = wl.endswith("1m")
+                f = "mb_s" if io_mb else "ops_s"
+                ratio = None
+                if g and p and g[f] and p[f] is not None:
+                    ratio = p[f] / g[f]
+                want = TARGETS.get(wl) if (c, d) in TARGET_POINTS else None
+                if want is None:
+                    verdict = "-"
+                elif ratio is None:
+                    verdict = f">= {want:g}x: no data"
+                else:
+                    verdict = (f">= {want:g}x: " +
+                               ("met" if ratio >= want else "MISSED"))
+                mb = wl.startswith("read") or wl.startswith("write")
+                print(f"| {wl} | {c}x{d} | {cell(g, 'ops_s')} | "
+                      f"{cell(p, 'ops_s')} | "
+                      f"{cell(g, 'mb_s', 1) if mb else '-'} | "
+                      f"{cell(p, 'mb_s', 1) if mb else '-'} | "
+                      f"{fmt(ratio, 2) + 'x' if ratio is not None else 'n/a'} | "
+                      f"{verdict} | {cell(g, 'p50_us')} / {cell(p, 'p50_us')} | "
+                      f"{cell(g, 'p99_us')} / {cell(p, 'p99_us')} | "
+                      f"{cell(g, 'srv_cpu_us', 1)} / {cell(p, 'srv_cpu_us', 1)} | "
+                      f"{cell(g, 'cli_cpu_us', 1)} / {cell(p, 'cli_cpu_us', 1)} |")
+            errs = [(k, srv, s["errors"]) for k in keys
+                    for srv, s in stats[k].items() if s["errors"]]
+            if errs:
+                print("\nRuns with errors (counted in the measured phase):")
+                for (_, wl, c, d), srv, n in errs:
+                    print(f"- {srv} {wl} {c}x{d}: {n}")
         mem = [r for r in rows if r["storage"] == st and r["run"] == "mem"]
         if mem:
             print(f"\nServer resident memory ({st}), growth per object on a "
