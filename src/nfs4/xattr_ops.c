@@ -118,7 +118,12 @@ xattr_inode(struct nfs4_compound *cs, bool change, struct fs_inode **ipp)
 	st = nfs4_cur_inode(cs, ipp);
 	if (st != NFS4_OK)
 		return st;
-	if (change && nfs4_export_read_only(cs)) {
+	/*
+	 * A pseudo-filesystem directory stands for a volume directory that
+	 * is not exported: it can not be changed (as SETATTR) and shows no
+	 * attributes of its own (the callers answer "none").
+	 */
+	if (change && (nfs4_cur_is_pseudo(cs) || nfs4_export_read_only(cs))) {
 		st = NFS4ERR_ROFS;
 		goto out_iput;
 	}
@@ -178,6 +183,10 @@ nfs4_op_getxattr(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	st = xattr_inode(cs, false, &ip);
 	if (st != NFS4_OK)
 		return st;
+	if (nfs4_cur_is_pseudo(cs)) {
+		st = NFS4ERR_NOXATTR;
+		goto out_iput;
+	}
 	buf = malloc(FS_XATTR_VALUE_MAX);
 	if (!buf) {
 		st = NFS4ERR_DELAY;
@@ -330,7 +339,9 @@ nfs4_op_listxattrs(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	if (st != NFS4_OK)
 		return st;
 	/* A positive return is xattr_list_one() stopping early. */
-	err = fs_xattr_list(fs, ip, xattr_list_one, &xn);
+	err = 0;
+	if (!nfs4_cur_is_pseudo(cs))
+		err = fs_xattr_list(fs, ip, xattr_list_one, &xn);
 	fs_iput(fs, ip);
 	if (err > 0)
 		err = 0;

@@ -1580,6 +1580,28 @@ test_verifier_restart(void)
 	REQUIRE(open_file_on(s, "io-verf", OPEN4_SHARE_ACCESS_BOTH, true,
 			     &f) == NFS4_OK);
 	CHECK_EQ(write_on(s, &f, 0, "durable!", 8, FILE_SYNC4, &w), NFS4_OK);
+	{
+		/* For the pseudo-root phase: a subdirectory, a root xattr. */
+		struct nc_compound cp;
+		COMPOUND4res res;
+		CREATE4args *mk;
+		SETXATTR4args *x;
+
+		nc_session_compound_init(&cp, "mkdir-sub");
+		cp.args.minorversion = 2;
+		REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+		x = &nc_compound_add(&cp, OP_SETXATTR)->nfs_argop4_u.opsetxattr;
+		x->sxa_option = SETXATTR4_EITHER;
+		x->sxa_key = key("user.rootx");
+		x->sxa_value.xattrvalue4_val = "r";
+		x->sxa_value.xattrvalue4_len = 1;
+		mk = &nc_compound_add(&cp, OP_CREATE)->nfs_argop4_u.opcreate;
+		mk->objtype.type = NF4DIR;
+		mk->objname.utf8string_val = "sub";
+		mk->objname.utf8string_len = 3;
+		CHECK_EQ(run_on(s, &cp, &res), NFS4_OK);
+		done(&res);
+	}
 	h_session_free(c, s);
 	CHECK_EQ(h_server_stop(&s2, false), 0);
 
@@ -1661,6 +1683,61 @@ test_verifier_restart(void)
 			.sxa_key = key("user.ro");
 		CHECK_EQ(run_on(s, &cp, &res), NFS4ERR_ROFS);
 		done(&res);
+		h_session_free(c, s);
+		CHECK_EQ(h_server_stop(&s2, false), 0);
+		unlink(exports);
+	}
+
+	/*
+	 * Only /sub exported: the root is a pseudo-filesystem directory.
+	 * Its real directory's xattrs do not show (GETXATTR
+	 * NFS4ERR_NOXATTR, LISTXATTRS empty) and can not be changed
+	 * (NFS4ERR_ROFS, as SETATTR there).
+	 */
+	{
+		char exports[80], opt[128];
+		const char *ps_extra[] = { "-v", vol, "-o", "nfs4.grace_time=0",
+					   "-o", NULL, NULL };
+		struct nc_compound cp;
+		COMPOUND4res res;
+		FILE *fp;
+
+		snprintf(exports, sizeof(exports), "%s/exports", dir);
+		fp = fopen(exports, "w");
+		REQUIRE(fp);
+		fprintf(fp, "/sub 127.0.0.1(rw,no_root_squash,sec=sys)\n");
+		REQUIRE(fclose(fp) == 0);
+		snprintf(opt, sizeof(opt), "server.exports=%s", exports);
+		ps_extra[5] = opt;
+		REQUIRE(h_server_start(&s2, ps_extra) == 0);
+		REQUIRE(h_session(&s2, h_owner("io-pseudo"), NULL, &c, &s) == 0);
+		reclaim_complete(s);
+
+		init42(&cp, "pseudo-getxattr");
+		REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+		nc_compound_add(&cp, OP_GETXATTR)->nfs_argop4_u.opgetxattr
+			.gxa_name = key("user.rootx");
+		CHECK_EQ(run_on(s, &cp, &res), NFS4ERR_NOXATTR);
+		done(&res);
+
+		init42(&cp, "pseudo-listxattrs");
+		REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+		nc_compound_add(&cp, OP_LISTXATTRS)->nfs_argop4_u.oplistxattrs
+			.lxa_maxcount = 4096;
+		CHECK_EQ(run_on(s, &cp, &res), NFS4_OK);
+		if (res.status == NFS4_OK)
+			CHECK_EQ(op_res(&res, 2)->nfs_resop4_u.oplistxattrs
+				 .LISTXATTRS4res_u.lxr_value.lxr_names
+				 .lxr_names_len, 0);
+		done(&res);
+
+		init42(&cp, "pseudo-setxattr");
+		REQUIRE(nc_compound_add(&cp, OP_PUTROOTFH));
+		nc_compound_add(&cp, OP_SETXATTR)->nfs_argop4_u.opsetxattr
+			.sxa_key = key("user.x");
+		CHECK_EQ(run_on(s, &cp, &res), NFS4ERR_ROFS);
+		done(&res);
+
 		h_session_free(c, s);
 		CHECK_EQ(h_server_stop(&s2, false), 0);
 		unlink(exports);
