@@ -411,6 +411,38 @@ test_read_small_session(void)
 	CHECK(len < max);
 	CHECK(!eof);
 	CHECK(memcmp(out, buf, len) == 0);
+
+	/* READ_PLUS likewise: one data segment, cut to what fits. */
+	{
+		struct nc_compound cp;
+		COMPOUND4res res;
+		nfs_argop4 *a;
+
+		init42(&cp, "read-plus-small");
+		put_fh(&cp, &f);
+		a = nc_compound_add(&cp, OP_READ_PLUS);
+		a->nfs_argop4_u.opread_plus.rpa_stateid = f.sid;
+		a->nfs_argop4_u.opread_plus.rpa_count = sizeof(buf);
+		CHECK_EQ(run_on(s, &cp, &res), NFS4_OK);
+		if (res.status == NFS4_OK) {
+			read_plus_res4 *r = &op_res(&res, 2)->nfs_resop4_u
+						     .opread_plus
+						     .READ_PLUS4res_u.rp_resok4;
+
+			CHECK(!r->rpr_eof);
+			CHECK_EQ(r->rpr_contents.rpr_contents_len, 1);
+			if (r->rpr_contents.rpr_contents_len == 1) {
+				data4 *d = &r->rpr_contents.rpr_contents_val[0]
+						    .read_plus_content_u.rpc_data;
+
+				CHECK(d->d_data.d_data_len > 0);
+				CHECK(d->d_data.d_data_len < max);
+				CHECK(memcmp(d->d_data.d_data_val, buf,
+					     d->d_data.d_data_len) == 0);
+			}
+		}
+		done(&res);
+	}
 	h_session_free(c, s);
 }
 
