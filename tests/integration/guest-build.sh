@@ -129,7 +129,20 @@ done
 cp "$work/npkg/sbin/mount.nfs" "$root/sbin/mount.nfs"
 ln -s mount.nfs "$root/sbin/mount.nfs4"
 cp "$work/npkg/usr/sbin/blkmapd" "$root/usr/sbin/blkmapd"
-for bin in "$root/sbin/mount.nfs" "$root/usr/sbin/blkmapd"; do
+# The id mapper as a Debian client has it: the kernel asks request-key
+# (keyutils) for an "id_resolver" key, which runs nfsidmap (nfs-common)
+# with libnfsidmap's nsswitch plugin, so owner@domain strings map through
+# the guest's /etc/passwd and /etc/group (the run puts the host's there).
+cp "$work/npkg/usr/sbin/nfsidmap" "$root/usr/sbin/nfsidmap"
+[ -x /sbin/request-key ] || die "request-key missing on the host: install keyutils"
+cp /sbin/request-key "$root/sbin/request-key"
+mkdir -p "$root/etc/request-key.d" "$root/usr/lib/x86_64-linux-gnu"
+cp "$work/npkg/etc/request-key.d/id_resolver.conf" "$root/etc/request-key.d/"
+: > "$root/etc/request-key.conf"
+cp -r /usr/lib/x86_64-linux-gnu/libnfsidmap "$root/usr/lib/x86_64-linux-gnu/"
+printf 'passwd: files\ngroup: files\n' > "$root/etc/nsswitch.conf"
+for bin in "$root/sbin/mount.nfs" "$root/usr/sbin/blkmapd" \
+	   "$root/usr/sbin/nfsidmap" "$root/sbin/request-key"; do
 	if ldd "$bin" | grep -q 'not found'; then
 		die "libraries of $(basename "$bin") missing on the host: $(ldd "$bin" | grep 'not found' | tr -s ' \t' ' ')
 install them (e.g. libdevmapper1.02.1 libtirpc3 libmount1 libkrb5-3)"

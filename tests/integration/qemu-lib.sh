@@ -42,7 +42,8 @@ qi_accel=${PMEMNFS_QEMU_ACCEL:-tcg}
 # busybox, cpio and kmod to build it, util-linux for flock, and the
 # libraries of nfs-common's binaries that the guest gets copied.
 qi_packages=(qemu-system-x86 busybox-static cpio kmod util-linux python3
-	libdevmapper1.02.1 libtirpc3 libmount1 libkrb5-3 gcc libc6-dev)
+	libdevmapper1.02.1 libtirpc3 libmount1 libkrb5-3 libnfsidmap1 keyutils
+	gcc libc6-dev)
 
 # A guest boot to the init script takes ~6 s under TCG on an idle core;
 # with two tests running on two shared cores it can take several times
@@ -243,6 +244,18 @@ qi_boot_start() {
 	qi_console="$w/console.log"
 	qi_pcap="$w/net.pcap"
 	cp "$qi_dir/guest/wl_$wl.sh" "$w/root/test/workload.sh"
+	# Client and server share one user database, as in a real site: the
+	# guest gets the host's users and groups (the server maps owners with
+	# them), and uid/gid 1000 exists for the workloads even where the host
+	# has none.  Entries of this archive replace the guest's own.
+	mkdir -p "$w/root/etc"
+	awk -F: -v OFS=: '{ $7 = "/bin/sh"; print }' /etc/passwd > "$w/root/etc/passwd"
+	cp /etc/group "$w/root/etc/group"
+	awk -F: '$3 == 1000 { f = 1 } END { exit !f }' /etc/passwd ||
+		echo 'tester:x:1000:1000:test user:/tmp:/bin/sh' >> "$w/root/etc/passwd"
+	awk -F: '$3 == 1000 { f = 1 } END { exit !f }' /etc/group ||
+		echo 'tester:x:1000:' >> "$w/root/etc/group"
+	[ -f /etc/idmapd.conf ] && cp /etc/idmapd.conf "$w/root/etc/idmapd.conf"
 	echo "PORT=$qi_port" > "$w/root/test/env"
 	for opt in "$@"; do
 		case $opt in

@@ -86,11 +86,14 @@ check readdir [ "$(ls $W/a/b/c | wc -l)" = 3 -a "$(ls $W/d | wc -l)" = 3 -a \
 check chown chown 1000:1000 $W/d/f1
 # The directory is root's; the user may write in it once it is 1777.
 check chmod_sticky chmod 1777 $W/e
-check user_create su -s /bin/sh -c "echo mine > $W/e/userfile" tester
+# uid 1000's name in the guest (the host's, or "tester").
+user=$(awk -F: '$3 == 1000 { print $1; exit }' /etc/passwd)
+group=$(awk -F: '$3 == 1000 { print $1; exit }' /etc/group)
+check user_create su -s /bin/sh -c "echo mine > $W/e/userfile" "$user"
 drop_caches
 check owner_numeric [ "$(stat -c '%u:%g' $W/d/f1)" = 1000:1000 ]
 check owner_of_new_file [ "$(stat -c '%u:%g' $W/e/userfile 2>&1)" = 1000:1000 ]
-check ls_owner_names sh -c "ls -l $W/d/f1 | awk '{print \$3\":\"\$4}' | grep -qx tester:tester"
+check ls_owner_names sh -c "ls -l $W/d/f1 | awk '{print \$3\":\"\$4}' | grep -qx '$user:$group'"
 info ls_l "$(ls -l $W/d/f1 $W/e/userfile 2>&1 | tr '\n' '|')"
 
 # --- rename, hard link, symlink, remove -----------------------------------
