@@ -482,6 +482,17 @@ nfsstat4 state_break_delegations(struct state_client *clp, uint64_t ino,
 				 bool write) MUST_CHECK;
 
 /*
+ * After NFS4ERR_DELAY for a delegation conflict (state_open_check_share(),
+ * state_break_delegations()): wait up to wait_ns for the conflicting
+ * delegations to be returned or revoked, so that the client need not
+ * come back (RFC 8881 §10.4.2).  NFS4_OK when none conflicts any more,
+ * NFS4ERR_DELAY otherwise.  The caller must have been allowed to block
+ * (rpc_worker_may_block()) and holds no lock.
+ */
+nfsstat4 state_deleg_wait(struct state_client *clp, uint64_t ino, bool write,
+			  uint64_t wait_ns) MUST_CHECK;
+
+/*
  * GETATTR of size or change by clp of ino while another client holds a
  * write delegation (RFC 8881 §10.4.3): ask the holder with CB_GETATTR and
  * answer what it reports.  srv_size / srv_change are the server's own

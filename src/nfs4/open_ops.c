@@ -32,6 +32,12 @@
 /* fattr4 numbers of the attributes holding the exclusive-create verifier. */
 #define OPEN_VERF_ATTR_ATIME	FATTR4_TIME_ACCESS
 #define OPEN_VERF_ATTR_MTIME	FATTR4_TIME_MODIFY
+/*
+ * How long OPEN waits for a recalled delegation before it answers
+ * NFS4ERR_DELAY: a client that answers CB_RECALL returns the delegation
+ * well within this; one that does not holds one worker no longer.
+ */
+#define OPEN_RECALL_WAIT_NS	(1 * NSEC_PER_SEC)
 /* Mode of a created file whose createattrs carry none (POSIX-ish 0644). */
 #define OPEN_DEFAULT_MODE	0644
 /* The share_access bits that are not the access itself (§18.16.3). */
@@ -345,6 +351,27 @@ open_no_delegation(const struct open_ctx *ctx, open_delegation4 *d)
 }
 
 /*
+ * A conflicting delegation is being recalled: wait a little for it (a
+ * client returns a delegation within milliseconds when it can), so that
+ * the opener does not have to come back after NFS4ERR_DELAY - Linux backs
+ * off at least 100 ms, pynfs a second.  Only while rpc_worker_may_block()
+ * allows (workers for DELEGRETURN stay free); NFS4ERR_DELAY otherwise.
+ */
+static nfsstat4
+open_wait_recall(struct open_ctx *ctx, uint64_t ino)
+{
+	nfsstat4 status;
+
+	if (!rpc_worker_may_block())
+		return NFS4ERR_DELAY;
+	status = state_deleg_wait(ctx->clp, ino,
+				  ctx->access & OPEN4_SHARE_ACCESS_WRITE,
+				  OPEN_RECALL_WAIT_NS);
+	rpc_worker_unblock();
+	return status;
+}
+
+/*
  * OPEN (RFC 8881 §18.16).  Claims: CLAIM_NULL (by name, with or without
  * create), CLAIM_FH and CLAIM_PREVIOUS (the current filehandle is the
  * file; PREVIOUS is a reclaim in the grace period, §8.4.2.1),
@@ -450,6 +477,11 @@ nfs4_op_open(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	}
 	status = state_open_check_share(ctx.clp, a.ino, &args->owner,
 					ctx.access, args->share_deny);
+	if (status == NFS4ERR_DELAY)
+		status = open_wait_recall(&ctx, a.ino);
+	if (status == NFS4_OK)
+		status = state_open_check_share(ctx.clp, a.ino, &args->owner,
+						ctx.access, args->share_deny);
 	if (status != NFS4_OK)
 		goto out;
 	if (ctx.truncate && a.size != 0) {

@@ -55,6 +55,7 @@ deleg_revoke_locked(struct state_stid *st)
 	if (atomic_exchange(&st->revoked, true))
 		return;
 	state_list_del(&st->file_link);
+	condvar_broadcast(&st->file->deleg_cv);
 	atomic_fetch_add(&st->cst->nrevoked, 1);
 	state_client_set_seq_flags(clp, SEQ4_STATUS_RECALLABLE_STATE_REVOKED);
 	log_info("state: delegation of client %016llx on inode %llu revoked "
@@ -321,6 +322,52 @@ state_break_delegations(struct state_client *clp, uint64_t ino, bool write)
 		return NFS4_OK;
 	state_file_lock(fp);
 	conflict = state_deleg_conflict_locked(srv, fp, clp, write, &rb);
+	state_file_unlock(fp);
+	state_file_put(srv, fp);
+	state_recall_send(srv, &rb);
+	return conflict ? NFS4ERR_DELAY : NFS4_OK;
+}
+
+/*
+ * How often a waiter looks at the recall deadlines again: revocation is
+ * done by whoever finds the deadline passed, and a waiter may be the
+ * only one left looking.
+ */
+#define STATE_DELEG_WAIT_POLL_NS	(100 * NSEC_PER_MSEC)
+
+/*
+ * See state.h (RFC 8881 §10.4.2).  Takes the file's lock and sleeps on
+ * its delegation condvar (the lock is released while asleep); sends any
+ * new recall after dropping it.
+ */
+nfsstat4
+state_deleg_wait(struct state_client *clp, uint64_t ino, bool write,
+		 uint64_t wait_ns)
+{
+	struct state_server *srv;
+	struct state_recall_batch rb = { .n = 0 };
+	struct state_file *fp;
+	uint64_t deadline, now;
+	bool conflict;
+
+	if (!clp)
+		return NFS4_OK;
+	srv = clp->srv;
+	if (state_file_find(srv, ino, false, &fp) != 0)
+		return NFS4_OK;
+	deadline = clock_now_ns() + wait_ns;
+	state_file_lock(fp);
+	for (;;) {
+		conflict = state_deleg_conflict_locked(srv, fp, clp, write,
+						       &rb);
+		now = clock_now_ns();
+		/* New recalls go out now, not after the wait. */
+		if (!conflict || rb.n || now >= deadline)
+			break;
+		(void)condvar_wait_until(&fp->deleg_cv, &fp->lock,
+					 MIN(deadline,
+					     now + STATE_DELEG_WAIT_POLL_NS));
+	}
 	state_file_unlock(fp);
 	state_file_put(srv, fp);
 	state_recall_send(srv, &rb);

@@ -177,6 +177,8 @@ struct state_file {
 	uint64_t	ino;			/* const */
 	atomic_uint	ref;			/* files stripe for 1 -> 0 */
 	struct mutex	lock;			/* STATE_RANK_FILE */
+	/* Broadcast when a delegation leaves the file (returned, revoked). */
+	struct condvar	deleg_cv;
 	struct state_list opens;		/* lock: state_stid.file_link */
 	struct state_list locks;		/* lock */
 	struct state_list delegs;		/* lock */

@@ -88,6 +88,7 @@ state_file_find(struct state_server *srv, uint64_t ino, bool create,
 				atomic_fetch_add(&fp->ref, 1);
 				state_htab_unlock(h, hash);
 				if (nfp) {
+					condvar_destroy(&nfp->deleg_cv);
 					mutex_destroy(&nfp->lock);
 					free(nfp);
 				}
@@ -111,6 +112,7 @@ state_file_find(struct state_server *srv, uint64_t ino, bool create,
 		nfp->ino = ino;
 		atomic_init(&nfp->ref, 1);
 		mutex_init(&nfp->lock, "state-file");
+		condvar_init(&nfp->deleg_cv);
 		state_list_init(&nfp->opens);
 		state_list_init(&nfp->locks);
 		state_list_init(&nfp->delegs);
@@ -145,6 +147,7 @@ state_file_put(struct state_server *srv, struct state_file *fp)
 	/* May free a removed file's blocks: no file lock is held here. */
 	if (fp->ip)
 		fs_iput(srv->fsvc.fs, fp->ip);
+	condvar_destroy(&fp->deleg_cv);
 	mutex_destroy(&fp->lock);
 	free(fp);
 }
@@ -292,6 +295,8 @@ state_stid_unhash(struct state_stid *st)
 	state_htab_remove_locked(&srv->fsvc.stids, hash, &st->node);
 	state_htab_unlock(&srv->fsvc.stids, hash);
 	st->dead = true;
+	if (st->type == STATE_STID_DELEG)
+		condvar_broadcast(&st->file->deleg_cv);	/* state_deleg_wait() */
 	state_deleg_forget_revoked(st);
 	state_list_del(&st->file_link);	/* a no-op if revoked (unlinked) */
 	state_list_del(&st->client_link);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -852,8 +853,14 @@ test_reclaim_complete_rules(void)
 
 /* --- delegations (RFC 8881 §10.2, §10.4) ---------------------------------- */
 
-/* Lease of the delegation server: revocation comes one lease after recall. */
-#define DELEG_LEASE_SEC		2
+/*
+ * Lease of the delegation server: revocation comes one lease after the
+ * recall; an OPEN waits up to a second for a recalled delegation
+ * (open_ops.c), and the read-recall test makes two such OPENs before it
+ * returns the delegation, so the lease must be longer than that.
+ */
+#define DELEG_LEASE_SEC		4
+#define DELEG_LEASE_OPT		"nfs4.lease_time=4"
 #define CB_WAIT_NS		(5 * NSEC_PER_SEC)
 
 /* OPEN asking for a delegation; *d gets what came back. */
@@ -1144,11 +1151,60 @@ test_deleg_claims_and_declines(struct nc_session *s1, struct nc_session *s2)
 	CHECK_EQ(delegreturn(s1, &a, &dsid), NFS4_OK);
 }
 
+struct open_thread {
+	struct nc_session *s;
+	int status;
+	uint64_t ns;
+};
+
+static void *
+open_thread_main(void *arg)
+{
+	struct open_thread *ot = arg;
+	uint64_t t0 = clock_now_ns();
+
+	ot->status = open_simple(ot->s, "dt-owner2", "dl-wait",
+				 OPEN4_SHARE_ACCESS_WRITE,
+				 OPEN4_SHARE_DENY_NONE, NULL);
+	ot->ns = clock_now_ns() - t0;
+	return NULL;
+}
+
+/*
+ * §10.4.2: a conflicting OPEN waits (briefly) for the recalled
+ * delegation; when the holder returns it meanwhile, the OPEN succeeds
+ * without an NFS4ERR_DELAY round trip.
+ */
+static void
+test_deleg_open_waits(struct nc_session *s1, struct nc_conn *c1,
+		      struct nc_session *s2)
+{
+	struct open_thread ot = { .s = s2, .status = -1 };
+	struct nc_cb_stats before;
+	open_delegation4 d;
+	struct file a;
+	pthread_t th;
+
+	REQUIRE(open_deleg(s1, "dt-owner1", "dl-wait", OPEN4_SHARE_ACCESS_READ,
+			   OPEN4_SHARE_ACCESS_WANT_READ_DELEG, &a, &d) ==
+		NFS4_OK);
+	REQUIRE(d.delegation_type == OPEN_DELEGATE_READ);
+	nc_conn_cb_stats(c1, &before);
+	REQUIRE(pthread_create(&th, NULL, open_thread_main, &ot) == 0);
+	CHECK_EQ(nc_conn_wait_cb_op(c1, OP_CB_RECALL,
+				    before.ops[OP_CB_RECALL] + 1, CB_WAIT_NS),
+		 0);
+	CHECK_EQ(delegreturn(s1, &a, &d.open_delegation4_u.read.stateid),
+		 NFS4_OK);
+	REQUIRE(pthread_join(th, NULL) == 0);
+	CHECK_EQ(ot.status, NFS4_OK);
+}
+
 /* Run the delegation tests on a server with a short lease. */
 static void
 test_delegations(void)
 {
-	const char *extra[] = { "-o", "nfs4.lease_time=2", NULL };
+	const char *extra[] = { "-o", DELEG_LEASE_OPT, NULL };
 	struct h_server s;
 	struct nc_conn *c1, *c2;
 	struct nc_session *s1, *s2;
@@ -1163,6 +1219,7 @@ test_delegations(void)
 
 	test_deleg_read_recall(s1, c1, s2);
 	test_deleg_claims_and_declines(s1, s2);
+	test_deleg_open_waits(s1, c1, s2);
 	test_deleg_write_revoke(s1, c1, s2);
 
 	h_session_free(c1, s1);
