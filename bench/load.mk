@@ -25,6 +25,16 @@ bench/load/ld_names.h: $(top_srcdir)/src/xdr/nfs4_prot.x \
 # BUILT_SOURCES only helps `make all`; `make bench/load/nfsload` needs this.
 bench/load/reply.$(OBJEXT): bench/load/ld_names.h
 
+# The histogram and the reply walker, without a server.
+check_PROGRAMS += bench/load/test_load_units
+TESTS += bench/load/test_load_units
+bench_load_test_load_units_SOURCES = \
+	bench/load/test_load_units.c \
+	bench/load/load.h \
+	bench/load/hist.c \
+	bench/load/reply.c
+bench_load_test_load_units_LDADD = $(bench_load_nfsload_LDADD)
+
 # A few hundred operations of each workload the server supports, against
 # a pmemnfsd the test starts on a free loopback port; zero errors allowed.
 TESTS += bench/load/test_nfsload.sh

@@ -78,8 +78,10 @@ ld_hist_quantile(const struct ld_hist *h, double q)
 		want = 1;
 	for (i = 0; i < LD_HIST_BUCKETS; i++) {
 		seen += h->bucket[i];
+		/* The last bucket also holds everything beyond its range. */
 		if (seen >= want)
-			return MIN(hist_upper(i), h->max_ns);
+			return i == LD_HIST_BUCKETS - 1 ?
+				       h->max_ns : MIN(hist_upper(i), h->max_ns);
 	}
 	return h->max_ns;
 }

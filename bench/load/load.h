@@ -93,6 +93,12 @@ struct ld_res {
  * is the last result).  Returns r->fail.
  */
 enum ld_fail ld_reply_parse(struct nc_call *call, struct ld_res *r);
+/*
+ * The same for a COMPOUND4res body of len bytes (what follows the RPC
+ * reply header); for ld_reply_parse() and the unit test.
+ */
+enum ld_fail ld_reply_parse_body(const uint8_t *body, uint32_t len,
+				 struct ld_res *r);
 
 /* Names for the report; numeric text for values the tables lack. */
 const char *ld_status_name(uint32_t status, char *buf, size_t len);

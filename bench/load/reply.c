@@ -267,8 +267,8 @@ enum ld_fail
 ld_reply_parse(struct nc_call *call, struct ld_res *r)
 {
 	struct nc_rpc_reply rh;
-	struct cur c;
-	uint32_t n, i, taglen;
+	const uint8_t *p;
+	uint32_t len;
 
 	memset(r, 0, sizeof(*r));
 	if (nc_call_error(call)) {
@@ -283,9 +283,22 @@ ld_reply_parse(struct nc_call *call, struct ld_res *r)
 		r->fail = LD_FAIL_RPC;
 		return r->fail;
 	}
-	c.p = nc_call_reply(call, &c.len);
-	c.off = rh.body_off;
-	c.bad = c.off > c.len;
+	p = nc_call_reply(call, &len);
+	if (rh.body_off > len) {
+		r->fail = LD_FAIL_XDR;
+		return r->fail;
+	}
+	return ld_reply_parse_body(p + rh.body_off, len - rh.body_off, r);
+}
+
+/* See load.h.  Locks: none. */
+enum ld_fail
+ld_reply_parse_body(const uint8_t *body, uint32_t len, struct ld_res *r)
+{
+	struct cur c = { .p = body, .len = len };
+	uint32_t n, i, taglen;
+
+	memset(r, 0, sizeof(*r));
 	r->status = cur_u32(&c);
 	(void)cur_opaque(&c, &taglen);
 	n = cur_u32(&c);
