@@ -55,14 +55,22 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 # -O1: the fuzzers need speed; --enable-debug still turns the lock and
 # invariant assertions on (its -O0 comes before CFLAGS, which win).
 cflags="-g -O1 -fsanitize=fuzzer-no-link $san -DPMEMNFS_SANITIZE=1"
+# Known, reported bugs are not reported again (see the file).
+cflags="$cflags -fsanitize-ignorelist=$src/tests/fuzz/known_bugs.ignorelist"
 
 [ -x "$src/configure" ] || (cd "$src" && autoreconf -fi >/dev/null 2>&1)
-if [ ! -f "$build/Makefile" ] || [ "$src/configure" -nt "$build/Makefile" ]; then
+# Reconfigure when the flags change (the sanitizer ignore list is one).
+if [ ! -f "$build/Makefile" ] || [ "$src/configure" -nt "$build/Makefile" ] ||
+   [ "$(cat "$build/fuzz-cflags" 2>/dev/null)" != "$cflags" ]; then
+	rm -f "$build/config.cache"
 	(cd "$build" && "$src/configure" -q CC="$cc" CFLAGS="$cflags" \
 		LDFLAGS="$san" --enable-debug) || {
 		echo "build.sh: configure failed" >&2
 		exit 1
 	}
+	echo "$cflags" > "$build/fuzz-cflags"
+	# New flags: every object must be rebuilt with them.
+	make -s -C "$build" clean >/dev/null 2>&1 || true
 fi
 
 libs="src/nfs4/libnfs4.a src/state/libstate.a src/fs/libfs.a \

@@ -87,6 +87,11 @@
  * a loaded machine is slow, and calls parked behind a recall never come.
  */
 #define FUZZ_REPLIES_WAIT_NS	(1 * NSEC_PER_SEC)
+/*
+ * All the optional waits of one input (TAG 2 and TAG 3 segments) together
+ * stop after this, so an input of thousands of tiny segments stays fast.
+ */
+#define FUZZ_WAIT_BUDGET_NS	(2 * NSEC_PER_SEC)
 /* Every call answered and every connection gone within this, or a hang. */
 #define FUZZ_QUIESCE_NS		(10 * NSEC_PER_SEC)
 /* The sentinel reply (or the close) comes within this, or a hang. */
@@ -353,7 +358,17 @@ struct client {
 	uint64_t		replies_seen;
 	bool			sentinel_seen;
 	struct fuzz_handed	h;		/* what NFS replies handed out */
+	uint64_t		wait_end;	/* optional waits stop here */
 };
+
+/* Deadline for an optional wait of up to ns, within the input's budget. */
+static uint64_t
+wait_deadline(const struct client *c, uint64_t ns)
+{
+	uint64_t now = clock_now_ns();
+
+	return MIN(now + ns, MAX(now, c->wait_end));
+}
 
 /* An accepted SUCCESS reply may be an NFS COMPOUND's: learn from it. */
 static void
@@ -545,7 +560,7 @@ send_reply_segment(struct client *c, const uint8_t *p, size_t n)
 {
 	uint8_t *rec;
 	uint32_t xid;
-	uint64_t deadline = clock_now_ns() + FUZZ_CB_WAIT_NS;
+	uint64_t deadline = wait_deadline(c, FUZZ_CB_WAIT_NS);
 
 	/* Only at a record boundary does a whole record make sense. */
 	if (!at_boundary(&c->out) || c->out_broken) {
@@ -580,7 +595,7 @@ send_reply_segment(struct client *c, const uint8_t *p, size_t n)
 static void
 wait_replies(struct client *c)
 {
-	uint64_t deadline = clock_now_ns() + FUZZ_REPLIES_WAIT_NS;
+	uint64_t deadline = wait_deadline(c, FUZZ_REPLIES_WAIT_NS);
 	struct rpc_server_stats st;
 
 	for (;;) {
@@ -661,6 +676,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&c, 0, sizeof(c));
 	fuzz_handed_init(&c.h, inputs_run++);
+	c.wait_end = clock_now_ns() + FUZZ_WAIT_BUDGET_NS;
 	rpc_server_get_stats(fuzz_srv, &st);
 	c.calls_base = st.calls;
 	rpc_record_reader_init(&c.in, 1u << 24);

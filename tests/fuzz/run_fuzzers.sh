@@ -16,7 +16,7 @@ set -eu
 
 : "${top_builddir:?}" "${top_srcdir:?}"
 secs=${FUZZ_SECONDS:-20}
-tmo=${FUZZ_TIMEOUT:-10}
+tmo=${FUZZ_TIMEOUT:-25}
 targets=${FUZZ_TARGETS:-rpc compound fattr conf exports}
 fz=$top_builddir/tests/fuzz
 work=$fz/run/fuzz
