@@ -18,7 +18,7 @@
 #
 # Usage: run.sh --builddir DIR [--storage tmpfs|disk|both] [--runs N]
 #        [--time S] [--warmup S] [--quick] [--out DIR] [--only LIST]
-#        [--memory-only]
+#        [--memory-only] [--no-memory] [--pmemnfsd-opts "-o KEY=VALUE ..."]
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +31,8 @@ quick=0
 only=""
 out=""
 pmem_size=4G
+memory=1
+popts=""
 
 usage() {
 	sed -n '2,/^set -u/p' "$0" | sed -e 's/^# \{0,1\}//' -e '/^set -u/d'
@@ -46,6 +48,8 @@ while [ $# -gt 0 ]; do
 	--quick) quick=1 ;;
 	--only) only=$2; shift ;;
 	--memory-only) runs=0 ;;
+	--no-memory) memory=0 ;;
+	--pmemnfsd-opts) popts=$2; shift ;;
 	--out) out=$2; shift ;;
 	-h|--help) usage; exit 0 ;;
 	*) echo "run.sh: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -143,12 +147,14 @@ start_pmemnfsd() {	# DIR FORCE: volume DIR/volume; sets ppid_ pport
 	local dir=$1 force=$2 line
 	mkdir -p "$dir"
 	if [ "$force" = 1 ]; then
+		# shellcheck disable=SC2086 # $popts is a list of options
 		PMEM_IS_PMEM_FORCE=1 "$daemon" -f -l 127.0.0.1 -p 0 \
 			-v "$dir/volume" -o server.volume_size=$pmem_size \
-			2> "$dir/pmemnfsd.log" &
+			$popts 2> "$dir/pmemnfsd.log" &
 	else
+		# shellcheck disable=SC2086
 		"$daemon" -f -l 127.0.0.1 -p 0 -v "$dir/volume" \
-			-o server.volume_size=$pmem_size \
+			-o server.volume_size=$pmem_size $popts \
 			2> "$dir/pmemnfsd.log" &
 	fi
 	ppid_=$!
@@ -240,8 +246,10 @@ bench_storage() {	# STORAGE
 	start_pmemnfsd "$work/pmemnfsd" "$force"
 	echo "== $st: ganesha pid $gpid port $gport, pmemnfsd pid $ppid_" \
 		"port $pport, data in $work"
-	memory "$st" ganesha
-	memory "$st" pmemnfsd
+	if [ "$memory" = 1 ]; then
+		memory "$st" ganesha
+		memory "$st" pmemnfsd
+	fi
 	for r in $(seq 1 "$runs"); do
 		for p in $points; do
 			wl=${p%%:*} cd=${p#*:}
@@ -272,7 +280,7 @@ fi
 	echo "ganesha: $(dpkg-query -W -f '${Version}' nfs-ganesha 2>/dev/null)"
 	echo "pmemnfsd: $(readlink -f "$daemon"), built $(date -u -r "$daemon" '+%H:%M UTC'); source tree at $(git -C "$here/../.." rev-parse --short HEAD 2>/dev/null)"
 	echo "loadavg at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "runs=$runs time=$time_s warmup=$warmup_s"
+	echo "runs=$runs time=$time_s warmup=$warmup_s pmemnfsd options: ${popts:-none}"
 } > "$out/machine.txt"
 cat "$out/machine.txt"
 
