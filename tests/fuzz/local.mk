@@ -39,7 +39,8 @@ $(tests_fuzz_fuzz_fattr_OBJECTS) $(tests_fuzz_gen_seeds_OBJECTS): $(XDR_GEN_H)
 
 TESTS += tests/fuzz/replay.sh tests/fuzz/run_fuzzers.sh
 EXTRA_DIST += tests/fuzz/replay.sh tests/fuzz/run_fuzzers.sh \
-	tests/fuzz/build.sh tests/fuzz/corpus tests/fuzz/regress
+	tests/fuzz/build.sh tests/fuzz/corpus tests/fuzz/regress \
+	tests/fuzz/known_bugs.ignorelist tests/fuzz/known_leaks.supp
 
 # make fuzz: build the libFuzzer binaries (clang) in $(FUZZ_BUILDDIR)
 # (rm -rf it to start over; it is a complete configured build tree).

@@ -15,7 +15,8 @@ mkdir -p "$work"
 "$fz/gen_seeds" "$work/seeds"
 # Leaks are failures too (ASan builds; no-op elsewhere).
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
-export ASAN_OPTIONS
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top_srcdir/tests/fuzz/known_leaks.supp}
+export ASAN_OPTIONS LSAN_OPTIONS
 
 rc=0
 for t in rpc compound fattr conf exports; do

@@ -43,6 +43,9 @@ fi
 rm -rf "$work"
 mkdir -p "$work"
 "$fz/gen_seeds" "$work/seeds"
+# Leaks of bugs already reported do not fail the run (see the file).
+LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top_srcdir/tests/fuzz/known_leaks.supp}
+export LSAN_OPTIONS
 rc=0
 for t in $targets; do
 	corpus=$work/corpus-$t
