@@ -22,6 +22,8 @@
 
 #define BIT(n)		(1u << ((n) % 32))
 #define ATTR_WORDS	3
+/* RFC 9754 §5.1: the OPEN arguments this server takes (no XDR for it). */
+#define FATTR4_OPEN_ARGUMENTS_NUM	86
 
 /* The attributes we answer (RFC 8881 §5.6, §5.7; RFC 8276 §8.2 for 82). */
 static const uint32_t attr_supported[ATTR_WORDS] = {
@@ -48,7 +50,7 @@ static const uint32_t attr_supported[ATTR_WORDS] = {
 	BIT(FATTR4_TIME_MODIFY_SET) | BIT(FATTR4_MOUNTED_ON_FILEID) |
 	BIT(FATTR4_FS_LAYOUT_TYPES),
 	BIT(FATTR4_LAYOUT_BLKSIZE) | BIT(FATTR4_SUPPATTR_EXCLCREAT) |
-	BIT(FATTR4_XATTR_SUPPORT),
+	BIT(FATTR4_XATTR_SUPPORT) | BIT(FATTR4_OPEN_ARGUMENTS_NUM),
 };
 /* NFSv4.2-only attributes, hidden from 4.1 clients. */
 static const uint32_t attr_v42_only[ATTR_WORDS] = {
@@ -407,6 +409,23 @@ nfs4_attr_encode_obj(struct nfs4_compound *cs, const struct nfs4_attr_obj *o,
 			case FATTR4_XATTR_SUPPORT:
 				put32(&b, 1);
 				break;
+			case FATTR4_OPEN_ARGUMENTS_NUM: {
+				/* open_arguments4: five one-word bitmap4s. */
+				struct state_open_arguments oa;
+
+				state_open_arguments(&oa);
+				put32(&b, 1);
+				put32(&b, oa.share_access);
+				put32(&b, 1);
+				put32(&b, oa.share_deny);
+				put32(&b, 1);
+				put32(&b, oa.share_access_want);
+				put32(&b, 1);
+				put32(&b, oa.open_claim);
+				put32(&b, 1);
+				put32(&b, oa.create_mode);
+				break;
+			}
 			default:
 				/* In sup but not encoded: a bug here. */
 				VERIFY(0);
@@ -444,14 +463,26 @@ nfsstat4
 nfs4_attr_encode(struct nfs4_compound *cs, struct fs_inode *ip,
 		 const bitmap4 *req, fattr4 *out)
 {
-	struct nfs4_attr_obj o;
 	struct fs_attr a;
 	int err;
 
 	err = fs_getattr(nfs4_fs(cs), ip, &a);
 	if (err)
 		return nfs4_errno_to_status(err);
-	o.attr = &a;
+	return nfs4_attr_encode_attr(cs, &a, req, out);
+}
+
+/*
+ * See fsvc.h: encode attributes a (already read, perhaps adjusted) of
+ * the current filehandle's object.  Locks: none held.
+ */
+nfsstat4
+nfs4_attr_encode_attr(struct nfs4_compound *cs, const struct fs_attr *a,
+		      const bitmap4 *req, fattr4 *out)
+{
+	struct nfs4_attr_obj o;
+
+	o.attr = a;
 	o.pseudo = nfs4_cur_is_pseudo(cs);
 	o.fsid = nfs4_cur_fsid(cs);
 	o.fh = cs->current_fh.data;

@@ -70,23 +70,52 @@ nfs4_op_access(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	return NFS4_OK;
 }
 
-/* GETATTR (§18.7). */
+/* The COMPOUND's client (NULL without a session). */
+static struct state_client *
+cs_client(struct nfs4_compound *cs)
+{
+	return cs->seq.ses ? state_session_client(cs->seq.ses) : NULL;
+}
+
+/*
+ * GETATTR (§18.7).  Size or change of a file another client holds a
+ * write delegation on come from that client (CB_GETATTR, §10.4.3) when
+ * this worker may wait for it (rpc_worker_may_block(); the wait is
+ * bounded inside state_deleg_getattr()); otherwise the server's values.
+ */
 nfsstat4
 nfs4_op_getattr(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
 	fattr4 *out = &res->nfs_resop4_u.opgetattr.GETATTR4res_u.resok4
 			       .obj_attributes;
+	const bitmap4 *req = &arg->nfs_argop4_u.opgetattr.attr_request;
+	struct state_client *clp = cs_client(cs);
 	struct fs_inode *ip;
+	struct fs_attr a;
 	nfsstat4 status;
+	int err;
 
 	status = nfs4_cur_inode(cs, &ip);
 	if (status != NFS4_OK)
 		return status;
-	status = nfs4_attr_encode(cs, ip,
-				  &arg->nfs_argop4_u.opgetattr.attr_request,
-				  out);
+	err = fs_getattr(nfs4_fs(cs), ip, &a);
 	fs_iput(nfs4_fs(cs), ip);
-	return status;
+	if (err)
+		return nfs4_errno_to_status(err);
+	if (clp && a.type == FS_TYPE_REG && req->bitmap4_len > 0 &&
+	    (req->bitmap4_val[0] & ((1u << FATTR4_SIZE) |
+				    (1u << FATTR4_CHANGE))) &&
+	    rpc_worker_may_block()) {
+		uint64_t size, change;
+
+		if (state_deleg_getattr(clp, a.ino, a.size, a.change, &size,
+					&change)) {
+			a.size = size;
+			a.change = change;
+		}
+		rpc_worker_unblock();
+	}
+	return nfs4_attr_encode_attr(cs, &a, req, out);
 }
 
 /* Frees a GETATTR result after encoding. */
@@ -150,13 +179,6 @@ setattr_permitted(struct nfs4_compound *cs, const struct fs_attr *a,
 	if ((sa->mask & FS_SET_SIZE) && !can_write && !owner)
 		return NFS4ERR_ACCESS;
 	return NFS4_OK;
-}
-
-/* The COMPOUND's client (NULL without a session). */
-static struct state_client *
-cs_client(struct nfs4_compound *cs)
-{
-	return cs->seq.ses ? state_session_client(cs->seq.ses) : NULL;
 }
 
 /*

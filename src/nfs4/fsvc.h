@@ -24,6 +24,8 @@
 #include "nfs4_int.h"
 #include "fs.h"
 
+struct fs_attr;
+
 /* The engine the file service works on (NULL in detached unit tests). */
 struct fs *nfs4_fs(struct nfs4_compound *cs);
 
@@ -108,6 +110,10 @@ nfsstat4 nfs4_attr_decode(struct nfs4_compound *cs, const fattr4 *in,
  */
 nfsstat4 nfs4_attr_encode(struct nfs4_compound *cs, struct fs_inode *ip,
 			  const bitmap4 *req, fattr4 *out) MUST_CHECK;
+/* The same for attributes already read (GETATTR after CB_GETATTR). */
+nfsstat4 nfs4_attr_encode_attr(struct nfs4_compound *cs,
+			       const struct fs_attr *a, const bitmap4 *req,
+			       fattr4 *out) MUST_CHECK;
 void nfs4_fattr_free(fattr4 *f);
 void nfs4_bitmap_free(bitmap4 *b);
 

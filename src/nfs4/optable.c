@@ -51,8 +51,9 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 			.min_minor = 1, .res_max = 0 },
 	OP(DELEGPURGE, nfs4_op_delegpurge,	MOD,		1, 8),
 	OP(DELEGRETURN, nfs4_op_delegreturn,	FH | MOD,	1, 8),
+	/* BLK: CB_GETATTR to a write-delegation holder (bounded wait). */
 	[OP_GETATTR] = { .name = "GETATTR", .process = nfs4_op_getattr,
-			 .release = nfs4_release_getattr, .flags = FH,
+			 .release = nfs4_release_getattr, .flags = FH | BLK,
 			 .min_minor = 1, .res_max = 0 },
 	[OP_GETFH] = { .name = "GETFH", .process = nfs4_op_getfh,
 		       .release = nfs4_release_getfh, .flags = FH,
