@@ -21,6 +21,16 @@
 #define DAEMON_DEFAULT_VOLUME		"pmemnfs.vol"
 /* A demo volume small enough for any disk, sparse so it costs nothing. */
 #define DAEMON_DEFAULT_VOLUME_SIZE	(1ULL << 30)
+/*
+ * How long an NFS operation that removes blocks (SETATTR size, DEALLOCATE,
+ * CLONE, REMOVE of the last name) waits for layouts and pins to drain
+ * before it answers NFS4ERR_DELAY and lets the recall carry on (DESIGN.md
+ * rule 5).  Short: a worker is held meanwhile.  Pins from zero-copy READs
+ * drain in well under this; client layouts usually do not.
+ */
+#define DAEMON_DEFAULT_BREAK_WAIT_MS	200
+/* Added to the lease period for the recall bound: a callback's round trip. */
+#define DAEMON_RECALL_MARGIN_NS		(2 * NSEC_PER_SEC)
 
 struct daemon_config {
 	char		*listen;
@@ -32,6 +42,7 @@ struct daemon_config {
 	char		*control_socket;	/* "" disables; default VOLUME.ctl */
 	enum log_level	log_level;
 	bool		use_syslog;
+	uint32_t	break_wait_ms;	/* NFS ops wait this long for a break */
 	struct rpc_server_config rpc;
 	struct nfs4_config nfs4;
 };

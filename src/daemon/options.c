@@ -52,6 +52,8 @@ static const struct conf_key daemon_keys[] = {
 	{ "rpc", "idle_timeout", CONF_U32, OFF(rpc.idle_timeout_sec),
 	  0, 86400, "close connections idle this many seconds (0: never)" },
 
+	{ "nfs4", "break_wait_ms", CONF_U32, OFF(break_wait_ms), 1, 60000,
+	  "how long an op that frees blocks waits for layouts/pins before NFS4ERR_DELAY" },
 	{ "nfs4", "lease_time", CONF_U32, OFF(nfs4.lease_sec), 2, 3600,
 	  "lease period in seconds (RFC 8881 section 8.3)" },
 	{ "nfs4", "grace_time", CONF_U32, OFF(nfs4.grace_sec), 0, 3600,
@@ -88,6 +90,7 @@ daemon_config_defaults(struct daemon_config *cfg)
 	cfg->volume = strdup(DAEMON_DEFAULT_VOLUME);
 	cfg->volume_size = DAEMON_DEFAULT_VOLUME_SIZE;
 	cfg->log_level = LOG_LVL_NOTICE;
+	cfg->break_wait_ms = DAEMON_DEFAULT_BREAK_WAIT_MS;
 	rpc_server_config_defaults(&cfg->rpc);
 	/* 0 = not set: derived from rpc.workers in daemon_config_finish(). */
 	cfg->rpc.nblocking_workers = 0;

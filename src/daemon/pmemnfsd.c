@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "fs.h"
+#include "fs/refset.h"
 
 struct daemon {
 	struct daemon_config	cfg;
@@ -336,6 +338,16 @@ main(int argc, char **argv)
 		log_error("%s: cannot open volume: %s", d.cfg.volume, strerror(-rc));
 		goto out_config;
 	}
+	/*
+	 * Recalls get one lease period (plus a margin for the callback's own
+	 * round trip) to be answered before the reference is expired (RFC 8881
+	 * §12.5.5, DESIGN.md rule 5); NFS ops wait only break_wait_ms for
+	 * them and answer NFS4ERR_DELAY after that.
+	 */
+	fs_refset_set_recall_timeout((uint64_t)d.cfg.nfs4.lease_sec * NSEC_PER_SEC +
+				     DAEMON_RECALL_MARGIN_NS);
+	fs_set_break_wait(daemon_storage_fs(d.storage),
+			  (uint64_t)d.cfg.break_wait_ms * NSEC_PER_MSEC);
 	rc = rpc_server_create(&d.cfg.rpc, &d.rpc);
 	if (rc) {
 		log_error("cannot create the RPC server: %s", strerror(-rc));
