@@ -436,9 +436,14 @@ getattr_parse_locked(struct getattr_call *gc, const fattr4 *fa)
 	uint32_t left = fa->attr_vals.attrlist4_len;
 	uint32_t w0 = fa->attrmask.bitmap4_len ? fa->attrmask.bitmap4_val[0] : 0;
 
-	/* Only change and size were asked for; anything else is garbage. */
-	if (fa->attrmask.bitmap4_len > 1 || (w0 & ~((1u << FATTR4_CHANGE) |
-						    (1u << FATTR4_SIZE))))
+	/*
+	 * Only change and size were asked for, but a client may add more (a
+	 * Linux or pynfs client with delegated timestamps returns
+	 * time_deleg_access/modify, attributes 84 and 85).  Values come in
+	 * attribute order, so anything after size can be ignored; anything
+	 * before change could not be skipped without decoding it.
+	 */
+	if (w0 & ((1u << FATTR4_CHANGE) - 1))
 		return;
 	if (w0 & (1u << FATTR4_CHANGE)) {
 		if (left < 8)
