@@ -184,7 +184,9 @@ state_owner_find(struct state_cstate *cst, enum state_owner_type type,
 		free(ow);
 		return NULL;
 	}
-	memcpy(ow->data, data, len);
+	/* An empty owner decodes as a NULL pointer: memcpy must not see it. */
+	if (len)
+		memcpy(ow->data, data, len);
 	ow->len = len;
 	ow->type = type;
 	state_list_add(&cst->owners, &ow->link);
