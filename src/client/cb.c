@@ -290,7 +290,9 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 	taglen = args->tag.utf8string_len;
 	off = 4;
 	nc_put32(out + off, taglen);
-	memcpy(out + off + 4, args->tag.utf8string_val, taglen);
+	/* An empty tag decodes as a NULL pointer: memcpy must not see it. */
+	if (taglen)
+		memcpy(out + off + 4, args->tag.utf8string_val, taglen);
 	memset(out + off + 4 + taglen, 0, ROUND_UP(taglen, 4) - taglen);
 	off += 4 + ROUND_UP(taglen, 4);
 	count_off = off;

@@ -527,6 +527,9 @@ test_session_async(void)
 }
 
 /* Send a CB_COMPOUND from the fake server. */
+/* The tag fake_cb_compound() sends (empty decodes as a NULL pointer). */
+static const char *fake_cb_tag = "cbtag";
+
 static void
 fake_cb_compound(struct fake *f, uint32_t xid, uint32_t prog,
 		 const sessionid4 sid, uint32_t slot, uint32_t seq,
@@ -542,8 +545,8 @@ fake_cb_compound(struct fake *f, uint32_t xid, uint32_t prog,
 
 	memset(&a, 0, sizeof(a));
 	memset(ops, 0, sizeof(ops));
-	a.tag.utf8string_val = "cbtag";
-	a.tag.utf8string_len = 5;
+	a.tag.utf8string_val = (char *)fake_cb_tag;
+	a.tag.utf8string_len = (u_int)strlen(fake_cb_tag);
 	a.minorversion = 1;
 	ops[0].argop = OP_CB_SEQUENCE;
 	memcpy(ops[0].nfs_cb_argop4_u.opcbsequence.csa_sessionid, sid, 16);
@@ -717,6 +720,14 @@ test_back_channel(void)
 	CHECK_EQ(nc_conn_cb_send_deferred(f.c), 0);
 	hook_action = NC_CB_ANSWER;
 	hook_status = NFS4_OK;
+
+	/* An empty tag is echoed empty (it decodes as NULL: no memcpy from it). */
+	fake_cb_tag = "";
+	fake_cb_compound(&f, 111, T_CB_PROG, sid, 1, 2, false);
+	CHECK_EQ(fake_cb_reply(&f, 111, &res, NULL, NULL), NFS4_OK);
+	CHECK_EQ(res.tag.utf8string_len, 0);
+	xdr_free((xdrproc_t)xdr_CB_COMPOUND4res, &res);
+	fake_cb_tag = "cbtag";
 
 	nc_session_free(s);
 	fake_close(&f);
