@@ -214,6 +214,16 @@ enum nfs4_op_flags {
 	 * are how a client finds out which flavours to use.
 	 */
 	NFS4_OPF_SECINFO_NEXT	= 1u << 7,
+	/*
+	 * Cheap and never waits for a client or a long local wait: a
+	 * COMPOUND made only of such ops may run on the RPC event-loop
+	 * thread instead of a worker (nfs4_compound_inline_ok()), which
+	 * saves two thread hand-offs per call.  An op that is also
+	 * NFS4_OPF_MAY_BLOCK is refused the block budget there
+	 * (rpc_worker_may_block() is false on the loop) and takes its
+	 * non-waiting path, which must be correct on its own.
+	 */
+	NFS4_OPF_INLINE		= 1u << 8,
 };
 
 /*
@@ -262,6 +272,21 @@ enum rpc_disp nfs4_compound_run(struct nfs4_server *nsrv, XDR *args, XDR *res,
 				const struct rpc_cred *cred,
 				struct rpc_conn *conn, uint32_t req_len,
 				const struct nfs4_reply_io *io);
+
+/*
+ * Whether the COMPOUND in the call arguments [args, args + len) may run
+ * on the RPC event-loop thread: every op is NFS4_OPF_INLINE, a READ asks
+ * for at most NFS4_INLINE_READ_MAX bytes, and nsrv's state has no write
+ * delegation that a GETATTR could have to ask about (CB_GETATTR waits).
+ * Decodes the ops' arguments into a scratch buffer and frees them; a
+ * COMPOUND that does not decode is false (the worker answers it).  No
+ * locks held; lock-free apart from what decoding allocates.
+ */
+bool nfs4_compound_inline_ok(struct nfs4_server *nsrv, const void *args,
+			     uint32_t len);
+
+/* A READ larger than this copies too long to hold the event loop. */
+#define NFS4_INLINE_READ_MAX	(64u * 1024)
 
 /*
  * For unit tests: a server without RPC registration (state as in cfg,

@@ -179,6 +179,16 @@ struct rpc_program {
 	/* AUTH_ERROR(AUTH_TOOWEAK) for flavors not in this mask (1 << flavor). */
 	uint32_t	flavors_ok;
 	enum rpc_disp	(*dispatch)(struct rpc_call *call);
+	/*
+	 * Optional: whether a call of (vers, proc) with these argument
+	 * bytes is cheap and never waits, so the event loop may dispatch
+	 * it itself instead of handing it to a worker (two thread
+	 * crossings less).  Runs on the loop thread, after the RPC header
+	 * and credential checked out; must not block.  ctx is inline_ctx.
+	 */
+	bool		(*inline_ok)(void *ctx, uint32_t vers, uint32_t proc,
+				     const void *args, uint32_t len);
+	void		*inline_ctx;
 };
 
 /*
@@ -259,6 +269,15 @@ void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
  * not rpc workers (local callers) always get true.
  */
 bool rpc_worker_may_block(void) MUST_CHECK;
+
+/*
+ * True on an rpc server's event-loop thread while it runs a call inline
+ * (rpc_program.inline_ok said yes).  There rpc_worker_may_block() is
+ * always false, and code that would wait even briefly (a pin waiting for
+ * an unmap) should take its non-waiting path: every connection's I/O
+ * waits behind this thread.  Lock-free (thread-local).
+ */
+bool rpc_on_loop_thread(void);
 void rpc_worker_unblock(void);
 
 /* --- connections ------------------------------------------------------- */

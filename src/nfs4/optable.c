@@ -33,6 +33,7 @@
 #define V40	NFS4_OPF_V40_ONLY
 #define PUT	NFS4_OPF_PUTFH
 #define SECN	NFS4_OPF_SECINFO_NEXT
+#define INL	NFS4_OPF_INLINE
 
 /* An op with a handler. */
 #define OP(num, fn, fl, minor, max) \
@@ -43,7 +44,7 @@
 
 static const struct nfs4_op_desc nfs4_ops[] = {
 	/* NFSv4.0 operations (RFC 8881 §18.1-18.32) */
-	OP(ACCESS, nfs4_op_access,		FH,		1, 16),
+	OP(ACCESS, nfs4_op_access,		FH | INL,		1, 16),
 	OP(CLOSE, nfs4_op_close,		FH | MOD,	1, 24),
 	OP(COMMIT, nfs4_op_commit,		FH | MOD,	1, 16),
 	[OP_CREATE] = { .name = "CREATE", .process = nfs4_op_create,
@@ -53,41 +54,41 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	OP(DELEGRETURN, nfs4_op_delegreturn,	FH | MOD,	1, 8),
 	/* BLK: CB_GETATTR to a write-delegation holder (bounded wait). */
 	[OP_GETATTR] = { .name = "GETATTR", .process = nfs4_op_getattr,
-			 .release = nfs4_release_getattr, .flags = FH | BLK,
+			 .release = nfs4_release_getattr, .flags = FH | BLK | INL,
 			 .min_minor = 1, .res_max = 0 },
 	[OP_GETFH] = { .name = "GETFH", .process = nfs4_op_getfh,
-		       .release = nfs4_release_getfh, .flags = FH,
+		       .release = nfs4_release_getfh, .flags = FH | INL,
 		       .min_minor = 1, .res_max = 12 + NFS4_FHSIZE },
 	OP(LINK, nfs4_op_link,		FH | MOD | BLK,	1, 28),
 	OP(LOCK, nfs4_op_lock,		FH | MOD,	1, 0),
 	OP(LOCKT, nfs4_op_lockt,		FH,		1, 0),
 	OP(LOCKU, nfs4_op_locku,		FH | MOD,	1, 24),
-	OP(LOOKUP, nfs4_op_lookup,		FH | SECN,	1, 8),
-	OP(LOOKUPP, nfs4_op_lookupp,		FH | SECN,	1, 8),
-	OP(NVERIFY, nfs4_op_nverify,		FH,		1, 8),
+	OP(LOOKUP, nfs4_op_lookup,		FH | SECN | INL,	1, 8),
+	OP(LOOKUPP, nfs4_op_lookupp,		FH | SECN | INL,	1, 8),
+	OP(NVERIFY, nfs4_op_nverify,		FH | INL,		1, 8),
 	[OP_OPEN] = { .name = "OPEN", .process = nfs4_op_open,
 		      .release = nfs4_release_open,
 		      .flags = FH | MOD | BLK, .min_minor = 1, .res_max = 0 },
 	OP(OPENATTR, nfs4_op_openattr,		FH,		1, 8),
 	TODO(OPEN_CONFIRM,	V40,		1, 24),
 	OP(OPEN_DOWNGRADE, nfs4_op_open_downgrade,	FH | MOD,	1, 24),
-	OP(PUTFH, nfs4_op_putfh,		PUT,		1, 8),
-	OP(PUTPUBFH, nfs4_op_putpubfh,		PUT,		1, 8),
-	OP(PUTROOTFH, nfs4_op_putrootfh,		PUT,		1, 8),
+	OP(PUTFH, nfs4_op_putfh,		PUT | INL,		1, 8),
+	OP(PUTPUBFH, nfs4_op_putpubfh,		PUT | INL,		1, 8),
+	OP(PUTROOTFH, nfs4_op_putrootfh,		PUT | INL,		1, 8),
 	[OP_READ] = { .name = "READ", .process = nfs4_op_read,
-		      .release = nfs4_release_read, .flags = FH,
+		      .release = nfs4_release_read, .flags = FH | INL,
 		      .min_minor = 1, .res_max = 0 },
 	[OP_READDIR] = { .name = "READDIR", .process = nfs4_op_readdir,
 			 .release = nfs4_release_readdir, .flags = FH,
 			 .min_minor = 1, .res_max = 0 },
 	[OP_READLINK] = { .name = "READLINK", .process = nfs4_op_readlink,
-			  .release = nfs4_release_readlink, .flags = FH,
+			  .release = nfs4_release_readlink, .flags = FH | INL,
 			  .min_minor = 1, .res_max = 0 },
 	OP(REMOVE, nfs4_op_remove,		FH | MOD | BLK,	1, 28),
 	OP(RENAME, nfs4_op_rename,		FH | MOD | BLK,	1, 48),
 	TODO(RENEW,		V40,		1, 8),
-	OP(RESTOREFH,		nfs4_op_restorefh, PUT,		1, 8),
-	OP(SAVEFH,		nfs4_op_savefh,	FH,		1, 8),
+	OP(RESTOREFH,		nfs4_op_restorefh, PUT | INL,		1, 8),
+	OP(SAVEFH,		nfs4_op_savefh,	FH | INL,		1, 8),
 	[OP_SECINFO] = { .name = "SECINFO", .process = nfs4_op_secinfo,
 			 .release = nfs4_release_secinfo,
 			 .flags = FH | SECN, .min_minor = 1, .res_max = 0 },
@@ -98,7 +99,7 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 			 .res_max = 8 + 4 + 3 * 4 },
 	TODO(SETCLIENTID,	V40,		1, 0),
 	TODO(SETCLIENTID_CONFIRM, V40,		1, 8),
-	OP(VERIFY, nfs4_op_verify,		FH,		1, 8),
+	OP(VERIFY, nfs4_op_verify,		FH | INL,		1, 8),
 	OP(WRITE, nfs4_op_write,		FH | MOD | BLK,	1, 24),
 	TODO(RELEASE_LOCKOWNER,	V40,		1, 8),
 
@@ -122,7 +123,7 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 				 .release = nfs4_release_secinfo,
 				 .flags = FH | SECN, .min_minor = 1,
 				 .res_max = 0 },
-	OP(SEQUENCE,		nfs4_op_sequence, MOD,		1, 44),
+	OP(SEQUENCE,		nfs4_op_sequence, MOD | INL,		1, 44),
 	TODO(SET_SSV,		MOD,		1, 0),
 	[OP_TEST_STATEID] = { .name = "TEST_STATEID",
 			      .process = nfs4_op_test_stateid,
@@ -146,7 +147,7 @@ static const struct nfs4_op_desc nfs4_ops[] = {
 	[OP_READ_PLUS] = { .name = "READ_PLUS", .process = nfs4_op_read_plus,
 			   .release = nfs4_release_read_plus, .flags = FH,
 			   .min_minor = 2, .res_max = 0 },
-	OP(SEEK, nfs4_op_seek,		FH,		2, 20),
+	OP(SEEK, nfs4_op_seek,		FH | INL,		2, 20),
 	OP(WRITE_SAME, nfs4_op_write_same,	FH | MOD | BLK,	2, 0),
 	OP(CLONE, nfs4_op_clone,		FH | MOD | BLK,	2, 8),
 

@@ -197,6 +197,12 @@ struct rpc_server {
 	struct rpc_stats	stats;
 };
 
+/*
+ * Set on the loop thread while it dispatches a call inline (call.c):
+ * rpc_worker_may_block() is false and rpc_on_loop_thread() true.
+ */
+extern _Thread_local bool rpc_loop_inline;
+
 /* conn.c */
 int rpc_conn_accept(struct rpc_server *srv, int fd,
 		    const struct sockaddr_storage *peer) MUST_CHECK;

@@ -373,11 +373,22 @@ rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 #undef RD
 }
 
+_Thread_local bool rpc_loop_inline;
+
 /* See rpc.h: the worker pool's block budget (workq_may_block()). */
 bool
 rpc_worker_may_block(void)
 {
+	if (rpc_loop_inline)
+		return false;
 	return workq_may_block();
+}
+
+/* See rpc.h. */
+bool
+rpc_on_loop_thread(void)
+{
+	return rpc_loop_inline;
 }
 
 /* Return the slot rpc_worker_may_block() granted. */
