@@ -508,6 +508,18 @@ bool state_deleg_getattr(struct state_client *clp, uint64_t ino,
 			 uint64_t *size, uint64_t *change);
 
 /*
+ * How many write delegations are granted now: counted from the grant
+ * until the stateid goes (DELEGRETURN; a revoked one until FREE_STATEID
+ * or its client's expiry, so it may over-count, never under-count).
+ * Zero means no GETATTR can need a CB_GETATTR (RFC 8881 §10.4.3): the
+ * event loop asks this before it runs a COMPOUND inline, and GETATTR
+ * before it asks for a worker that may block.  A grant racing with the
+ * call may be missed, which is harmless: the holder has not seen its
+ * OPEN reply yet, so it cannot have modified the file.  Lock-free.
+ */
+unsigned int state_write_delegs(struct state_server *srv);
+
+/*
  * The open_arguments attribute (RFC 9754 §5.1, attribute 86): which OPEN
  * arguments this server supports, each a one-word bitmap4 of the values'
  * numbers - for the attribute encoder (the XDR has no open_arguments4,

@@ -105,7 +105,7 @@ nfs4_op_getattr(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	if (clp && a.type == FS_TYPE_REG && req->bitmap4_len > 0 &&
 	    (req->bitmap4_val[0] & ((1u << FATTR4_SIZE) |
 				    (1u << FATTR4_CHANGE))) &&
-	    rpc_worker_may_block()) {
+	    state_write_delegs(cs->state) != 0 && rpc_worker_may_block()) {
 		uint64_t size, change;
 
 		if (state_deleg_getattr(clp, a.ino, a.size, a.change, &size,

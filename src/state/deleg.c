@@ -251,6 +251,9 @@ state_deleg_grant_locked(struct state_cstate *cst, struct state_file *fp,
 		goto none;
 	}
 	st->dtype = type;
+	/* Counted from here: the unhash below (ENOMEM) uncounts it again. */
+	if (type == OPEN_DELEGATE_WRITE)
+		atomic_fetch_add(&clp->srv->fsvc.nwrite_delegs, 1);
 	st->fh = malloc(req->fhlen);
 	if (!st->fh) {
 		/* The stateid is ours alone: unhash needs a spare reference. */
@@ -287,6 +290,20 @@ none:
 	if (why == WND4_CONTENTION || why == WND4_RESOURCE)
 		d->open_delegation4_u.od_whynone.open_none_delegation4_u
 			.ond_server_will_push_deleg = FALSE;
+}
+
+/*
+ * See state.h (RFC 8881 §10.4.3).  A relaxed load is enough: a caller
+ * that reads 0 while another worker grants a write delegation is ordered
+ * before that grant, and the holder cannot have cached a change the
+ * GETATTR should have asked about before its OPEN reply went out.
+ * Lock-free.
+ */
+unsigned int
+state_write_delegs(struct state_server *srv)
+{
+	return atomic_load_explicit(&srv->fsvc.nwrite_delegs,
+				    memory_order_relaxed);
 }
 
 /*

@@ -292,6 +292,14 @@ struct state_fsvc {
 	uint32_t	nreclaim;
 	uint32_t	nreclaim_done;
 	atomic_bool	stopping;		/* server shutdown: keep records */
+	/*
+	 * Write delegation stateids granted and not yet unhashed (returned,
+	 * or revoked and then freed or expired): state_write_delegs().  Up
+	 * in state_deleg_grant_locked(), down in state_stid_unhash(), which
+	 * runs exactly once per stateid (its dead flag), so the count can
+	 * neither leak nor go negative.
+	 */
+	atomic_uint	nwrite_delegs;
 };
 
 /* stateid.c */

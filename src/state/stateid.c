@@ -297,8 +297,14 @@ state_stid_unhash(struct state_stid *st)
 	state_htab_remove_locked(&srv->fsvc.stids, hash, &st->node);
 	state_htab_unlock(&srv->fsvc.stids, hash);
 	st->dead = true;
-	if (st->type == STATE_STID_DELEG)
+	if (st->type == STATE_STID_DELEG) {
 		condvar_broadcast(&st->file->deleg_cv);	/* state_deleg_wait() */
+		/* The one place a write delegation stops counting: the dead
+		 * flag above makes this run once per stateid. */
+		if (st->dtype == OPEN_DELEGATE_WRITE)
+			VERIFY(atomic_fetch_sub(&srv->fsvc.nwrite_delegs,
+						1) > 0);
+	}
 	state_deleg_forget_revoked(st);
 	state_list_del(&st->file_link);	/* a no-op if revoked (unlinked) */
 	state_list_del(&st->client_link);
@@ -509,6 +515,7 @@ state_fsvc_init(struct state_server *srv)
 		srv->fsvc.instance = srv->boot_epoch ^ ((uint32_t)getpid() << 16);
 	atomic_init(&srv->fsvc.next_stid, 1);
 	atomic_init(&srv->fsvc.stopping, false);
+	atomic_init(&srv->fsvc.nwrite_delegs, 0);
 	err = state_htab_init(&srv->fsvc.stids, STATE_HTAB_BUCKETS,
 			      STATE_HTAB_STRIPES);
 	if (err)
@@ -541,6 +548,7 @@ state_fsvc_destroy(struct state_server *srv)
 {
 	state_grace_destroy(srv);
 	VERIFY(atomic_load(&srv->fsvc.stids.count) == 0);
+	VERIFY(atomic_load(&srv->fsvc.nwrite_delegs) == 0);
 	VERIFY(atomic_load(&srv->fsvc.files.count) == 0);
 	state_htab_destroy(&srv->fsvc.files);
 	state_htab_destroy(&srv->fsvc.stids);

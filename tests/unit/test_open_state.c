@@ -2,8 +2,9 @@
  * test_open_state.c - opens, share reservations and byte-range locks
  * through the state API (RFC 8881 §9, §18.10-18.12, §18.16, §18.18),
  * without an engine: range merging and splitting, lock type changes,
- * LOCK4denied details, OPEN_DOWNGRADE's mode rules, and that a client's
- * expiry frees its opens and locks (§8.3).
+ * LOCK4denied details, OPEN_DOWNGRADE's mode rules, that a client's
+ * expiry frees its opens and locks (§8.3), and the count of write
+ * delegations (§10.4.3) through grant, return, revocation and expiry.
  */
 #include "config.h"
 
@@ -321,11 +322,115 @@ test_expiry_frees(void)
 	teardown();
 }
 
+/* OPEN of ino by owner asking for a delegation (want), back channel up. */
+static nfsstat4
+do_open_deleg(struct state_client *clp, const char *owner, uint64_t ino,
+	      uint32_t access, uint32_t want, stateid4 *sid,
+	      open_delegation4 *d)
+{
+	static const char fh[] = "file-handle";
+	open_owner4 oo;
+	struct state_open_req req = { 0 };
+
+	memset(&oo, 0, sizeof(oo));
+	oo.owner.owner_val = (char *)owner;
+	oo.owner.owner_len = strlen(owner);
+	req.ino = ino;
+	req.owner = &oo;
+	req.access = access;
+	req.deny = OPEN4_SHARE_DENY_NONE;
+	req.want = want;
+	req.cb_up = true;
+	req.fh = fh;
+	req.fhlen = sizeof(fh);
+	return state_open(clp, &req, sid, d);
+}
+
+/* A write delegation of clp on ino: its stateid in *dsid. */
+static void
+grant_write(struct state_client *clp, const char *owner, uint64_t ino,
+	    stateid4 *dsid)
+{
+	open_delegation4 d;
+	stateid4 osid;
+
+	REQUIRE(do_open_deleg(clp, owner, ino, OPEN4_SHARE_ACCESS_BOTH,
+			      OPEN4_SHARE_ACCESS_WANT_WRITE_DELEG, &osid,
+			      &d) == NFS4_OK);
+	REQUIRE(d.delegation_type == OPEN_DELEGATE_WRITE);
+	*dsid = d.open_delegation4_u.write.stateid;
+}
+
+/*
+ * state_write_delegs() (the event loop's "no CB_GETATTR can happen"
+ * test, RFC 8881 §10.4.3) counts a write delegation from its grant until
+ * its stateid goes: DELEGRETURN; for a revoked one FREE_STATEID; the
+ * client's expiry.  Read delegations do not count.
+ */
+static void
+test_write_deleg_count(void)
+{
+	open_delegation4 d;
+	stateid4 dsid, osid;
+	struct state_stid *st;
+
+	setup();
+	CHECK_EQ(state_write_delegs(srv), 0);
+
+	/* Granted, returned. */
+	grant_write(cla, "oa", INO, &dsid);
+	CHECK_EQ(state_write_delegs(srv), 1);
+	CHECK_EQ(state_delegreturn(cla, INO, &dsid), NFS4_OK);
+	CHECK_EQ(state_write_delegs(srv), 0);
+	/* A second DELEGRETURN of it changes nothing. */
+	CHECK(state_delegreturn(cla, INO, &dsid) != NFS4_OK);
+	CHECK_EQ(state_write_delegs(srv), 0);
+
+	/* A read delegation is not counted. */
+	REQUIRE(do_open_deleg(clb, "ob", INO + 1, OPEN4_SHARE_ACCESS_READ,
+			      OPEN4_SHARE_ACCESS_WANT_READ_DELEG, &osid,
+			      &d) == NFS4_OK);
+	CHECK_EQ(d.delegation_type, OPEN_DELEGATE_READ);
+	CHECK_EQ(state_write_delegs(srv), 0);
+
+	/*
+	 * Revoked: B's read conflicts, the recall (no back channel here)
+	 * goes unanswered for a lease, the next conflict revokes it.  It
+	 * counts until A frees the stateid.
+	 */
+	grant_write(cla, "oa", INO + 2, &dsid);
+	CHECK_EQ(state_write_delegs(srv), 1);
+	CHECK_EQ(state_break_delegations(clb, INO + 2, false), NFS4ERR_DELAY);
+	st = state_stid_find(srv, &dsid);
+	REQUIRE(st != NULL);
+	state_file_lock(st->file);
+	REQUIRE(st->recall_ns != 0);
+	st->recall_ns -= 2 * LEASE_SEC * NSEC_PER_SEC;
+	state_file_unlock(st->file);
+	CHECK_EQ(state_break_delegations(clb, INO + 2, false), NFS4_OK);
+	CHECK(atomic_load(&st->revoked));
+	state_stid_put(srv, st);
+	CHECK_EQ(state_write_delegs(srv), 1);
+	CHECK_EQ(state_free_stateid(cla, &dsid), NFS4_OK);
+	CHECK_EQ(state_write_delegs(srv), 0);
+
+	/* Held by a client whose lease expires: the expiry frees it. */
+	grant_write(cla, "oa", INO + 3, &dsid);
+	CHECK_EQ(state_write_delegs(srv), 1);
+	atomic_store(&cla->renew_ns,
+		     clock_now_ns() - 2 * LEASE_SEC * NSEC_PER_SEC);
+	state_client_renew(clb);
+	CHECK_EQ(state_expire_clients(srv, clock_now_ns()), 1);
+	CHECK_EQ(state_write_delegs(srv), 0);
+	teardown();
+}
+
 int
 main(void)
 {
 	TEST_RUN(test_ranges);
 	TEST_RUN(test_share_modes);
 	TEST_RUN(test_expiry_frees);
+	TEST_RUN(test_write_deleg_count);
 	TEST_EXIT();
 }
