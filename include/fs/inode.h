@@ -28,6 +28,31 @@ struct fs_dir;		/* src/fs/dir.h */
 struct fs_extmap;	/* src/fs/extmap.h */
 struct fs_xattr;	/* src/fs/xattr.c */
 
+/*
+ * Most dirty ranges an inode tracks.  Above it the two closest neighbours
+ * merge (the gap between them is flushed too, which is correct, only
+ * extra work).  16 covers the 16 writes between COMMITs of the
+ * write4k-unstable benchmark and keeps the list inline (280 bytes): no
+ * allocation after a write's record is durable, nothing to free.
+ */
+#define FS_DIRTY_MAX		16
+
+/* One dirty byte range [lo, hi), lo < hi. */
+struct fs_dirty_range {
+	uint64_t		lo;
+	uint64_t		hi;
+};
+
+/*
+ * The dirty ranges of one inode: sorted by lo, disjoint and not adjacent
+ * (touching ranges merge).  The one spare slot lets an operation split a
+ * range before it merges back down to FS_DIRTY_MAX.
+ */
+struct fs_dirty {
+	uint32_t		n;
+	struct fs_dirty_range	r[FS_DIRTY_MAX + 1];
+};
+
 struct fs_inode {
 	uint64_t		ino;
 	struct fs_ilocks	locks;
@@ -58,13 +83,10 @@ struct fs_inode {
 	/* Extended attributes, a short list (RFC 8276 values are small). */
 	struct fs_xattr		*xattrs;
 	/*
-	 * Bytes [dirty_lo, dirty_hi) cover every FS_UNSTABLE write
-	 * since the last fs_commit(), which flushes only those (flushing
-	 * blocks that are already durable is wasted work).  Empty when
-	 * lo == hi.
+	 * Byte ranges of FS_UNSTABLE overwrites not yet flushed by
+	 * fs_commit() (src/fs/dirty.h; ILOCK, changed exclusive).
 	 */
-	uint64_t		dirty_lo;
-	uint64_t		dirty_hi;
+	struct fs_dirty		dirty;
 	/* References (fs_iget ...); the inode table's shard lock for 0->1. */
 	atomic_uint		iref;
 	/* Inode table hash chain: the shard lock. */

@@ -6,6 +6,8 @@ src_fs_libfs_a_SOURCES += \
 	src/fs/ckpt.c \
 	src/fs/dir.c \
 	src/fs/dir.h \
+	src/fs/dirty.c \
+	src/fs/dirty.h \
 	src/fs/extmap.c \
 	src/fs/extmap.h \
 	src/fs/file.c \

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "fs_impl.h"
+#include "dirty.h"
 
 /*
  * Most bytes one RW layout request allocates.  A layout may be shorter
@@ -261,8 +262,12 @@ out:
 /*
  * Copy the caller's bytes into the file, filling holes with new blocks and
  * turning INVALID blocks it touches into RW ones; adds the map operations
- * to mb.  Data is persisted here unless it overwrites RW blocks of an
- * unstable write (fs_commit() persists those).
+ * to mb.  Data is persisted here unless it overwrites RW blocks and
+ * persist_rw is false (an unstable write): those bytes join the inode's
+ * dirty list for fs_commit().  Bytes persisted here leave the list, so a
+ * stable overwrite of dirty bytes spares the next commit.  Bytes are
+ * marked dirty as they are copied, even if the record later fails: they
+ * are in the block either way.
  * Locks: IOLOCK + MAPLOCK exclusive, fs->quiesce shared, ILOCK exclusive.
  */
 static int
@@ -287,10 +292,14 @@ write_data(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
 			nblk = fs_blk_up(fs, boff + run);
 			if (e.state == FS_EXT_RW) {
 				memcpy(p + boff, src + (pos - off), run);
-				if (persist_rw)
+				if (persist_rw) {
 					/* Data durable before the record. */
 					vol_persist(fs->vol, p + boff, run,
 						    "fs.data.write");
+					fs_dirty_clear(ip, pos, pos + run);
+				} else {
+					fs_dirty_add(ip, pos, pos + run);
+				}
 				pos += run;
 				continue;
 			}
@@ -315,6 +324,7 @@ write_data(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
 		/* New or formerly INVALID blocks: durable before the record
 		 * that makes them readable, always (even unstable writes). */
 		vol_persist(fs->vol, p, nblk * fs->bsize, "fs.data.write_new");
+		fs_dirty_clear(ip, pos, pos + run);
 		if (e.len && e.fblk <= fblk)
 			rc = mb_add(mb, FS_MAPOP_STATE, fblk, nblk, 0, FS_EXT_RW);
 		else
@@ -347,6 +357,20 @@ lock_and_break(struct fs_inode *ip, unsigned *held, uint64_t off, uint64_t len,
 		*held = 0;
 	}
 	return rc;
+}
+
+/*
+ * Whether unstable overwrites are persisted at WRITE time.  On pmem (or a
+ * mapping libpmem treats as pmem, PMEM_IS_PMEM_FORCE) flushing the cache
+ * lines just written costs about what COMMIT would pay for them later,
+ * and then COMMIT has nothing left to flush.  On the msync path one
+ * msync per WRITE is exactly what UNSTABLE4 exists to avoid, so there the
+ * bytes stay on the dirty list until COMMIT.
+ */
+static bool
+persist_unstable(struct fs *fs)
+{
+	return vol_is_pmem(fs->vol);
 }
 
 static int
@@ -396,7 +420,8 @@ fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 		mb_reset(&mb);
 		if (off > ip->size)
 			zero_tail(fs, ip, ip->size);
-		rc = write_data(fs, ip, &mb, off, buf, len, how != FS_UNSTABLE);
+		rc = write_data(fs, ip, &mb, off, buf, len,
+				how != FS_UNSTABLE || persist_unstable(fs));
 		if (!rc) {
 			if (off + len > ip->size) {
 				mb.r->flags |= FS_MAP_SET_SIZE;
@@ -406,17 +431,6 @@ fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 			fs_time_now(&now);
 			fs_time_to_rec(&mb.r->time, &now);
 			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
-		}
-		if (rc == 0 && how == FS_UNSTABLE) {
-			uint64_t lo = off, hi = off + len;
-
-			if (ip->dirty_lo == ip->dirty_hi) {
-				ip->dirty_lo = lo;
-				ip->dirty_hi = hi;
-			} else {
-				ip->dirty_lo = MIN(ip->dirty_lo, lo);
-				ip->dirty_hi = MAX(ip->dirty_hi, hi);
-			}
 		}
 		if (rc)
 			mb_unwind(fs, &mb);
@@ -438,18 +452,26 @@ out_free:
 	return rc;
 }
 
+/* One dirty piece [s, t) being flushed, for commit_ext(). */
+struct commit_ctx {
+	struct fs	*fs;
+	uint64_t	s;
+	uint64_t	t;
+};
+
 static int
 commit_ext(void *ctx, const struct fs_ext *e)
 {
-	struct fs_inode *ip = ctx;
-	struct fs *fs = ip->fs;
-	uint64_t s = MAX(e->fblk * fs->bsize, ip->dirty_lo);
-	uint64_t t = MIN((e->fblk + e->len) * fs->bsize, ip->dirty_hi);
+	struct commit_ctx *cc = ctx;
+	struct fs *fs = cc->fs;
+	uint64_t s = MAX(e->fblk * fs->bsize, cc->s);
+	uint64_t t = MIN((e->fblk + e->len) * fs->bsize, cc->t);
 
 	/*
 	 * Exactly the bytes written unstable: re-flushing durable bytes is
 	 * wasted work.  Unstable overwrites become durable (COMMIT, RFC 8881
-	 * section 18.3).
+	 * section 18.3).  A piece over a hole or INVALID blocks has nothing
+	 * unstable left (its blocks left the map since).
 	 */
 	if (e->state == FS_EXT_RW && s < t)
 		vol_persist(fs->vol, blk_ptr(fs, e->vblk) +
@@ -457,33 +479,41 @@ commit_ext(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
+/* Flush one dirty piece [s, t) through the block map (fs_dirty_take()). */
+static int
+commit_piece(void *ctx, uint64_t s, uint64_t t)
+{
+	struct fs_inode *ip = ctx;
+	struct fs *fs = ip->fs;
+	struct commit_ctx cc = { .fs = fs, .s = s, .t = t };
+
+	return fs_extmap_walk(ip->map, fs_blk_of(fs, s),
+			      fs_blk_up(fs, t) - fs_blk_of(fs, s), commit_ext,
+			      &cc);
+}
+
 /*
- * See include/fs.h.  Flushes the bytes of unstable writes inside the
- * range (RFC 8881 section 18.3).  Locks: takes ILOCK exclusive.
+ * See include/fs.h.  Flushes exactly the dirty bytes of unstable writes
+ * inside the range and forgets them (RFC 8881 section 18.3).  Locks:
+ * takes ILOCK exclusive: the dirty list changes, and writers (which add
+ * to it under ILOCK exclusive) wait, so no byte is marked dirty between
+ * its flush and its removal.
  */
 int
 fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
-	uint64_t lo, hi;
-	int rc = 0;
+	uint64_t end;
+	int rc;
 
 	fs_assert_iunlocked(ip);
 	if (ip->type != FS_TYPE_REG)
 		return 0;
 	if (atomic_load(&fs->shutdown))
 		return -EIO;
-	/* Exclusive: the dirty range is reset here. */
+	/* len 0: to EOF; a range past 2^64 also ends there. */
+	end = (len && len <= UINT64_MAX - off) ? off + len : UINT64_MAX;
 	fs_ilock(ip, FS_ILOCK_EXCL);
-	lo = MAX(off, ip->dirty_lo);
-	hi = MIN(len ? off + len : UINT64_MAX, ip->dirty_hi);
-	if (lo < hi) {
-		rc = fs_extmap_walk(ip->map, fs_blk_of(fs, lo),
-				    fs_blk_up(fs, hi) - fs_blk_of(fs, lo),
-				    commit_ext, ip);
-		/* Only a commit covering the whole dirty range empties it. */
-		if (rc == 0 && lo == ip->dirty_lo && hi == ip->dirty_hi)
-			ip->dirty_lo = ip->dirty_hi = 0;
-	}
+	rc = fs_dirty_take(ip, off, end, commit_piece, ip);
 	fs_iunlock(ip, FS_ILOCK_EXCL);
 	return rc;
 }
@@ -542,6 +572,10 @@ fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
 		if ((sa->mask & FS_SET_SIZE) && sa->size > ip->size)
 			zero_tail(fs, ip, ip->size);
 		rc = fs_log_apply(fs, FS_REC_SETATTR, &r, sizeof(r));
+		/* Dirty bytes past the new EOF left with their blocks (or
+		 * sit in the EOF block's tail, zeroed before any regrowth). */
+		if (rc == 0 && (sa->mask & FS_SET_SIZE))
+			fs_dirty_clear(ip, sa->size, UINT64_MAX);
 		fs_iunlock(ip, FS_ILOCK_EXCL);
 		fs_tx_end(fs);
 		if (rc != FS_ELOGFULL)
@@ -779,6 +813,9 @@ fs_deallocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 			mb.r->flags |= FS_MAP_SET_MTIME;
 			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
 		}
+		/* The range is unmapped or zeroed and persisted. */
+		if (rc == 0)
+			fs_dirty_clear(ip, off, end);
 		fs_iunlock(ip, FS_ILOCK_EXCL);
 		fs_tx_end(fs);
 		if (rc != FS_ELOGFULL)
@@ -994,6 +1031,11 @@ fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
 				rc = fs_log_apply(fs, FS_REC_MAP, mb.r,
 						  mb_len(&mb));
 			}
+			/* dst's old blocks there are gone; the copies are
+			 * durable. */
+			if (!rc)
+				fs_dirty_clear(dst, doff, doff +
+					       (cc.send - cc.sfirst) * fs->bsize);
 		}
 		if (rc)
 			mb_unwind(fs, &mb);

@@ -38,3 +38,12 @@ check_PROGRAMS += tests/unit/test_fs_replay
 tests_unit_test_fs_replay_SOURCES = tests/unit/test_fs_replay.c tests/unit/test_fs_util.h
 tests_unit_test_fs_replay_LDADD = $(FS_TEST_LIBS)
 TESTS += tests/unit/test_fs_replay
+
+# Dirty ranges of unstable writes and exact COMMIT flushes (src/fs/dirty.c),
+# on the msync path and again with PMEM_IS_PMEM_FORCE=1.
+check_PROGRAMS += tests/unit/test_fs_dirty
+tests_unit_test_fs_dirty_SOURCES = tests/unit/test_fs_dirty.c tests/unit/test_fs_util.h
+tests_unit_test_fs_dirty_LDADD = $(FS_TEST_LIBS)
+TESTS += tests/unit/test_fs_dirty
+dist_check_SCRIPTS += tests/unit/test_fs_dirty_pmem.sh
+TESTS += tests/unit/test_fs_dirty_pmem.sh
