@@ -123,6 +123,17 @@ struct nfs4_reply_io {
 	uint32_t (*pos)(void *ctx);
 	/* Copy encoded reply-body bytes [from, from + len) to dst; 0/-errno. */
 	int	(*copy)(void *ctx, uint32_t from, uint32_t len, void *dst);
+	/*
+	 * Optional (NULL: encode everything by copying): encode opaque<len>
+	 * whose bytes are sent from ptr itself, as rpc_call_res_put_ref()
+	 * does.  ptr stays untouched until release(rctx), which runs exactly
+	 * once, on any thread but an event loop, when the bytes were sent or
+	 * the reply dropped.  At most one per reply and only last: anything
+	 * encoded after it copies the bytes in.  copy() sees the bytes too.
+	 * 0; on -errno nothing was encoded and release is not called.
+	 */
+	int	(*put_ref)(void *ctx, const void *ptr, uint32_t len,
+			   void (*release)(void *rctx), void *rctx);
 	void	*ctx;
 };
 
@@ -251,6 +262,17 @@ struct nfs4_op_desc {
 	 * when it depends on the data (measured exactly after the op ran).
 	 */
 	uint32_t	res_max;
+	/*
+	 * Optional: encode an NFS4_OK result (resop included) into xdrs
+	 * instead of xdr_nfs_resop4(), to hand bulk data to the reply by
+	 * reference (io->put_ref).  Called only for the COMPOUND's last
+	 * result and only when io->put_ref is set.  Whatever it hands over
+	 * is released by the reply, not by release(), which still runs and
+	 * must skip it.  Returns false when the result did not encode (the
+	 * reply fails like any encode error).
+	 */
+	bool		(*encode)(XDR *xdrs, nfs_resop4 *res,
+				  const struct nfs4_reply_io *io);
 };
 
 /* The op's table entry, or NULL (NFS4ERR_OP_ILLEGAL) for minorversion. */

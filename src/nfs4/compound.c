@@ -17,7 +17,9 @@
  * does not fit.
  *
  * Decode, processing and encode stay apart: handlers see decoded structs
- * and fill result structs; only this file touches XDR streams.
+ * and fill result structs; only this file touches XDR streams, apart from
+ * an op's optional encode hook for its last result (READ's, which sends
+ * its data from the volume mapping by reference).
  */
 #include "config.h"
 
@@ -230,7 +232,33 @@ out_free:
 	return status;
 }
 
-/* Keep the encoded reply in the slot if the client asked for it. */
+/*
+ * Encode one op result.  The last one may go through its op's encode hook,
+ * which hands bulk data (a pinned READ's) to the reply by reference
+ * instead of copying it into the reply buffer (docs/io.md, "Zero copy to
+ * the socket"); a reference may only end the reply, hence last only.
+ * Without io->put_ref (unit tests over xdrmem) everything is copied.
+ */
+static bool
+encode_result(XDR *xdrs, nfs_resop4 *res, uint32_t minor, bool last,
+	      const struct nfs4_reply_io *io)
+{
+	const struct nfs4_op_desc *desc;
+
+	if (last && io->put_ref && res_status(res) == NFS4_OK) {
+		desc = nfs4_optable_get(res->resop, minor);
+		if (desc && desc->encode)
+			return desc->encode(xdrs, res, io);
+	}
+	return xdr_nfs_resop4(xdrs, res);
+}
+
+/*
+ * Keep the encoded reply in the slot if the client asked for it.  The
+ * copy includes bytes the reply only references (io->copy reads them
+ * where they lie, still held until the reply is sent), so a replay gets
+ * the data, not a dangling reference.
+ */
 static void
 cache_reply(struct nfs4_compound *cs, const struct nfs4_reply_io *io,
 	    uint32_t start, uint32_t end, bool encoded)
@@ -334,7 +362,8 @@ encode:
 	ok = xdr_nfsstat4(res, &status) && xdr_utf8str_cs(res, &tag) &&
 	     xdr_u_int(res, &nres);
 	for (uint32_t i = 0; ok && i < nres; i++)
-		ok = xdr_nfs_resop4(res, &results[i]);
+		ok = encode_result(res, &results[i], cs.minorversion,
+				   i + 1 == nres, io);
 	end = io->pos(io->ctx);
 	if (!ok) {
 		log_warn("nfs4: COMPOUND reply did not encode (%u ops)", nres);

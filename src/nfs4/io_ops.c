@@ -341,10 +341,13 @@ io_read_copy(struct fs *fs, struct fs_inode *ip, uint64_t off,
  * range is one READ_WRITE extent hands the reply the bytes in the volume
  * mapping itself, with a pin (fs_pin_range()) on the range that keeps the
  * blocks from being unmapped, freed or reused until the reply no longer
- * needs them: nfs4_release_read() drops it after the COMPOUND's reply
- * was encoded.  This saves the bounce buffer and one copy.  (Handing the
- * mapping to the socket itself needs an encode hook in the COMPOUND
- * layer, see docs/io.md; the pin and its release stay as they are.)
+ * needs them.  The READ's encode hook (nfs4_encode_read()) hands the
+ * mapped bytes to the reply by reference, so they go from the mapping
+ * to the socket without a copy in between, and the pin is dropped when
+ * the socket is done with them (io_read_unpin() as the reference's
+ * release).  Without a reference (unit tests, an encode failure) the
+ * bytes are copied into the reply and nfs4_release_read() drops the pin
+ * after the COMPOUND's reply was encoded.
  *
  * Only when the READ is the COMPOUND's last op: the pin is held until the
  * reply is encoded, and a later op of the same COMPOUND that unmaps the
@@ -362,6 +365,13 @@ io_read_copy(struct fs *fs, struct fs_inode *ip, uint64_t off,
  * like any reader.  Short: waiting here holds a worker for nothing.
  */
 #define IO_PIN_WAIT_NS		(10 * NSEC_PER_MSEC)
+/*
+ * The pin deadline on an RPC event-loop thread (rpc_on_loop_thread()):
+ * one already passed (0 would mean "no limit"), so a pin that meets a
+ * pending unmap gives up at once and the copy path runs: every
+ * connection's I/O waits behind that thread.
+ */
+#define IO_PIN_NO_WAIT		1u
 /* Buckets of the pinned-reply table (READs in flight, a few per worker). */
 #define IO_PIN_BUCKETS		64u
 
@@ -451,7 +461,7 @@ io_read_pinned(struct nfs4_compound *cs, struct fs *fs, struct fs_inode *ip,
 	struct fs_layout_ext ext;
 	struct fs_attr attr;
 	unsigned held = FS_MAPLOCK_SHARED, n = 0;
-	uint64_t len;
+	uint64_t len, deadline;
 	int err;
 
 	if (count < IO_PIN_MIN || cs->opidx + 1 != cs->opcnt || !fs)
@@ -460,10 +470,12 @@ io_read_pinned(struct nfs4_compound *cs, struct fs *fs, struct fs_inode *ip,
 	rec = calloc(1, sizeof(*rec));
 	if (!rec)
 		return false;
+	deadline = rpc_on_loop_thread() ? IO_PIN_NO_WAIT :
+					  clock_now_ns() + IO_PIN_WAIT_NS;
 	fs_ilock(ip, held);
 	/* A thread can hold no other pin here: the READ is the last op. */
 	err = fs_pin_range(ip, &held, &rec->ref, off, count, NULL, rec,
-			   clock_now_ns() + IO_PIN_WAIT_NS);
+			   deadline);
 	if (err) {
 		fs_iunlock(ip, held);
 		free(rec);
@@ -539,9 +551,67 @@ out_iput:
 }
 
 /*
+ * Drop a pinned reply's pin and inode reference and free its record.
+ * Also the release of a READ reply sent by reference (ctx is the
+ * record): then it runs once the socket has taken the bytes or the reply
+ * was dropped, on a worker or the thread that finished the call, never
+ * on an event loop.  Locks: none held; fs_unpin() and fs_iput() need none.
+ */
+static void
+io_read_unpin(void *ctx)
+{
+	struct io_read_pin *rec = ctx;
+
+	fs_unpin(rec->ip, &rec->ref);
+	fs_iput(rec->fs, rec->ip);
+	free(rec);
+}
+
+/*
+ * The READ's encode hook (struct nfs4_op_desc.encode; the COMPOUND loop
+ * calls it for a last NFS4_OK result when the reply takes references).
+ * A pinned result is encoded as xdr_nfs_resop4() would - resop, status,
+ * eof, then data as opaque<> - except that the data goes in through
+ * io->put_ref() straight from the mapping, and the pin moves to that
+ * reference: io_read_unpin() runs when the socket is done with the
+ * bytes, and nfs4_release_read() no longer finds the record.  A copied
+ * result, or a reference the reply refuses, is encoded the usual way.
+ * Locks: none held.
+ */
+bool
+nfs4_encode_read(XDR *xdrs, nfs_resop4 *res, const struct nfs4_reply_io *io)
+{
+	READ4res *r = &res->nfs_resop4_u.opread;
+	READ4resok *ok = &r->READ4res_u.resok4;
+	struct io_read_pin *rec;
+
+	(void)pthread_once(&io_pins_once, io_pins_init);
+	rec = io_pin_remove(res);
+	if (!rec)
+		return xdr_nfs_resop4(xdrs, res);
+	if (!xdr_nfs_opnum4(xdrs, &res->resop) ||
+	    !xdr_nfsstat4(xdrs, &r->status) || !xdr_bool(xdrs, &ok->eof))
+		goto out_keep_pin;
+	if (io->put_ref(io->ctx, ok->data.data_val, ok->data.data_len,
+			io_read_unpin, rec) != 0)
+		goto out_keep_pin;
+	/* Not ours any more; release must not free the mapping either. */
+	ok->data.data_val = NULL;
+	ok->data.data_len = 0;
+	return true;
+
+out_keep_pin:
+	/* The reply fails; nfs4_release_read() drops the pin as before. */
+	io_pin_insert(rec);
+	return false;
+}
+
+/*
  * Release a READ result after its reply was encoded (NFS4_OK only): drop
- * the pin and inode reference of a pinned reply, or free the copy.
- * Locks: none held; fs_unpin() needs none.
+ * the pin and inode reference of a pinned reply whose data was copied
+ * into the reply, or free the copy.  A pinned reply sent by reference
+ * left nothing here (nfs4_encode_read() took the record and cleared the
+ * data pointer).  Locks: none held; fs_unpin() needs none.
  */
 void
 nfs4_release_read(nfs_resop4 *res)
@@ -551,13 +621,10 @@ nfs4_release_read(nfs_resop4 *res)
 
 	(void)pthread_once(&io_pins_once, io_pins_init);
 	rec = io_pin_remove(res);
-	if (rec) {
-		fs_unpin(rec->ip, &rec->ref);
-		fs_iput(rec->fs, rec->ip);
-		free(rec);
-	} else {
+	if (rec)
+		io_read_unpin(rec);
+	else
 		free(ok->data.data_val);
-	}
 	ok->data.data_val = NULL;
 }
 
@@ -898,21 +965,32 @@ out_iput:
 
 /* --- ALLOCATE, DEALLOCATE (RFC 7862 §15.1, §15.4) ------------------------ */
 
+/* fs_allocate() or fs_deallocate(): the engine call of a space op. */
+typedef int (*io_space_fn)(struct fs *fs, struct fs_inode *ip, uint64_t off,
+			   uint64_t len);
+
 /*
- * The common part of ALLOCATE and DEALLOCATE: file, stateid for writing,
+ * ALLOCATE and DEALLOCATE are one shape: file, stateid for writing,
  * read-only export, range (NFS4ERR_INVAL for an empty one, NFS4ERR_FBIG
- * past the largest file, §15.1.3), delegations.  *ipp referenced on OK.
+ * past the largest file, RFC 7862 §15.1.3, §15.4.3), delegations, a
+ * blocking worker when the file has external references, then the
+ * engine call fn, which breaks the layouts and pins its map change
+ * affects.  No locks.
  */
 static nfsstat4
-io_space_prep(struct nfs4_compound *cs, const stateid4 *sid, uint64_t off,
-	      uint64_t len, struct fs_inode **ipp)
+io_space_op(struct nfs4_compound *cs, const stateid4 *sid, uint64_t off,
+	    uint64_t len, io_space_fn fn)
 {
+	struct fs *fs = nfs4_fs(cs);
+	struct fs_inode *ip;
+	bool blocking;
 	nfsstat4 st;
+	int err;
 
-	st = io_cur_file(cs, ipp, NULL);
+	st = io_cur_file(cs, &ip, NULL);
 	if (st != NFS4_OK)
 		return st;
-	st = io_check_stateid(cs, *ipp, sid, true);
+	st = io_check_stateid(cs, ip, sid, true);
 	if (st != NFS4_OK)
 		goto out_iput;
 	if (nfs4_export_read_only(cs)) {
@@ -927,46 +1005,33 @@ io_space_prep(struct nfs4_compound *cs, const stateid4 *sid, uint64_t off,
 		st = NFS4ERR_FBIG;
 		goto out_iput;
 	}
-	st = io_break_delegations(cs, *ipp);
+	st = io_break_delegations(cs, ip);
 	if (st != NFS4_OK)
 		goto out_iput;
-	return NFS4_OK;
-
+	st = io_may_wait(ip, &blocking);
+	if (st != NFS4_OK)
+		goto out_iput;
+	err = fn(fs, ip, off, len);
+	io_wait_done(blocking);
+	st = nfs4_errno_to_status(err);
 out_iput:
-	fs_iput(nfs4_fs(cs), *ipp);
-	*ipp = NULL;
+	fs_iput(fs, ip);
 	return st;
 }
 
 /*
  * ALLOCATE: blocks for [offset, offset+length) are reserved as INVALID
  * extents (read as zeros) and the size grows to cover the range; later
- * writes there can not fail with NFS4ERR_NOSPC.  The engine breaks the
- * layouts the map change affects.  No locks.
+ * writes there can not fail with NFS4ERR_NOSPC.  No locks.
  */
 nfsstat4
 nfs4_op_allocate(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
 	ALLOCATE4args *a = &arg->nfs_argop4_u.opallocate;
-	struct fs *fs = nfs4_fs(cs);
-	struct fs_inode *ip;
-	bool blocking;
-	nfsstat4 st;
-	int err;
 
 	(void)res;
-	st = io_space_prep(cs, &a->aa_stateid, a->aa_offset, a->aa_length,
-			   &ip);
-	if (st != NFS4_OK)
-		return st;
-	st = io_may_wait(ip, &blocking);
-	if (st == NFS4_OK) {
-		err = fs_allocate(fs, ip, a->aa_offset, a->aa_length);
-		io_wait_done(blocking);
-		st = nfs4_errno_to_status(err);
-	}
-	fs_iput(fs, ip);
-	return st;
+	return io_space_op(cs, &a->aa_stateid, a->aa_offset, a->aa_length,
+			   fs_allocate);
 }
 
 /*
@@ -979,25 +1044,10 @@ nfsstat4
 nfs4_op_deallocate(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
 	DEALLOCATE4args *a = &arg->nfs_argop4_u.opdeallocate;
-	struct fs *fs = nfs4_fs(cs);
-	struct fs_inode *ip;
-	bool blocking;
-	nfsstat4 st;
-	int err;
 
 	(void)res;
-	st = io_space_prep(cs, &a->da_stateid, a->da_offset, a->da_length,
-			   &ip);
-	if (st != NFS4_OK)
-		return st;
-	st = io_may_wait(ip, &blocking);
-	if (st == NFS4_OK) {
-		err = fs_deallocate(fs, ip, a->da_offset, a->da_length);
-		io_wait_done(blocking);
-		st = nfs4_errno_to_status(err);
-	}
-	fs_iput(fs, ip);
-	return st;
+	return io_space_op(cs, &a->da_stateid, a->da_offset, a->da_length,
+			   fs_deallocate);
 }
 
 /* --- CLONE and COPY (RFC 7862 §15.13, §15.2) ------------------------------ */

@@ -77,4 +77,13 @@ nfsstat4 nfs4_op_savefh(struct nfs4_compound *cs, nfs_argop4 *arg,
 nfsstat4 nfs4_op_restorefh(struct nfs4_compound *cs, nfs_argop4 *arg,
 			   nfs_resop4 *res);
 
+/*
+ * READ's encode hook (io_ops.c; struct nfs4_op_desc.encode): a pinned
+ * result's data goes into the reply by reference (io->put_ref), from the
+ * volume mapping to the socket, and its pin is dropped when the socket
+ * is done with it.  Locks: none held.
+ */
+bool nfs4_encode_read(XDR *xdrs, nfs_resop4 *res,
+		      const struct nfs4_reply_io *io);
+
 #endif

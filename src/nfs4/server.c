@@ -73,6 +73,13 @@ call_res_copy(void *ctx, uint32_t from, uint32_t len, void *dst)
 	return rpc_call_res_copy(ctx, from, len, dst);
 }
 
+static int
+call_res_put_ref(void *ctx, const void *ptr, uint32_t len,
+		 void (*release)(void *rctx), void *rctx)
+{
+	return rpc_call_res_put_ref(ctx, ptr, len, release, rctx);
+}
+
 /*
  * Size of the whole RPC call: the rpc layer decodes each record with an
  * xdrmem stream over the entire record, so position + bytes left is the
@@ -91,6 +98,7 @@ nfs4_dispatch(struct rpc_call *call)
 	struct nfs4_reply_io io = {
 		.pos = call_res_pos,
 		.copy = call_res_copy,
+		.put_ref = call_res_put_ref,
 		.ctx = call,
 	};
 	enum rpc_disp disp;

@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -26,6 +28,13 @@
 #define RACE_FILE_BYTES		(256u * 1024u)
 #define PAT_A			0xa5
 #define PAT_B			0x3c
+/*
+ * How long a pin may outlive the READ reply that held it: it is dropped
+ * when the server's socket has taken the bytes, a moment after the client
+ * got them (a generous bound for sanitizer and valgrind builds).
+ */
+#define PIN_DRAIN_NS		(10 * NSEC_PER_SEC)
+#define PIN_POLL_NS		(5 * NSEC_PER_MSEC)
 
 static struct h_server srv;
 static struct nc_conn *conn;
@@ -620,6 +629,202 @@ file_size(const struct file *f)
 	}
 	done(&res);
 	return size;
+}
+
+/* SETATTR size; returns the status (no DELAY retries: DELAY is seen). */
+static int
+set_size(const struct file *f, uint64_t size)
+{
+	static const uint32_t mask[1] = { 1u << FATTR4_SIZE };
+	struct nc_compound cp;
+	COMPOUND4res res;
+	SETATTR4args *sa;
+	uint64_t be = htobe64(size);
+	int st;
+
+	nc_session_compound_init(&cp, "set-size");
+	put_fh(&cp, f);
+	sa = &nc_compound_add(&cp, OP_SETATTR)->nfs_argop4_u.opsetattr;
+	sa->stateid = f->sid;
+	sa->obj_attributes.attrmask.bitmap4_len = 1;
+	sa->obj_attributes.attrmask.bitmap4_val = (uint32_t *)mask;
+	sa->obj_attributes.attr_vals.attrlist4_len = sizeof(be);
+	sa->obj_attributes.attr_vals.attrlist4_val = (char *)&be;
+	if (nc_session_compound(ses, &cp, NC_SEQ_NO_RETRY, &res, NULL) != 0)
+		return -1;
+	st = res.status;
+	done(&res);
+	return st;
+}
+
+/*
+ * Local DMA pins the server holds now: the "pins" line of the control
+ * socket's "refs" command (src/daemon/control.c; the socket is the
+ * volume's name plus ".ctl").  -1 if it could not be asked.
+ */
+static long
+server_pins(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[1024], *p;
+	size_t have = 0;
+	ssize_t n;
+	long pins = -1;
+	int fd;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s.ctl",
+			     srv.volume) >= sizeof(sa.sun_path))
+		return -1;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    write(fd, "refs\n", 5) != 5)
+		goto out;
+	while (have < sizeof(buf) - 1 &&
+	       (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
+		have += (size_t)n;
+	buf[have] = '\0';
+	p = strstr(buf, "\npins ");
+	if (p)
+		pins = strtol(p + 6, NULL, 10);
+out:
+	close(fd);
+	return pins;
+}
+
+/* Wait (bounded) until the server holds no pin; the last count seen. */
+static long
+wait_no_pins(void)
+{
+	uint64_t deadline = clock_now_ns() + PIN_DRAIN_NS;
+	long pins;
+
+	while ((pins = server_pins()) > 0 && clock_now_ns() < deadline)
+		h_sleep_ns(PIN_POLL_NS);
+	return pins;
+}
+
+/*
+ * A READ by session s2 of f with an explicit SEQUENCE (slot 1, seqid 1,
+ * sa_cachethis) and the anonymous stateid; the raw reply body in
+ * body/blen (malloc'ed), the data in out/len.  Returns the status.
+ */
+static int
+read_cached(struct nc_session *s2, const struct file *f, uint64_t off,
+	    uint32_t count, uint8_t *out, uint32_t cap, uint32_t *len,
+	    uint8_t **body, uint32_t *blen)
+{
+	struct nc_compound cp;
+	COMPOUND4res res;
+	struct nc_call *call = NULL;
+	struct nc_rpc_reply r;
+	const uint8_t *b;
+	READ4args *ra;
+	uint32_t l;
+	int st = -1;
+
+	*body = NULL;
+	*blen = 0;
+	*len = 0;
+	nc_compound_init(&cp, "read-cached", 1);
+	h_sequence(nc_compound_add(&cp, OP_SEQUENCE), s2, 1, 1, 1, true);
+	put_fh(&cp, f);
+	ra = &nc_compound_add(&cp, OP_READ)->nfs_argop4_u.opread;
+	memset(&ra->stateid, 0, sizeof(ra->stateid));
+	ra->offset = off;
+	ra->count = count;
+	if (nc_compound(nc_session_conn(s2), &cp, &res, &call) != 0)
+		goto out;
+	st = res.status;
+	if (st == NFS4_OK) {
+		READ4resok *ok = &op_res(&res, 2)->nfs_resop4_u.opread
+					  .READ4res_u.resok4;
+
+		*len = ok->data.data_len;
+		REQUIRE(*len <= cap);
+		memcpy(out, ok->data.data_val, *len);
+	}
+	done(&res);
+	if (nc_call_parse(call, &r) == 0) {
+		b = nc_call_reply(call, &l);
+		*blen = l - r.body_off;
+		*body = malloc(*blen);
+		REQUIRE(*body);
+		memcpy(*body, b + r.body_off, *blen);
+	}
+out:
+	nc_call_free(call);
+	return st;
+}
+
+/*
+ * docs/io.md, "Zero copy to the socket": a READ that is the last op and
+ * covers one written extent goes out by reference, its bytes sent from
+ * the volume mapping under a pin.  The bytes must be exact (1 MiB, and
+ * an unaligned range inside the file); a retry of a READ sent with
+ * sa_cachethis gets the cached reply byte for byte, data included
+ * (RFC 8881 §2.10.6.1.3: the cache copies the referenced bytes, it does
+ * not keep the reference); and every pin is dropped once its reply went
+ * out, so a truncate of the range afterwards does not wait
+ * (DESIGN.md §3: nothing may hold a pin past its reply).
+ */
+static void
+test_read_by_reference(void)
+{
+	static uint8_t buf[IO_MAX], out[IO_MAX];
+	struct nc_session_opts o;
+	struct nc_conn *c2;
+	struct nc_session *s2;
+	struct file f;
+	uint8_t *body1, *body2;
+	uint32_t len, len2, blen1, blen2;
+	bool eof;
+
+	create_file("io-ref", &f);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 31 + (i >> 12) + 7);
+	CHECK_EQ(write_file(&f, 0, buf, sizeof(buf), FILE_SYNC4, NULL),
+		 NFS4_OK);
+
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(read_file(&f, 0, IO_MAX, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, IO_MAX);
+	CHECK(eof);
+	CHECK(memcmp(out, buf, IO_MAX) == 0);
+
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(read_file(&f, 4097, 300001, out, sizeof(out), &len, &eof),
+		 NFS4_OK);
+	CHECK_EQ(len, 300001);
+	CHECK(!eof);
+	CHECK(memcmp(out, buf + 4097, 300001) == 0);
+
+	/* Replayed from the reply cache: same bytes, the data's too. */
+	nc_session_opts_init(&o);
+	REQUIRE(h_session(&srv, h_owner("io-ref"), &o, &c2, &s2) == 0);
+	reclaim_complete(s2);
+	CHECK_EQ(read_cached(s2, &f, 8192, IO_MAX, out, sizeof(out), &len,
+			     &body1, &blen1), NFS4_OK);
+	/* The cache limit (8 KiB by default) cuts the READ, not to nothing. */
+	CHECK(len >= 4096);
+	CHECK(memcmp(out, buf + 8192, len) == 0);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(read_cached(s2, &f, 8192, IO_MAX, out, sizeof(out), &len2,
+			     &body2, &blen2), NFS4_OK);
+	CHECK_EQ(len2, len);
+	CHECK(memcmp(out, buf + 8192, len2) == 0);
+	CHECK(blen1 > len && blen1 == blen2 && body1 && body2 &&
+	      memcmp(body1, body2, blen1) == 0);
+	free(body1);
+	free(body2);
+	h_session_free(c2, s2);
+
+	/* Every reply went out: no pin left, the truncate does not wait. */
+	CHECK_EQ(wait_no_pins(), 0);
+	CHECK_EQ(set_size(&f, 0), NFS4_OK);
+	CHECK_EQ(file_size(&f), 0);
 }
 
 /*
@@ -1859,6 +2064,7 @@ main(void)
 	TEST_RUN(test_write_read_commit);
 	TEST_RUN(test_read_cap);
 	TEST_RUN(test_read_small_session);
+	TEST_RUN(test_read_by_reference);
 	TEST_RUN(test_io_errors);
 	TEST_RUN(test_seek_allocate_deallocate);
 	TEST_RUN(test_clone_copy);
