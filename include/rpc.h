@@ -208,6 +208,12 @@ struct rpc_server_config {
 	uint32_t nworkers;		/* worker threads running dispatch */
 	uint32_t nblocking_workers;	/* how many of them may block at once */
 	uint32_t idle_timeout_sec;	/* close connections idle this long; 0 never */
+	/*
+	 * Let the event loop run calls its program's inline_ok() accepts
+	 * itself (docs/rpc.md, "Calls on the loop"); false: every call goes
+	 * to a worker.
+	 */
+	bool	 inline_calls;
 };
 
 void rpc_server_config_defaults(struct rpc_server_config *cfg);
@@ -257,6 +263,8 @@ struct rpc_server_stats {
 	uint64_t cb_timeouts;
 	uint64_t cb_stray_replies;	/* replies matching no pending call */
 	uint64_t accept_backoffs;	/* accept() out of fds/memory: paused */
+	uint64_t calls_inline;		/* of calls: run on the event loop */
+	uint64_t replies_direct;	/* replies a worker wrote itself */
 };
 void rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out);
 

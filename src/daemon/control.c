@@ -161,6 +161,8 @@ cmd_rpc(struct daemon_control *c, FILE *f)
 	out(f, "cb_timeouts %llu\n", (unsigned long long)st.cb_timeouts);
 	out(f, "cb_stray_replies %llu\n", (unsigned long long)st.cb_stray_replies);
 	out(f, "accept_backoffs %llu\n", (unsigned long long)st.accept_backoffs);
+	out(f, "calls_inline %llu\n", (unsigned long long)st.calls_inline);
+	out(f, "replies_direct %llu\n", (unsigned long long)st.replies_direct);
 }
 
 static void

@@ -14,6 +14,7 @@ src_nfs4_libnfs4_a_SOURCES = \
 	src/nfs4/fileops.h \
 	src/nfs4/fsvc.h \
 	src/nfs4/idmap.c \
+	src/nfs4/inline.c \
 	src/nfs4/io_ops.c \
 	src/nfs4/lock_ops.c \
 	src/nfs4/open_ops.c \

@@ -354,6 +354,58 @@ rpc_call_new(struct rpc_conn *conn, uint8_t *rec, uint32_t len,
 }
 
 /*
+ * Loop thread: may the loop run this call itself?  Finds the program and
+ * the start of the arguments (after credential and verifier) and asks the
+ * program's inline_ok().  Anything odd (a header that does not parse, an
+ * unknown program) is false: the worker path rejects it with the right
+ * RPC error.  Never blocks.
+ */
+bool
+rpc_call_inline_ok(struct rpc_call_priv *cp)
+{
+	struct rpc_server *srv = cp->call.conn->srv;
+	const struct rpc_program *prog;
+	uint32_t v[4], alen, low, high, off;
+	const uint8_t *p = cp->rec;
+
+	if (!srv->cfg.inline_calls || cp->reclen < 8 + 4 * 4 + 2 * 8)
+		return false;
+	for (int i = 0; i < 4; i++)	/* rpcvers, prog, vers, proc */
+		v[i] = rpc_get32(p + 8 + 4 * i);
+	if (v[0] != RPC_VERSION)
+		return false;
+	prog = find_program(srv, v[1], v[2], &low, &high);
+	if (!prog || !prog->inline_ok || v[3] >= prog->nprocs)
+		return false;
+	off = 8 + 4 * 4;
+	for (int i = 0; i < 2; i++) {	/* credential, verifier */
+		if (cp->reclen - off < 8)
+			return false;
+		alen = rpc_get32(p + off + 4);
+		if (alen > MAX_AUTH_BYTES || cp->reclen - off - 8 <
+					     ROUND_UP(alen, 4))
+			return false;
+		off += 8 + ROUND_UP(alen, 4);
+	}
+	return prog->inline_ok(prog->inline_ctx, v[2], v[3], p + off,
+			       cp->reclen - off);
+}
+
+/*
+ * Loop thread: run the call here, as a worker would (its in-flight slot
+ * is taken).  While it runs, rpc_worker_may_block() says no and the reply
+ * is queued for the loop to write when it is done reading (conn.c).
+ */
+void
+rpc_call_run_inline(struct rpc_call_priv *cp)
+{
+	RPC_STAT_INC(cp->call.conn->srv, calls_inline);
+	rpc_loop_inline = true;
+	call_run(&cp->item);
+	rpc_loop_inline = false;
+}
+
+/*
  * Loop thread: hand the call to a worker (its in-flight slot is taken), in
  * its connection's flow, so clients take turns on the workers.
  */

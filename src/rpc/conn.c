@@ -36,6 +36,7 @@
 #define RPC_WRITE_IOV		64
 
 static void conn_wake(struct evloop *loop, struct evloop_work *w);
+static void conn_service(struct rpc_conn *conn);
 static void conn_event(struct evloop *loop, int fd, uint32_t events,
 		       void *ctx);
 static void conn_idle(struct evloop *loop, struct evloop_timer *t);
@@ -215,7 +216,9 @@ conn_over_limits(struct rpc_conn *conn)
 
 /*
  * Loop thread: move backlogged calls to the workers while the connection
- * has fewer than max_inflight_per_conn in progress, oldest first.
+ * has fewer than max_inflight_per_conn in progress, oldest first.  A call
+ * the program lets the loop run (rpc_call_inline_ok()) runs right here;
+ * its reply waits on q_head until conn_service() writes it.
  */
 static void
 conn_dispatch_backlog(struct rpc_conn *conn)
@@ -223,9 +226,10 @@ conn_dispatch_backlog(struct rpc_conn *conn)
 	uint32_t max = conn->srv->cfg.max_inflight_per_conn;
 	struct rpc_call_priv *cp;
 
-	while ((cp = conn->backlog_head)) {
+	while ((cp = conn->backlog_head) && !atomic_load(&conn->closed)) {
 		mutex_lock(&conn->lock);
 		if (conn->inflight >= max) {
+			conn->backlog_waiting = true;
 			mutex_unlock(&conn->lock);
 			return;
 		}
@@ -236,7 +240,10 @@ conn_dispatch_backlog(struct rpc_conn *conn)
 			conn->backlog_tail = NULL;
 		cp->next = NULL;
 		conn->backlog_bytes -= RPC_CALL_COST(cp->reclen);
-		rpc_call_queue(cp);
+		if (rpc_call_inline_ok(cp))
+			rpc_call_run_inline(cp);
+		else
+			rpc_call_queue(cp);
 	}
 }
 
@@ -470,42 +477,58 @@ conn_event(struct evloop *loop, int fd, uint32_t events, void *ctx)
 		conn_read(conn);
 	else if ((events & EVLOOP_ERROR) && !atomic_load(&conn->closed))
 		rpc_conn_close(conn, "socket error");
+	/* Replies of calls run inline go out in one write per batch. */
+	if (conn->inline_replies)
+		conn_service(conn);
 	rpc_conn_put(conn);
 }
 
 /*
- * Loop thread: take what workers queued, write it, arm timers of new
- * back-channel calls, maybe resume reading.  Drops the reference the poster
- * took.
+ * Loop thread: arm timers of new back-channel calls, dispatch the backlog,
+ * take what workers and inline calls queued, write it, maybe resume
+ * reading; again while resumed reading ran calls inline.
  */
+static void
+conn_service(struct rpc_conn *conn)
+{
+	struct rpc_outbuf *q;
+
+	do {
+		conn->inline_replies = false;
+		rpc_pending_arm_timers(conn);
+		conn_dispatch_backlog(conn);
+		mutex_lock(&conn->lock);
+		q = conn->q_head;
+		conn->q_head = conn->q_tail = NULL;
+		mutex_unlock(&conn->lock);
+		if (atomic_load(&conn->closed)) {
+			outbuf_free_list(q, conn->srv->wq);
+			return;
+		}
+		if (q) {
+			if (conn->out_tail)
+				conn->out_tail->next = q;
+			else
+				conn->out_head = q;
+			while (q->next)
+				q = q->next;
+			conn->out_tail = q;
+		}
+		/* Flushing may resume reading, which may run more calls. */
+		conn_flush(conn);
+	} while (conn->inline_replies && !atomic_load(&conn->closed));
+}
+
+/* Loop thread: a posted wakeup; drops the reference the poster took. */
 static void
 conn_wake(struct evloop *loop, struct evloop_work *w)
 {
 	struct rpc_conn *conn = container_of(w, struct rpc_conn, wake);
-	struct rpc_outbuf *q;
 
 	mutex_lock(&conn->lock);
 	conn->wake_posted = false;
-	q = conn->q_head;
-	conn->q_head = conn->q_tail = NULL;
 	mutex_unlock(&conn->lock);
-	if (atomic_load(&conn->closed)) {
-		outbuf_free_list(q, conn->srv->wq);
-		goto out_put;
-	}
-	if (q) {
-		if (conn->out_tail)
-			conn->out_tail->next = q;
-		else
-			conn->out_head = q;
-		while (q->next)
-			q = q->next;
-		conn->out_tail = q;
-	}
-	rpc_pending_arm_timers(conn);
-	conn_dispatch_backlog(conn);
-	conn_flush(conn);
-out_put:
+	conn_service(conn);
 	rpc_conn_put(conn);
 }
 
@@ -526,19 +549,50 @@ rpc_conn_kick_locked(struct rpc_conn *conn)
 }
 
 /*
- * Any thread but the loop, no conn lock held: queue a whole record-marked
- * message for the loop to write: len bytes of data (malloc'ed, now ours)
- * and, if ref is given, its referenced bytes and padding after them (the
- * reference is now ours too: released once written or dropped).  was_call
- * marks the reply (or the decision to send none, data NULL) to a call this
+ * Worker, conn->lock held, nothing queued or unwritten (out_bytes == 0),
+ * connection open: write the message now, without blocking, instead of
+ * waking the loop to write it.  Returns the bytes written (0 when the
+ * socket takes nothing now: EAGAIN, or an error the loop will find when it
+ * next touches the socket).  Holding conn->lock keeps the socket open
+ * (rpc_conn_close() takes it first) and keeps every other writer out: the
+ * loop writes only what out_bytes counts, and it is zero.
+ */
+static uint64_t
+conn_send_direct_locked(struct rpc_conn *conn, const struct rpc_outbuf *o)
+{
+	struct iovec iov[3];
+	struct msghdr msg = { .msg_iov = iov };
+	ssize_t n;
+
+	mutex_assert_held(&conn->lock);
+	msg.msg_iovlen = (size_t)outbuf_iov(o, iov);
+	do {
+		n = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	} while (n < 0 && errno == EINTR);
+	return n > 0 ? (uint64_t)n : 0;
+}
+
+/*
+ * Any thread, no conn lock held: queue a whole record-marked message for
+ * the loop to write: len bytes of data (malloc'ed, now ours) and, if ref
+ * is given, its referenced bytes and padding after them (the reference is
+ * now ours too: released once written or dropped).  was_call marks the
+ * reply (or the decision to send none, data NULL) to a call this
  * connection sent, which ends that call's inflight slot.  On a closed
  * connection the message is dropped.
+ *
+ * Two short cuts around the loop's wakeup (an eventfd write and a thread
+ * switch per reply, docs/rpc.md): a worker whose reply finds nothing
+ * queued ahead of it writes it itself (what the socket does not take is
+ * queued as usual); a call run inline on the loop leaves its reply on
+ * q_head for the loop to write once it is done reading, with no wakeup.
  */
 void
 rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 		   const struct rpc_ref *ref, bool was_call)
 {
 	struct rpc_outbuf *o = NULL;
+	bool sent = false;
 
 	mutex_assert_not_held(&conn->lock);
 	if (data) {
@@ -568,16 +622,29 @@ rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 			rpc_outbuf_free(o, NULL);
 		return;
 	}
-	if (o) {
+	if (o && was_call && !rpc_loop_inline && conn->out_bytes == 0) {
+		o->off = (uint32_t)conn_send_direct_locked(conn, o);
+		sent = o->off == outbuf_total(o);
+		if (o->off)
+			RPC_STAT_INC(conn->srv, replies_direct);
+	}
+	if (o && !sent) {
 		if (conn->q_tail)
 			conn->q_tail->next = o;
 		else
 			conn->q_head = o;
 		conn->q_tail = o;
-		conn->out_bytes += outbuf_total(o);
+		conn->out_bytes += outbuf_total(o) - o->off;
 	}
-	rpc_conn_kick_locked(conn);
+	if (rpc_loop_inline) {
+		conn->inline_replies = true;	/* the loop is here already */
+	} else if (!sent || !was_call || conn->backlog_waiting) {
+		conn->backlog_waiting = false;
+		rpc_conn_kick_locked(conn);
+	}
 	mutex_unlock(&conn->lock);
+	if (sent)
+		rpc_outbuf_free(o, NULL);	/* a worker: release here */
 }
 
 static void

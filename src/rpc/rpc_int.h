@@ -133,6 +133,9 @@ struct rpc_conn {
 	struct rpc_outbuf	*out_head, *out_tail;
 	uint32_t		events;
 	bool			read_paused;
+	/* Calls run inline queued replies on q_head: write them before
+	 * going back to epoll. */
+	bool			inline_replies;
 	uint64_t		last_active_ns;
 	struct evloop_timer	idle_timer;
 	/*
@@ -148,6 +151,9 @@ struct rpc_conn {
 	uint64_t		out_bytes;	/* lock: queued + unwritten */
 	uint32_t		inflight;	/* lock: calls not yet replied */
 	bool			wake_posted;	/* lock */
+	/* lock: the loop holds calls back at max_inflight_per_conn, so a
+	 * worker that ends a call must wake it (a direct send does not) */
+	bool			backlog_waiting;
 	struct rpc_pending	*pending;	/* lock */
 	struct rpc_close_hook	*hooks;		/* lock */
 	uint64_t		next_hook_id;	/* lock */
@@ -173,6 +179,7 @@ struct rpc_stats {
 	atomic_uint_fast64_t records_too_big, read_pauses;
 	atomic_uint_fast64_t cb_calls, cb_timeouts, cb_stray_replies;
 	atomic_uint_fast64_t accept_backoffs;
+	atomic_uint_fast64_t calls_inline, replies_direct;
 };
 
 #define RPC_STAT_INC(srv, field) \
@@ -228,6 +235,8 @@ struct rpc_call_priv {
 int rpc_call_new(struct rpc_conn *conn, uint8_t *rec, uint32_t len,
 		 struct rpc_call_priv **out) MUST_CHECK;
 void rpc_call_queue(struct rpc_call_priv *cp);
+bool rpc_call_inline_ok(struct rpc_call_priv *cp);
+void rpc_call_run_inline(struct rpc_call_priv *cp);
 void rpc_call_discard(struct rpc_call_priv *cp);
 
 /* callback.c */

@@ -62,6 +62,7 @@ rpc_server_config_defaults(struct rpc_server_config *cfg)
 		.nworkers		= RPC_DEF_NWORKERS,
 		.nblocking_workers	= RPC_DEF_NBLOCKING,
 		.idle_timeout_sec	= 0,
+		.inline_calls		= true,
 	};
 }
 
@@ -370,6 +371,8 @@ rpc_server_get_stats(struct rpc_server *srv, struct rpc_server_stats *out)
 	RD(cb_timeouts);
 	RD(cb_stray_replies);
 	RD(accept_backoffs);
+	RD(calls_inline);
+	RD(replies_direct);
 #undef RD
 }
 

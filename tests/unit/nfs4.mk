@@ -18,3 +18,10 @@ tests_unit_test_fsvc_SOURCES = tests/unit/test_fsvc.c
 tests_unit_test_fsvc_LDADD = $(NFS4_TEST_LIBS)
 $(tests_unit_test_fsvc_OBJECTS): $(XDR_GEN_H)
 TESTS += tests/unit/test_fsvc
+
+# Which COMPOUNDs the event loop may run itself (src/nfs4/inline.c).
+check_PROGRAMS += tests/unit/test_inline
+tests_unit_test_inline_SOURCES = tests/unit/test_inline.c
+tests_unit_test_inline_LDADD = $(NFS4_TEST_LIBS)
+$(tests_unit_test_inline_OBJECTS): $(XDR_GEN_H)
+TESTS += tests/unit/test_inline

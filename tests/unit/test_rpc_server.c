@@ -32,6 +32,7 @@
 #define TEST_PROG		0x20000099u
 #define TEST_PROG_SYSONLY	0x2000009au
 #define TEST_CB_PROG		0x40000099u
+#define TEST_PROG_INLINE	0x2000009bu
 /* Every wait in this test ends by this bound; real latencies are ms. */
 #define TEST_DEADLINE_MS	5000
 #define TEST_MAX_RECORD		(64 * 1024)
@@ -362,6 +363,61 @@ static const struct rpc_program test_prog_sysonly = {
 	.dispatch = test_dispatch,
 };
 
+/*
+ * A program whose proc 0 the loop may run itself (inline_ok) and proc 1
+ * not.  Both answer where they ran: on the loop or not, and whether the
+ * block budget was offered; inline_ok also sees exactly the arguments.
+ */
+enum { PI_FAST, PI_SLOW, PI_NPROCS };
+
+static uint32_t
+rpc_get_u32_for_test(const void *p)
+{
+	const uint8_t *b = p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+static atomic_int inline_ok_bad_args;	/* inline_ok saw wrong bytes */
+
+static bool
+inline_test_ok(void *ctx, uint32_t vers, uint32_t proc, const void *args,
+	       uint32_t len)
+{
+	/* Every call of this program carries one word: 0xfeed0000 + proc. */
+	if (ctx != &inline_ok_bad_args || vers != 1 || len != 4 ||
+	    rpc_get_u32_for_test(args) != 0xfeed0000u + proc)
+		atomic_fetch_add(&inline_ok_bad_args, 1);
+	return proc == PI_FAST;
+}
+
+static enum rpc_disp
+inline_test_dispatch(struct rpc_call *call)
+{
+	uint32_t arg, where[2];
+	bool mb;
+
+	if (!xdr_uint32_t(call->args, &arg) || arg != 0xfeed0000u + call->proc)
+		return RPC_DISP_GARBAGE;
+	mb = rpc_worker_may_block();
+	if (mb)
+		rpc_worker_unblock();
+	where[0] = rpc_on_loop_thread();
+	where[1] = mb;
+	if (!xdr_uint32_t(call->res, &where[0]) ||
+	    !xdr_uint32_t(call->res, &where[1]))
+		return RPC_DISP_SYSTEM_ERR;
+	return RPC_DISP_REPLY;
+}
+
+static const struct rpc_program test_prog_inline = {
+	.name = "inline", .prog = TEST_PROG_INLINE, .vers_low = 1,
+	.vers_high = 1, .nprocs = PI_NPROCS,
+	.flavors_ok = 1u << AUTH_NONE | 1u << AUTH_SYS,
+	.dispatch = inline_test_dispatch,
+	.inline_ok = inline_test_ok, .inline_ctx = &inline_ok_bad_args,
+};
+
 /* --- raw client ------------------------------------------------------- */
 
 static int
@@ -671,6 +727,7 @@ start_server(void)
 	REQUIRE(rpc_server_create(&cfg, &srv) == 0);
 	REQUIRE(rpc_server_register(srv, &test_prog) == 0);
 	REQUIRE(rpc_server_register(srv, &test_prog_sysonly) == 0);
+	REQUIRE(rpc_server_register(srv, &test_prog_inline) == 0);
 	CHECK_EQ(rpc_server_register(srv, &test_prog), -EEXIST);
 	REQUIRE(rpc_server_listen(srv, "127.0.0.1", 0, &port4) == 0);
 	CHECK(port4 != 0);
@@ -1009,6 +1066,104 @@ test_pipelined(void)
 		reply_free(&r);
 	}
 	free(stream);
+	close(fd);
+}
+
+/* Send the inline test program's call proc (AUTH_SYS) and check where it ran. */
+static void
+inline_call(int fd, uint32_t proc, uint32_t on_loop, uint32_t may_block)
+{
+	struct msg m;
+	struct reply r;
+	uint32_t where[2] = { 9, 9 }, xid = next_xid++;
+
+	msg_call(&m, xid, 2, TEST_PROG_INLINE, 1, proc);
+	msg_auth_sys(&m, 1000, 12, 3);
+	msg_u32(&m, 0xfeed0000u + proc);
+	expect(fd, &m, xid, MSG_ACCEPTED, SUCCESS, &r);
+	CHECK(xdr_uint32_t(&r.x, &where[0]) && xdr_uint32_t(&r.x, &where[1]));
+	CHECK_EQ(where[0], on_loop);
+	CHECK_EQ(where[1], may_block);
+	reply_free(&r);
+}
+
+/*
+ * Calls the program's inline_ok() accepts run on the event loop, where the
+ * block budget is refused; others run on a worker, which writes its reply
+ * itself when nothing is queued ahead of it.  Forty pipelined fast calls
+ * all come back, each exactly once.  A call whose header is wrong never
+ * reaches inline_ok() and gets its RPC error as before.
+ */
+static void
+test_inline_calls(void)
+{
+	enum { N = 40 };
+	struct rpc_server_stats st0, st1;
+	static struct msg m;
+	static uint8_t stream[N * 128];
+	bool seen[N] = { false };
+	uint32_t base;
+	size_t off = 0;
+	int fd = connect_to(AF_INET, port4);
+
+	rpc_server_get_stats(srv, &st0);
+	inline_call(fd, PI_FAST, 1, 0);
+	inline_call(fd, PI_SLOW, 0, 1);
+	rpc_server_get_stats(srv, &st1);
+	CHECK_EQ(st1.calls_inline - st0.calls_inline, 1);
+	/*
+	 * Nothing was queued: the worker wrote the reply itself.  It counts
+	 * the write after sendmsg() returns, which may be after we read the
+	 * reply: wait for the count, within the deadline.
+	 */
+	for (uint64_t end = clock_now_ns() + TEST_DEADLINE_MS * NSEC_PER_MSEC;
+	     st1.replies_direct == st0.replies_direct && clock_now_ns() < end;
+	     usleep(1000))
+		rpc_server_get_stats(srv, &st1);
+	CHECK_EQ(st1.replies_direct - st0.replies_direct, 1);
+
+	base = next_xid;
+	next_xid += N;
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t len;
+
+		msg_call(&m, base + i, 2, TEST_PROG_INLINE, 1, PI_FAST);
+		msg_auth_none(&m);
+		msg_u32(&m, 0xfeed0000u + PI_FAST);
+		len = xdr_getpos(&m.x);
+		rpc_record_mark(stream + off, len, true);
+		memcpy(stream + off + 4, m.buf, len);
+		off += 4 + len;
+	}
+	write_all(fd, stream, off);
+	for (int i = 0; i < N; i++) {
+		struct reply r;
+		uint32_t idx, on_loop = 0;
+
+		reply_recv(fd, &r);
+		idx = r.xid - base;
+		REQUIRE(idx < N);
+		CHECK(!seen[idx]);
+		seen[idx] = true;
+		CHECK_EQ(r.stat, SUCCESS);
+		CHECK(xdr_uint32_t(&r.x, &on_loop));
+		CHECK_EQ(on_loop, 1);
+		reply_free(&r);
+	}
+	rpc_server_get_stats(srv, &st0);
+	CHECK_EQ(st0.calls_inline - st1.calls_inline, N);
+
+	/* RPC version 3: rejected as always, inline_ok() never asked. */
+	msg_call(&m, next_xid, 3, TEST_PROG_INLINE, 1, PI_FAST);
+	msg_auth_none(&m);
+	msg_u32(&m, 0xfeed0000u + PI_FAST);
+	expect(fd, &m, next_xid++, MSG_DENIED, RPC_MISMATCH, NULL);
+	/* A credential length past the record: a worker says BADCRED. */
+	msg_call(&m, next_xid, 2, TEST_PROG_INLINE, 1, PI_FAST);
+	msg_u32(&m, AUTH_SYS);
+	msg_u32(&m, 4000);
+	expect_badcred(fd, &m, next_xid++, AUTH_BADCRED);
+	CHECK_EQ(atomic_load(&inline_ok_bad_args), 0);
 	close(fd);
 }
 
@@ -2137,6 +2292,7 @@ main(void)
 	TEST_RUN(test_truncated_then_close);
 	TEST_RUN(test_oversized);
 	TEST_RUN(test_pipelined);
+	TEST_RUN(test_inline_calls);
 	TEST_RUN(test_slow_reader);
 	TEST_RUN(test_blocked_workers);
 	TEST_RUN(test_callback_answered);
