@@ -127,6 +127,22 @@ out:
 	return disp;
 }
 
+/*
+ * rpc_program.inline_ok: NULL and cheap COMPOUNDs may run on the event
+ * loop (inline.c says which).  The loop stops before the server is shut
+ * down, so ctx stays valid while this can be called.
+ */
+static bool
+nfs4_inline_ok(void *ctx, uint32_t vers, uint32_t proc, const void *args,
+	       uint32_t len)
+{
+	(void)vers;
+	if (proc == NFSPROC4_NULL)
+		return true;
+	return proc == NFSPROC4_COMPOUND &&
+	       nfs4_compound_inline_ok(ctx, args, len);
+}
+
 static int
 server_alloc(const struct nfs4_config *cfg, bool reaper, struct fs *fs,
 	     struct nfs4_server **out)
@@ -219,6 +235,8 @@ nfs4_server_init(const struct nfs4_config *cfg, struct rpc_server *srv,
 	nsrv->prog.nprocs = NFSPROC4_COMPOUND + 1;
 	nsrv->prog.flavors_ok = (1u << AUTH_NONE) | (1u << AUTH_SYS);
 	nsrv->prog.dispatch = nfs4_dispatch;
+	nsrv->prog.inline_ok = nfs4_inline_ok;
+	nsrv->prog.inline_ctx = nsrv;
 	err = rpc_server_register(srv, &nsrv->prog);
 	if (err)
 		goto out_unset;
