@@ -5,7 +5,8 @@
  * EXCHANGE_ID / CREATE_SESSION / SEQUENCE slot management, and a back
  * channel that answers CB_NULL and CB_COMPOUND (CB_SEQUENCE) on the same
  * connection, with a hook through which a test answers the other callback
- * operations its own way (or never).
+ * operations its own way (or never), and the attributes CB_GETATTR answers
+ * with for the filehandles a test registered.
  *
  * Locking: each struct nc_conn has one receive thread that reads every
  * record, completes calls and answers callbacks.  All nc_ functions are
@@ -371,9 +372,12 @@ enum nc_cb_action {
 /*
  * Called on the receive thread for every callback operation after a good
  * CB_SEQUENCE (CB_SEQUENCE itself is answered by the library).  *status
- * starts as the library's default (NFS4_OK for recalls and notifications,
- * NFS4ERR_NOTSUPP for CB_GETATTR).  A non-OK status ends the compound as
- * RFC 8881 §15.2 says.  Must not wait for fore-channel replies on c.
+ * starts as the library's default (NFS4_OK for recalls and notifications;
+ * for CB_GETATTR NFS4_OK when nc_conn_set_cb_getattr() registered the
+ * filehandle, NFS4ERR_NOTSUPP otherwise).  A non-OK status ends the
+ * compound as RFC 8881 §15.2 says; a CB_GETATTR answered NFS4_OK carries
+ * the registered attributes (none when the filehandle is not registered).
+ * Must not wait for fore-channel replies on c.
  */
 typedef enum nc_cb_action (*nc_cb_hook_fn)(void *ctx, struct nc_conn *c,
 					   const nfs_cb_argop4 *op,
@@ -394,6 +398,50 @@ unsigned nc_conn_cb_send_deferred(struct nc_conn *c);
 
 /* Answer callbacks for program cb_program on c (set by create_session). */
 void nc_conn_set_cb_program(struct nc_conn *c, uint32_t cb_program);
+
+/*
+ * CB_GETATTR answers (RFC 8881 §20.1).  The server asks the holder of a
+ * write delegation for size and change when another client GETATTRs them
+ * (§10.4.3); a test decides here what this client answers.
+ */
+
+/* bitmap4 words an answer carries at most: attributes 0 .. 63. */
+#define NC_CB_ATTR_WORDS	2
+/* Largest raw attr_vals of an answer (a malformed one; a few words do). */
+#define NC_CB_ATTR_VALS_MAX	64
+
+struct nc_cb_attrs {
+	/*
+	 * The fattr4 attrmask sent back as given, not intersected with the
+	 * server's attr_request: a test may answer more or less than asked.
+	 */
+	uint32_t	mask[NC_CB_ATTR_WORDS];
+	/*
+	 * Values of FATTR4_CHANGE and FATTR4_SIZE, encoded as uint64 in
+	 * attribute order (change (3) before size (4)) for the bits in mask.
+	 */
+	uint64_t	change;
+	uint64_t	size;
+	/*
+	 * vals_len > 0: send these bytes as attr_vals instead, whatever mask
+	 * says (XDR-padded to a word), for malformed answers.  Copied.
+	 */
+	const void	*vals;
+	uint32_t	vals_len;
+};
+
+/*
+ * Answer every later CB_GETATTR for filehandle fh on c with NFS4_OK and
+ * the attributes in *a (copied; replaces an earlier registration of fh).
+ * a == NULL forgets fh: its CB_GETATTR is answered NFS4ERR_NOTSUPP again.
+ * The hook (nc_conn_set_cb_hook) still sees the op and may change the
+ * status or drop the reply.  Returns 0, -EINVAL (fh longer than
+ * NFS4_FHSIZE, vals_len above NC_CB_ATTR_VALS_MAX, or without vals a mask
+ * bit other than FATTR4_CHANGE / FATTR4_SIZE), -ENOENT (a == NULL and fh
+ * not registered) or -ENOMEM.  Locks: takes c->lock.
+ */
+int nc_conn_set_cb_getattr(struct nc_conn *c, const nfs_fh4 *fh,
+			   const struct nc_cb_attrs *a) MUST_CHECK;
 
 /* Callback op numbers are small (OP_CB_GETATTR 3 .. OP_CB_OFFLOAD 15). */
 #define NC_CB_OP_MAX		32

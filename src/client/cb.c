@@ -21,6 +21,14 @@
 #define NC_REPLY_HDR		24u
 /* Encoded size of CB_SEQUENCE4resok: sessionid + four words. */
 #define NC_CB_SEQ_RESOK		(NFS4_SESSIONID_SIZE + 16u)
+/*
+ * Encoded size of the largest CB_GETATTR4res we send: opnum, status,
+ * attrmask (count + words), attr_vals (length + padded bytes).
+ */
+#define NC_CB_GETATTR_RES	(8u + 4u + 4u * NC_CB_ATTR_WORDS + 4u + \
+				 ROUND_UP(NC_CB_ATTR_VALS_MAX, 4u))
+/* Room one callback op's result may take in a CB_COMPOUND4res. */
+#define NC_CB_OP_RES_MAX	MAX(8u + NC_CB_SEQ_RESOK, NC_CB_GETATTR_RES)
 
 /* See client_impl.h.  Locks: caller holds c->lock. */
 void
@@ -70,6 +78,12 @@ nc_cb_free(struct nc_conn *c)
 		c->deferred = d->next;
 		free(d);
 	}
+	while (c->cb_getattr) {
+		struct nc_cb_getattr_ent *e = c->cb_getattr;
+
+		c->cb_getattr = e->next;
+		free(e);
+	}
 }
 
 /* See nfsclient.h.  Locks: takes c->lock. */
@@ -99,6 +113,142 @@ nc_conn_set_cb_program(struct nc_conn *c, uint32_t cb_program)
 	c->cb_program = cb_program;
 	c->cb_program_set = true;
 	mutex_unlock(&c->lock);
+}
+
+static bool
+cb_fh_equal(const struct nc_cb_getattr_ent *e, const nfs_fh4 *fh)
+{
+	return e->fhlen == fh->nfs_fh4_len &&
+	       (e->fhlen == 0 || memcmp(e->fh, fh->nfs_fh4_val, e->fhlen) == 0);
+}
+
+static void
+cb_put64(uint8_t *p, uint64_t v)
+{
+	nc_put32(p, (uint32_t)(v >> 32));
+	nc_put32(p + 4, (uint32_t)v);
+}
+
+/*
+ * Build the registered answer for a: the mask trimmed to the words that
+ * carry bits, and attr_vals encoded now (§5: values in attribute order).
+ */
+static int
+cb_getattr_ent_make(const nfs_fh4 *fh, const struct nc_cb_attrs *a,
+		    struct nc_cb_getattr_ent **out)
+{
+	const uint32_t known = 1u << FATTR4_CHANGE | 1u << FATTR4_SIZE;
+	struct nc_cb_getattr_ent *e;
+
+	if (a->vals_len > NC_CB_ATTR_VALS_MAX)
+		return -EINVAL;
+	if (a->vals_len == 0 && ((a->mask[0] & ~known) || a->mask[1]))
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->fhlen = fh->nfs_fh4_len;
+	if (e->fhlen)
+		memcpy(e->fh, fh->nfs_fh4_val, e->fhlen);
+	memcpy(e->mask, a->mask, sizeof(e->mask));
+	e->nwords = a->mask[1] ? 2 : a->mask[0] ? 1 : 0;
+	if (a->vals_len) {
+		memcpy(e->vals, a->vals, a->vals_len);
+		e->vals_len = a->vals_len;
+	} else {
+		if (a->mask[0] & (1u << FATTR4_CHANGE)) {
+			cb_put64(e->vals + e->vals_len, a->change);
+			e->vals_len += 8;
+		}
+		if (a->mask[0] & (1u << FATTR4_SIZE)) {
+			cb_put64(e->vals + e->vals_len, a->size);
+			e->vals_len += 8;
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+/* See nfsclient.h.  Locks: takes c->lock; allocates and frees without. */
+int
+nc_conn_set_cb_getattr(struct nc_conn *c, const nfs_fh4 *fh,
+		       const struct nc_cb_attrs *a)
+{
+	struct nc_cb_getattr_ent *e = NULL, *old, **pp;
+	int err;
+
+	if (fh->nfs_fh4_len > NFS4_FHSIZE)
+		return -EINVAL;
+	if (a) {
+		err = cb_getattr_ent_make(fh, a, &e);
+		if (err)
+			return err;
+	}
+	mutex_lock(&c->lock);
+	for (pp = &c->cb_getattr; *pp; pp = &(*pp)->next)
+		if (cb_fh_equal(*pp, fh))
+			break;
+	old = *pp;
+	if (old)
+		*pp = old->next;
+	if (e) {
+		e->next = c->cb_getattr;
+		c->cb_getattr = e;
+	}
+	mutex_unlock(&c->lock);
+	free(old);
+	return old || e ? 0 : -ENOENT;
+}
+
+/*
+ * Copy the registered answer for fh into *out.  Returns whether there is
+ * one.  Locks: takes c->lock.
+ */
+static bool
+cb_getattr_find(struct nc_conn *c, const nfs_fh4 *fh,
+		struct nc_cb_getattr_ent *out)
+{
+	const struct nc_cb_getattr_ent *e;
+	bool found = false;
+
+	mutex_lock(&c->lock);
+	for (e = c->cb_getattr; e; e = e->next) {
+		if (cb_fh_equal(e, fh)) {
+			*out = *e;
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&c->lock);
+	return found;
+}
+
+/*
+ * Encode CB_GETATTR4resok (an fattr4, RFC 8881 §20.1.3) at p: e's answer,
+ * or an empty fattr4 when e is NULL.  Returns the bytes written (at most
+ * NC_CB_GETATTR_RES - 8).
+ */
+static uint32_t
+cb_getattr_encode(uint8_t *p, const struct nc_cb_getattr_ent *e)
+{
+	uint32_t off = 0, i, pad;
+
+	if (!e) {
+		nc_put32(p, 0);		/* no bitmap words */
+		nc_put32(p + 4, 0);	/* no values */
+		return 8;
+	}
+	nc_put32(p, e->nwords);
+	off = 4;
+	for (i = 0; i < e->nwords; i++, off += 4)
+		nc_put32(p + off, e->mask[i]);
+	nc_put32(p + off, e->vals_len);
+	off += 4;
+	if (e->vals_len)
+		memcpy(p + off, e->vals, e->vals_len);
+	pad = ROUND_UP(e->vals_len, 4u) - e->vals_len;
+	memset(p + off + e->vals_len, 0, pad);
+	return off + e->vals_len + pad;
 }
 
 /* See nfsclient.h.  Locks: takes c->lock. */
@@ -305,6 +455,8 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 	for (i = 0; i < nops && status == NFS4_OK; i++) {
 		const nfs_cb_argop4 *op = &args->argarray.argarray_val[i];
 		uint32_t opnum = op->argop;
+		struct nc_cb_getattr_ent ga;
+		bool have_attrs = false;
 
 		cb_count(c, &c->stats.ops[opnum < NC_CB_OP_MAX ? opnum : 0]);
 		if (opnum == OP_CB_SEQUENCE) {
@@ -344,7 +496,11 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 		} else {
 			enum nc_cb_action act = NC_CB_ANSWER;
 
-			status = cb_default_status(opnum);
+			have_attrs = opnum == OP_CB_GETATTR &&
+				cb_getattr_find(c, &op->nfs_cb_argop4_u
+						.opcbgetattr.fh, &ga);
+			status = have_attrs ? NFS4_OK :
+					      cb_default_status(opnum);
 			if (hook)
 				act = hook(hook_ctx, c, op, &status);
 			if (act == NC_CB_DROP) {
@@ -358,12 +514,9 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 		nc_put32(out + off + 4, status);
 		off += 8;
 		nres++;
-		if (status == NFS4_OK && opnum == OP_CB_GETATTR) {
-			/* Empty fattr4: no bitmap words, no values. */
-			nc_put32(out + off, 0);
-			nc_put32(out + off + 4, 0);
-			off += 8;
-		}
+		if (status == NFS4_OK && opnum == OP_CB_GETATTR)
+			off += cb_getattr_encode(out + off,
+						 have_attrs ? &ga : NULL);
 	}
 done:
 	nc_put32(out, status);
@@ -399,9 +552,9 @@ cb_compound(struct nc_conn *c, uint32_t xid, const uint8_t *body,
 	}
 	xdr_destroy(&x);
 	cb_count(c, &c->stats.cb_compound);
-	/* Worst case: status, tag, count, and per op a CB_SEQUENCE resok. */
+	/* Worst case: status, tag, count, and per op the largest result. */
 	cap = NC_REPLY_HDR + 12 + ROUND_UP(args.tag.utf8string_len, 4) +
-	      (size_t)args.argarray.argarray_len * (8 + NC_CB_SEQ_RESOK);
+	      (size_t)args.argarray.argarray_len * NC_CB_OP_RES_MAX;
 	/* Room for a replayed reply too: it is never bigger than cap. */
 	d = malloc(sizeof(*d) + cap);
 	if (!d) {

@@ -61,6 +61,20 @@ struct nc_cb_chan {
 	struct nc_cb_slot slots[NC_MAX_CB_SLOTS];
 };
 
+/*
+ * A registered CB_GETATTR answer (nc_conn_set_cb_getattr): the filehandle
+ * and the fattr4 already encoded, so the receive thread only copies it.
+ */
+struct nc_cb_getattr_ent {
+	struct nc_cb_getattr_ent *next;
+	uint32_t	fhlen;
+	uint8_t		fh[NFS4_FHSIZE];
+	uint32_t	nwords;		/* attrmask words sent */
+	uint32_t	mask[NC_CB_ATTR_WORDS];
+	uint32_t	vals_len;	/* unpadded */
+	uint8_t		vals[NC_CB_ATTR_VALS_MAX];
+};
+
 /* A callback reply held back by the test (NC_CB_DEFER). */
 struct nc_deferred {
 	struct nc_deferred *next;
@@ -96,6 +110,7 @@ struct nc_conn {
 	void		*cb_hook_ctx;
 	struct nc_cb_chan cb;
 	struct nc_deferred *deferred;	/* NC_CB_DEFER replies, newest first */
+	struct nc_cb_getattr_ent *cb_getattr;	/* registered answers */
 	struct nc_cb_stats stats;
 
 	struct rpc_record_reader rr;	/* receive thread only */
@@ -134,7 +149,7 @@ void nc_cb_bind_locked(struct nc_conn *c, const sessionid4 sid,
 		       uint32_t nslots);
 /* Forget the binding if it is for sid. */
 void nc_cb_unbind(struct nc_conn *c, const sessionid4 sid);
-/* Free cached callback replies (conn teardown). */
+/* Free cached callback replies and CB_GETATTR answers (conn teardown). */
 void nc_cb_free(struct nc_conn *c);
 
 /* Big-endian helpers for hand-parsed headers. */

@@ -59,6 +59,15 @@ tests_protocol_test_proto_malformed_SOURCES = \
 tests_protocol_test_proto_malformed_LDADD = $(PROTO_LDADD)
 EXTRA_tests_protocol_test_proto_malformed_DEPENDENCIES = src/daemon/pmemnfsd
 
+# CB_GETATTR to a write-delegation holder (RFC 8881 §10.4.3, §20.1), its
+# answers set through the client library (nc_conn_set_cb_getattr).
+check_PROGRAMS += tests/protocol/test_cb_getattr
+TESTS += tests/protocol/test_cb_getattr
+tests_protocol_test_cb_getattr_SOURCES = \
+	tests/protocol/test_cb_getattr.c $(PROTO_HARNESS)
+tests_protocol_test_cb_getattr_LDADD = $(PROTO_LDADD)
+EXTRA_tests_protocol_test_cb_getattr_DEPENDENCIES = src/daemon/pmemnfsd
+
 # Run every protocol test, pending ones included (needs a serving daemon).
 # Run directly: automake only makes .log rules for programs in TESTS.
 protocol-check: $(PROTO_TESTS) src/daemon/pmemnfsd
