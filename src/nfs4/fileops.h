@@ -86,6 +86,17 @@ nfsstat4 nfs4_op_get_dir_delegation(struct nfs4_compound *cs, nfs_argop4 *arg,
 /* Free OPEN's attrset / TEST_STATEID's status codes after encoding. */
 void nfs4_release_open(nfs_resop4 *res);
 void nfs4_release_test_stateid(nfs_resop4 *res);
+/*
+ * The inode number of the current filehandle for an op that keeps state
+ * on a regular file (CLOSE, OPEN_DOWNGRADE, DELEGRETURN, WANT_DELEGATION,
+ * LOCK, LOCKT, LOCKU): NFS4ERR_ISDIR for a directory (pseudo-filesystem
+ * nodes included), NFS4ERR_SYMLINK for a link, NFS4ERR_WRONG_TYPE for
+ * anything else (RFC 8881 §18.2.4, §18.10.4); the handle and export
+ * errors of nfs4_cur_inode(); NFS4ERR_NOTSUPP without an engine.  No
+ * locks held on entry or return; no reference kept.
+ */
+nfsstat4 nfs4_cur_regular_fileid(struct nfs4_compound *cs,
+				 uint64_t *ino) MUST_CHECK;
 
 /* lock_ops.c: byte-range locks (RFC 8881 §18.10-18.12) */
 nfsstat4 nfs4_op_lock(struct nfs4_compound *cs, nfs_argop4 *arg,

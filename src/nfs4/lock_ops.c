@@ -27,44 +27,6 @@ lock_client(struct nfs4_compound *cs)
 	return nfs4_in_session(cs) ? state_session_client(cs->seq.ses) : NULL;
 }
 
-/*
- * The inode number of the current filehandle, which must be a regular
- * file (§18.10.4: NFS4ERR_ISDIR for a directory, NFS4ERR_SYMLINK for a
- * link, NFS4ERR_WRONG_TYPE otherwise).
- */
-static nfsstat4
-lock_cur_file(struct nfs4_compound *cs, uint64_t *ino)
-{
-	struct fs *fs = nfs4_fs(cs);
-	struct fs_inode *ip;
-	struct fs_attr a;
-	nfsstat4 status;
-	int err;
-
-	if (!fs)
-		return NFS4ERR_NOTSUPP;
-	if (nfs4_cur_is_pseudo(cs))
-		return NFS4ERR_ISDIR;	/* pseudo-fs nodes are directories */
-	status = nfs4_cur_inode(cs, &ip);
-	if (status != NFS4_OK)
-		return status;
-	err = fs_getattr(fs, ip, &a);
-	fs_iput(fs, ip);
-	if (err)
-		return nfs4_errno_to_status(err);
-	switch (a.type) {
-	case FS_TYPE_REG:
-		*ino = a.ino;
-		return NFS4_OK;
-	case FS_TYPE_DIR:
-		return NFS4ERR_ISDIR;
-	case FS_TYPE_LNK:
-		return NFS4ERR_SYMLINK;
-	default:
-		return NFS4ERR_WRONG_TYPE;
-	}
-}
-
 /* Move the state layer's LOCK4denied owner into the per-thread buffer. */
 static void
 lock_denied_keep(LOCK4denied *d)
@@ -97,7 +59,7 @@ nfs4_op_lock(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 
 	if (!clp)
 		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = lock_cur_file(cs, &ino);
+	status = nfs4_cur_regular_fileid(cs, &ino);
 	if (status != NFS4_OK)
 		return status;
 	sidp = args.locker.new_lock_owner ?
@@ -129,7 +91,7 @@ nfs4_op_lockt(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 
 	if (!clp)
 		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = lock_cur_file(cs, &ino);
+	status = nfs4_cur_regular_fileid(cs, &ino);
 	if (status != NFS4_OK)
 		return status;
 	status = state_lockt(clp, ino, &arg->nfs_argop4_u.oplockt,
@@ -151,7 +113,7 @@ nfs4_op_locku(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 
 	if (!clp)
 		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = lock_cur_file(cs, &ino);
+	status = nfs4_cur_regular_fileid(cs, &ino);
 	if (status != NFS4_OK)
 		return status;
 	status = nfs4_resolve_stateid(cs, &args.lock_stateid,

@@ -566,12 +566,11 @@ nfs4_release_open(nfs_resop4 *res)
 }
 
 /*
- * The inode number of the current filehandle for a state op, which needs
- * a regular file: NFS4ERR_ISDIR for a directory, NFS4ERR_SYMLINK for a
- * link, NFS4ERR_WRONG_TYPE for anything else (§18.2.4, §18.10.4).
+ * See fileops.h.  Locks: none held; fs_getattr() takes the inode's
+ * locks itself.  The inode reference is dropped before returning.
  */
-static nfsstat4
-open_cur_file(struct nfs4_compound *cs, uint64_t *ino)
+nfsstat4
+nfs4_cur_regular_fileid(struct nfs4_compound *cs, uint64_t *ino)
 {
 	struct fs *fs = nfs4_fs(cs);
 	struct fs_inode *ip;
@@ -619,7 +618,7 @@ nfs4_op_close(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 	status = nfs4_resolve_stateid(cs, &args->open_stateid, &sid);
 	if (status != NFS4_OK)
 		return status;
-	status = open_cur_file(cs, &ino);
+	status = nfs4_cur_regular_fileid(cs, &ino);
 	if (status != NFS4_OK)
 		return status;
 	status = state_close(clp, ino, &sid, out);
@@ -646,7 +645,7 @@ nfs4_op_open_downgrade(struct nfs4_compound *cs, nfs_argop4 *arg,
 	status = nfs4_resolve_stateid(cs, &args->open_stateid, &sid);
 	if (status != NFS4_OK)
 		return status;
-	status = open_cur_file(cs, &ino);
+	status = nfs4_cur_regular_fileid(cs, &ino);
 	if (status != NFS4_OK)
 		return status;
 	/* Want bits mean nothing here (§18.18.3): only the access counts. */
@@ -739,7 +738,7 @@ nfs4_op_delegreturn(struct nfs4_compound *cs, nfs_argop4 *arg,
 			&arg->nfs_argop4_u.opdelegreturn.deleg_stateid, &sid);
 	if (status != NFS4_OK)
 		return status;
-	status = open_cur_file(cs, &ino);
+	status = nfs4_cur_regular_fileid(cs, &ino);
 	if (status != NFS4_OK)
 		return status;
 	return state_delegreturn(clp, ino, &sid);
@@ -790,7 +789,7 @@ nfs4_op_want_delegation(struct nfs4_compound *cs, nfs_argop4 *arg,
 	default:
 		return NFS4ERR_INVAL;
 	}
-	status = open_cur_file(cs, &ino);
+	status = nfs4_cur_regular_fileid(cs, &ino);
 	if (status != NFS4_OK)
 		return status;
 	if ((ctx.want & OPEN4_SHARE_ACCESS_WANT_DELEG_MASK) ==
