@@ -13,6 +13,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +29,19 @@
 #include "daemon.h"
 #include "fs.h"
 #include "fs/refset.h"
+
+/*
+ * Every 1 MiB READ copy, reply or WRITE record buffer is allocated and
+ * freed per call.  glibc serves such sizes from mmap and trims a freed
+ * heap top, so each one came back as fresh zeroed pages: about 15% of a
+ * 1 MiB READ's server time was page faults (docs/BENCHMARKS.md, "1 MiB
+ * READ and WRITE: copies").  Buffers up to DAEMON_MMAP_MIN come from the
+ * heap and up to DAEMON_TRIM_MIN of free heap top stays mapped, so they
+ * are reused warm.  Cost: what the daemon used at its peak stays mapped,
+ * at most DAEMON_TRIM_MIN more than in use per malloc arena.
+ */
+#define DAEMON_MMAP_MIN		(8u << 20)	/* > 2 x max_record, max_reply defaults */
+#define DAEMON_TRIM_MIN		(16u << 20)
 
 struct daemon {
 	struct daemon_config	cfg;
@@ -304,6 +320,12 @@ main(int argc, char **argv)
 		goto out_config;
 	}
 	log_set_level(d.cfg.log_level);
+#ifdef __GLIBC__
+	/* Before any thread exists: malloc's arenas are made after this. */
+	if (mallopt(M_MMAP_THRESHOLD, DAEMON_MMAP_MIN) != 1 ||
+	    mallopt(M_TRIM_THRESHOLD, DAEMON_TRIM_MIN) != 1)
+		log_info("mallopt refused: large buffers may come from mmap");
+#endif
 
 	/*
 	 * Block the signals before any thread exists so every thread inherits
