@@ -452,12 +452,39 @@ out_free:
 	return rc;
 }
 
-/* One dirty piece [s, t) being flushed, for commit_ext(). */
+/*
+ * A COMMIT in progress.  Only the msync path has dirty pieces to flush
+ * (on pmem unstable overwrites were persisted at WRITE, see
+ * persist_unstable()).  There every msync() is a synchronous write-back
+ * with a journal commit of the file system under the volume, while clean
+ * pages in its range cost next to nothing (the kernel walks only dirty
+ * pages): so the pieces inside one extent are flushed by one msync() over
+ * their hull, pend_lo..pend_hi, issued when the walk leaves that extent.
+ * The hull never reaches outside the file's own extent, and the bytes in
+ * it that no unstable write touched are durable already.
+ */
 struct commit_ctx {
 	struct fs	*fs;
-	uint64_t	s;
+	struct fs_inode	*ip;
+	uint64_t	s;		/* the piece being walked: [s, t) */
 	uint64_t	t;
+	uint8_t		*pend_lo;	/* msync path: hull not yet flushed */
+	uint8_t		*pend_hi;
+	uint64_t	pend_vblk;	/* its extent's first volume block */
 };
+
+/* Flush the pending hull (msync path). */
+static void
+commit_flush_pending(struct commit_ctx *cc)
+{
+	if (cc->pend_lo == cc->pend_hi)
+		return;
+	/* Unstable overwrites become durable (COMMIT, RFC 8881 section
+	 * 18.3) before fs_commit() returns. */
+	vol_persist(cc->fs->vol, cc->pend_lo, cc->pend_hi - cc->pend_lo,
+		    "fs.data.commit");
+	cc->pend_lo = cc->pend_hi = NULL;
+}
 
 static int
 commit_ext(void *ctx, const struct fs_ext *e)
@@ -466,16 +493,24 @@ commit_ext(void *ctx, const struct fs_ext *e)
 	struct fs *fs = cc->fs;
 	uint64_t s = MAX(e->fblk * fs->bsize, cc->s);
 	uint64_t t = MIN((e->fblk + e->len) * fs->bsize, cc->t);
+	uint8_t *p;
 
 	/*
-	 * Exactly the bytes written unstable: re-flushing durable bytes is
-	 * wasted work.  Unstable overwrites become durable (COMMIT, RFC 8881
-	 * section 18.3).  A piece over a hole or INVALID blocks has nothing
-	 * unstable left (its blocks left the map since).
+	 * A piece over a hole or INVALID blocks has nothing unstable left
+	 * (its blocks left the map since it was written).
 	 */
-	if (e->state == FS_EXT_RW && s < t)
-		vol_persist(fs->vol, blk_ptr(fs, e->vblk) +
-			    (s - e->fblk * fs->bsize), t - s, "fs.data.commit");
+	if (e->state != FS_EXT_RW || s >= t)
+		return 0;
+	p = blk_ptr(fs, e->vblk) + (s - e->fblk * fs->bsize);
+	if (cc->pend_lo != cc->pend_hi && cc->pend_vblk == e->vblk) {
+		/* Pieces come in file order, so p only grows. */
+		cc->pend_hi = p + (t - s);
+		return 0;
+	}
+	commit_flush_pending(cc);
+	cc->pend_lo = p;
+	cc->pend_hi = p + (t - s);
+	cc->pend_vblk = e->vblk;
 	return 0;
 }
 
@@ -483,25 +518,27 @@ commit_ext(void *ctx, const struct fs_ext *e)
 static int
 commit_piece(void *ctx, uint64_t s, uint64_t t)
 {
-	struct fs_inode *ip = ctx;
-	struct fs *fs = ip->fs;
-	struct commit_ctx cc = { .fs = fs, .s = s, .t = t };
+	struct commit_ctx *cc = ctx;
+	struct fs *fs = cc->fs;
 
-	return fs_extmap_walk(ip->map, fs_blk_of(fs, s),
+	cc->s = s;
+	cc->t = t;
+	return fs_extmap_walk(cc->ip->map, fs_blk_of(fs, s),
 			      fs_blk_up(fs, t) - fs_blk_of(fs, s), commit_ext,
-			      &cc);
+			      cc);
 }
 
 /*
- * See include/fs.h.  Flushes exactly the dirty bytes of unstable writes
- * inside the range and forgets them (RFC 8881 section 18.3).  Locks:
- * takes ILOCK exclusive: the dirty list changes, and writers (which add
- * to it under ILOCK exclusive) wait, so no byte is marked dirty between
- * its flush and its removal.
+ * See include/fs.h.  Flushes the dirty bytes of unstable writes inside
+ * the range and forgets them (RFC 8881 section 18.3).  Locks: takes
+ * ILOCK exclusive: the dirty list changes, and writers (which add to it
+ * under ILOCK exclusive) wait, so no byte is marked dirty between its
+ * flush and its removal.
  */
 int
 fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
+	struct commit_ctx cc = { .fs = fs, .ip = ip };
 	uint64_t end;
 	int rc;
 
@@ -513,7 +550,12 @@ fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	/* len 0: to EOF; a range past 2^64 also ends there. */
 	end = (len && len <= UINT64_MAX - off) ? off + len : UINT64_MAX;
 	fs_ilock(ip, FS_ILOCK_EXCL);
-	rc = fs_dirty_take(ip, off, end, commit_piece, ip);
+	rc = fs_dirty_take(ip, off, end, commit_piece, &cc);
+	/*
+	 * The last hull, still under ILOCK: the pieces already left the
+	 * list, and no writer may touch them before they are durable.
+	 */
+	commit_flush_pending(&cc);
 	fs_iunlock(ip, FS_ILOCK_EXCL);
 	return rc;
 }

@@ -5,9 +5,11 @@
  *  - the range list against a byte-map model that applies the same merge
  *    rule (closest pair above FS_DIRTY_MAX), and that never loses a byte
  *    really written;
- *  - random unstable writes, then COMMITs of sub-ranges: the commit
- *    flushes one persist point per dirty piece inside the range and the
- *    list keeps exactly the rest; a commit of everything empties it;
+ *  - random unstable writes, then COMMITs of sub-ranges: the list keeps
+ *    exactly the dirty bytes outside the range; a commit of everything
+ *    empties it; on the msync path a commit flushes once per extent that
+ *    holds dirty pieces (one msync over their hull), never when nothing
+ *    in the range is dirty;
  *  - the cap; truncate, DEALLOCATE, CLONE and stable overwrites clip;
  *  - on pmem (PMEM_IS_PMEM_FORCE=1, run by test_fs_dirty_pmem.sh with
  *    --expect-pmem) unstable overwrites are persisted at WRITE time and
@@ -341,8 +343,8 @@ test_commit_exact(void)
 		model_pieces(cur, n, lo, hi, &bytes, &pieces);
 		vol_inject_reset();
 		CHECK_EQ(fs_commit(g_fs, ip, lo, hi - lo), 0);
-		/* One flush per dirty piece, none for clean bytes. */
-		CHECK_EQ(vol_inject_count("fs.data.commit"), pieces);
+		/* One extent: one msync if anything there is dirty. */
+		CHECK_EQ(vol_inject_count("fs.data.commit"), pieces ? 1 : 0);
 		CHECK_EQ(bytes_locked(ip), total - bytes);
 		total -= bytes;
 		/* Again: nothing left to flush there. */
@@ -352,10 +354,10 @@ test_commit_exact(void)
 	}
 	/* The split left [w4.lo, +3) and [w4.lo+7, w4.hi). */
 	CHECK_EQ(count_locked(ip), 9);
-	/* Everything: the list empties, one flush per remaining range. */
+	/* Everything: the list empties, one flush for the extent. */
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
-	CHECK_EQ(vol_inject_count("fs.data.commit"), 9);
+	CHECK_EQ(vol_inject_count("fs.data.commit"), 1);
 	CHECK_EQ(count_locked(ip), 0);
 	CHECK_EQ(bytes_locked(ip), 0);
 	vol_inject_reset();
@@ -405,8 +407,51 @@ test_cap(void)
 	CHECK(bytes_locked(ip) >= n * 512);
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
-	CHECK_EQ(vol_inject_count("fs.data.commit"), FS_DIRTY_MAX);
+	CHECK_EQ(vol_inject_count("fs.data.commit"), 1);
 	CHECK_EQ(count_locked(ip), 0);
+	fs_iput(g_fs, ip);
+}
+
+/* Pieces in two extents: one flush each, and the hull stays inside. */
+static void
+test_commit_extents(void)
+{
+	struct fs_inode *ip = new_file();
+
+	if (vol_is_pmem(g_fs->vol)) {
+		fs_iput(g_fs, ip);
+		return;
+	}
+	/* Two runs of blocks with a hole between: two extents. */
+	put(ip, 0, 1 << 20, 1, FS_FILE_SYNC);
+	put(ip, 2 << 20, 1 << 20, 1, FS_FILE_SYNC);
+	fs_ilock(ip, FS_ILOCK_SHARED);
+	CHECK_EQ(fs_extmap_count(ip->map), 2);
+	fs_iunlock(ip, FS_ILOCK_SHARED);
+	put(ip, 1000, 100, 2, FS_UNSTABLE);
+	put(ip, 500000, 100, 2, FS_UNSTABLE);
+	put(ip, (2 << 20) + 7, 100, 2, FS_UNSTABLE);
+	CHECK_EQ(count_locked(ip), 3);
+	/* Only the first extent's pieces. */
+	vol_inject_reset();
+	CHECK_EQ(fs_commit(g_fs, ip, 0, 1 << 20), 0);
+	CHECK_EQ(vol_inject_count("fs.data.commit"), 1);
+	CHECK_EQ(count_locked(ip), 1);
+	put(ip, 4096, 100, 2, FS_UNSTABLE);
+	vol_inject_reset();
+	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
+	CHECK_EQ(vol_inject_count("fs.data.commit"), 2);
+	CHECK_EQ(count_locked(ip), 0);
+	/* A piece over a hole (punched since) flushes nothing. */
+	put(ip, 300000, 100, 2, FS_UNSTABLE);
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	fs_dirty_add(ip, (1 << 20) + 10, (1 << 20) + 20);	/* the hole */
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	vol_inject_reset();
+	CHECK_EQ(fs_commit(g_fs, ip, 1 << 20, 1 << 20), 0);
+	CHECK_EQ(vol_inject_count("fs.data.commit"), 0);
+	CHECK_EQ(count_locked(ip), 1);
+	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
 	fs_iput(g_fs, ip);
 }
 
@@ -510,6 +555,7 @@ main(int argc, char **argv)
 	TEST_RUN(test_model);
 	TEST_RUN(test_commit_exact);
 	TEST_RUN(test_cap);
+	TEST_RUN(test_commit_extents);
 	TEST_RUN(test_clip);
 	TEST_RUN(test_pmem);
 	fs_iput(g_fs, g_root);
