@@ -321,7 +321,7 @@ gwriter_main(void *arg)
 	return NULL;
 }
 
-/* ---- checker, timer, watchdog ---- */
+/* ---- checker and watchdog report ---- */
 
 /* Volume block behind each file block of ip (UINT64_MAX: none). */
 static int
@@ -394,42 +394,13 @@ checker_main(void *arg)
 	return NULL;
 }
 
-static void *
-timer_main(void *arg)
+/* What the watchdog prints before it aborts a deadlocked run. */
+static void
+watchdog_report(void)
 {
-	while (!atomic_load(&stop)) {
-		uint64_t next = fs_refset_next_deadline(fip);
-		uint64_t now = clock_now_ns();
-
-		if (next != 0 && next <= now)
-			(void)fs_refset_expire_overdue(fip, now);
-		test_pause();
-	}
-	return NULL;
-}
-
-static struct mutex wd_mu;
-static struct condvar wd_cv;
-static bool wd_done;
-
-static void *
-watchdog_main(void *arg)
-{
-	uint64_t deadline = *(uint64_t *)arg;
-	int rc = 0;
-
-	mutex_lock(&wd_mu);
-	while (!wd_done && rc == 0)
-		rc = condvar_wait_until(&wd_cv, &wd_mu, deadline);
-	if (!wd_done) {
-		fprintf(stderr, "FATAL watchdog: no end in sight, deadlock? "
-			"pins %ld grants %ld truncates %ld\n",
-			atomic_load(&n_pins), atomic_load(&n_grants),
-			atomic_load(&n_truncates));
-		abort();
-	}
-	mutex_unlock(&wd_mu);
-	return NULL;
+	fprintf(stderr, "  pins %ld grants %ld truncates %ld\n",
+		atomic_load(&n_pins), atomic_load(&n_grants),
+		atomic_load(&n_truncates));
 }
 
 static void
@@ -448,7 +419,9 @@ static void
 test_engine_stress(void)
 {
 	pthread_t pins[NPINNERS], clients[NCLIENTS], changers[2];
-	pthread_t gwriter, checker, timer, watchdog;
+	pthread_t gwriter, checker;
+	struct test_watchdog wd;
+	struct test_recall_timer timer;
 	struct pinner pn[NPINNERS];
 	struct client cl[NCLIENTS];
 	const char *env = getenv("REFSET_STRESS_SECS");
@@ -456,7 +429,6 @@ test_engine_stress(void)
 	uint64_t secs = env ? strtoull(env, NULL, 10) : 2;
 	struct fs_inode *root;
 	char path[512];
-	uint64_t wd_deadline;
 	int fd;
 
 	if (secs == 0)
@@ -475,13 +447,10 @@ test_engine_stress(void)
 	make_file(root, "f", &fip);
 	make_file(root, "g", &gip);
 	mutex_init(&reg_mu, "registry");
-	mutex_init(&wd_mu, "watchdog");
-	condvar_init(&wd_cv);
 	fs_refset_set_recall_timeout(STRESS_RECALL_NS);
 
-	wd_deadline = clock_now_ns() + secs * NSEC_PER_SEC + WATCHDOG_NS;
-	REQUIRE(pthread_create(&watchdog, NULL, watchdog_main,
-			       &wd_deadline) == 0);
+	test_watchdog_start(&wd, secs * NSEC_PER_SEC + WATCHDOG_NS,
+			    watchdog_report);
 	memset(pn, 0, sizeof(pn));
 	memset(cl, 0, sizeof(cl));
 	for (int i = 0; i < NCLIENTS; i++) {
@@ -502,7 +471,7 @@ test_engine_stress(void)
 				       (void *)(uintptr_t)(i + 1)) == 0);
 	REQUIRE(pthread_create(&gwriter, NULL, gwriter_main, NULL) == 0);
 	REQUIRE(pthread_create(&checker, NULL, checker_main, NULL) == 0);
-	REQUIRE(pthread_create(&timer, NULL, timer_main, NULL) == 0);
+	test_recall_timer_start(&timer, fip);
 	{
 		struct timespec ts = { (time_t)secs, 0 };
 
@@ -518,12 +487,8 @@ test_engine_stress(void)
 	for (int i = 0; i < NCLIENTS; i++)
 		pthread_join(clients[i], NULL);
 	pthread_join(checker, NULL);
-	pthread_join(timer, NULL);
-	mutex_lock(&wd_mu);
-	wd_done = true;
-	condvar_broadcast(&wd_cv);
-	mutex_unlock(&wd_mu);
-	pthread_join(watchdog, NULL);
+	test_recall_timer_stop(&timer);
+	test_watchdog_stop(&wd);
 
 	fprintf(stderr, "  %llus: pins %ld grants %ld (refused %ld) recalls %ld "
 		"expired %ld truncates %ld punches %ld writes %ld g-ops %ld "
@@ -550,8 +515,6 @@ test_engine_stress(void)
 	fs_iput(fs, root);
 	CHECK_EQ(fs_unmount(fs), 0);
 	unlink(path);
-	condvar_destroy(&wd_cv);
-	mutex_destroy(&wd_mu);
 	mutex_destroy(&reg_mu);
 }
 

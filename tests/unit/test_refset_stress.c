@@ -369,7 +369,7 @@ changer_main(void *arg)
 	return NULL;
 }
 
-/* ---- checker, timer, watchdog ---- */
+/* ---- checker and watchdog report ---- */
 
 static struct live *all_lives[NPINNERS + NCLIENTS];
 static int nlives;
@@ -391,54 +391,25 @@ checker_main(void *arg)
 	return NULL;
 }
 
-/* The NFS layer's recall timer: expire without a breaker waiting. */
-static void *
-timer_main(void *arg)
+/* What the watchdog prints before it aborts a deadlocked run. */
+static void
+watchdog_report(void)
 {
-	while (!atomic_load(&stop)) {
-		uint64_t next = fs_refset_next_deadline(ip);
-		uint64_t now = clock_now_ns();
-
-		if (next != 0 && next <= now)
-			(void)fs_refset_expire_overdue(ip, now);
-		test_pause();
-	}
-	return NULL;
-}
-
-static struct mutex wd_mu;
-static struct condvar wd_cv;
-static bool wd_done;
-
-static void *
-watchdog_main(void *arg)
-{
-	uint64_t deadline = *(uint64_t *)arg;
-	int rc = 0;
-
-	mutex_lock(&wd_mu);
-	while (!wd_done && rc == 0)
-		rc = condvar_wait_until(&wd_cv, &wd_mu, deadline);
-	if (!wd_done) {
-		fprintf(stderr, "FATAL watchdog: no progress to the end, "
-			"deadlock?  pins %ld grants %ld truncates %ld\n",
-			atomic_load(&n_pins), atomic_load(&n_grants),
-			atomic_load(&n_truncates));
-		abort();
-	}
-	mutex_unlock(&wd_mu);
-	return NULL;
+	fprintf(stderr, "  pins %ld grants %ld truncates %ld\n",
+		atomic_load(&n_pins), atomic_load(&n_grants),
+		atomic_load(&n_truncates));
 }
 
 static void
 test_stress(void)
 {
 	pthread_t pins[NPINNERS], clients[NCLIENTS], changers[NCHANGERS];
-	pthread_t checker, timer, watchdog;
+	pthread_t checker;
+	struct test_watchdog wd;
+	struct test_recall_timer timer;
 	struct client *cl = calloc(NCLIENTS, sizeof(*cl));
 	const char *env = getenv("REFSET_STRESS_SECS");
 	uint64_t secs = env ? strtoull(env, NULL, 10) : 2;
-	uint64_t wd_deadline;
 	struct pinner *pn = calloc(NPINNERS, sizeof(*pn));
 
 	REQUIRE(cl != NULL && pn != NULL);
@@ -446,8 +417,6 @@ test_stress(void)
 		secs = 2;
 	ip = test_inode_new(1000);
 	mutex_init(&reg_mu, "registry");
-	mutex_init(&wd_mu, "watchdog");
-	condvar_init(&wd_cv);
 	fs_refset_set_recall_timeout(STRESS_RECALL_NS);
 	for (int p = 0; p < NPBLK; p++)
 		powner[p] = -1;
@@ -456,9 +425,8 @@ test_stress(void)
 		powner[f] = f;
 	}
 
-	wd_deadline = clock_now_ns() + secs * NSEC_PER_SEC + WATCHDOG_NS;
-	REQUIRE(pthread_create(&watchdog, NULL, watchdog_main,
-			       &wd_deadline) == 0);
+	test_watchdog_start(&wd, secs * NSEC_PER_SEC + WATCHDOG_NS,
+			    watchdog_report);
 	for (int i = 0; i < NCLIENTS; i++) {
 		cl[i].kind = i == 0 ? CLIENT_SILENT :
 			i == 1 ? CLIENT_INLINE : CLIENT_PROMPT;
@@ -477,7 +445,7 @@ test_stress(void)
 		REQUIRE(pthread_create(&changers[i], NULL, changer_main,
 				       (void *)(uintptr_t)(i + 1)) == 0);
 	REQUIRE(pthread_create(&checker, NULL, checker_main, NULL) == 0);
-	REQUIRE(pthread_create(&timer, NULL, timer_main, NULL) == 0);
+	test_recall_timer_start(&timer, ip);
 
 	{
 		struct timespec ts = { (time_t)secs, 0 };
@@ -493,12 +461,8 @@ test_stress(void)
 	for (int i = 0; i < NCLIENTS; i++)
 		pthread_join(clients[i], NULL);
 	pthread_join(checker, NULL);
-	pthread_join(timer, NULL);
-	mutex_lock(&wd_mu);
-	wd_done = true;
-	condvar_broadcast(&wd_cv);
-	mutex_unlock(&wd_mu);
-	pthread_join(watchdog, NULL);
+	test_recall_timer_stop(&timer);
+	test_watchdog_stop(&wd);
 
 	fprintf(stderr, "  %llus: pins %ld (timeouts %ld) grants %ld "
 		"(refused %ld) recalls %ld expired %ld truncates %ld punches %ld "
@@ -522,8 +486,6 @@ test_stress(void)
 	CHECK_EQ(fs_refset_count(ip), 0);
 	fs_refset_set_recall_timeout(FS_RECALL_TIMEOUT_DEFAULT_NS);
 	test_inode_free(ip);	/* VERIFYs the set is empty */
-	condvar_destroy(&wd_cv);
-	mutex_destroy(&wd_mu);
 	mutex_destroy(&reg_mu);
 	free(cl);
 	free(pn);
