@@ -185,6 +185,45 @@ op_sequence(nfs_argop4 *op, const char *sid, uint32_t slot, uint32_t seqid,
 	a->sa_cachethis = cachethis;
 }
 
+/*
+ * Run a COMPOUND of the n ops in ops (minorversion 1) and decode its reply
+ * into w->reply, where the test looks further.  Returns the COMPOUND
+ * status, or -1 (after a failed CHECK) when the server did not reply.
+ */
+static int
+run_ops(struct wire *w, nfs_argop4 *ops, uint32_t n)
+{
+	req_begin(w, 1, n);
+	for (uint32_t i = 0; i < n; i++)
+		req_op(w, &ops[i]);
+	req_end(w);
+	CHECK_EQ(run(w), RPC_DISP_REPLY);
+	return w->decoded ? (int)w->reply.status : -1;
+}
+
+/* run_ops() of one op. */
+static int
+run_op(struct wire *w, nfs_argop4 *op)
+{
+	return run_ops(w, op, 1);
+}
+
+/*
+ * run_ops() of [SEQUENCE(sid, slot, seqid, cachethis), op], or of the
+ * SEQUENCE alone when op is NULL.
+ */
+static int
+run_seq(struct wire *w, const char *sid, uint32_t slot, uint32_t seqid,
+	bool cachethis, const nfs_argop4 *op)
+{
+	nfs_argop4 ops[2];
+
+	op_sequence(&ops[0], sid, slot, seqid, cachethis);
+	if (op)
+		ops[1] = *op;
+	return run_ops(w, ops, op ? 2 : 1);
+}
+
 /* EXCHANGE_ID + CREATE_SESSION as two sessionless COMPOUNDs. */
 static void
 make_session(const char *owner, uint32_t maxreq, uint32_t maxresp,
@@ -194,21 +233,13 @@ make_session(const char *owner, uint32_t maxreq, uint32_t maxresp,
 	nfs_argop4 op;
 	uint64_t clid;
 
-	req_begin(&w, 1, 1);
 	op_exchange_id(&op, owner);
-	req_op(&w, &op);
-	req_end(&w);
-	REQUIRE(run(&w) == RPC_DISP_REPLY);
-	REQUIRE(w.reply.status == NFS4_OK);
+	REQUIRE(run_op(&w, &op) == NFS4_OK);
 	clid = res_at(&w, 0)->nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u
 		       .eir_resok4.eir_clientid;
 
-	req_begin(&w, 1, 1);
 	op_create_session(&op, clid, 1, maxreq, maxresp, maxcached);
-	req_op(&w, &op);
-	req_end(&w);
-	REQUIRE(run(&w) == RPC_DISP_REPLY);
-	REQUIRE(w.reply.status == NFS4_OK);
+	REQUIRE(run_op(&w, &op) == NFS4_OK);
 	memcpy(sid, res_at(&w, 0)->nfs_resop4_u.opcreate_session
 		       .CREATE_SESSION4res_u.csr_resok4.csr_sessionid,
 	       NFS4_SESSIONID_SIZE);
@@ -249,46 +280,33 @@ static void
 test_sessionless_rules(void)
 {
 	static struct wire w;
-	nfs_argop4 op;
+	nfs_argop4 ops[2];
 
 	/* §2.6.3.1.1.8: ordinary ops need a SEQUENCE first. */
-	req_begin(&w, 1, 1);
-	op_void(&op, OP_PUTROOTFH);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_OP_NOT_IN_SESSION);
+	op_void(&ops[0], OP_PUTROOTFH);
+	CHECK_EQ(run_op(&w, &ops[0]), NFS4ERR_OP_NOT_IN_SESSION);
 	CHECK_EQ(w.reply.resarray.resarray_len, 1);
 	CHECK_EQ(res_at(&w, 0)->resop, OP_PUTROOTFH);
 
 	/* Sessionless ops must stand alone; nothing runs otherwise. */
-	req_begin(&w, 1, 2);
-	op_exchange_id(&op, "notonly");
-	req_op(&w, &op);
-	op_void(&op, OP_PUTROOTFH);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
+	op_exchange_id(&ops[0], "notonly");
+	op_void(&ops[1], OP_PUTROOTFH);
+	CHECK_EQ(run_ops(&w, ops, 2), NFS4ERR_NOT_ONLY_OP);
 	CHECK_EQ(w.reply.resarray.resarray_len, 1);
 	CHECK_EQ(res_at(&w, 0)->resop, OP_EXCHANGE_ID);
 
 	/* A million announced ops costs nothing: the first one decides. */
 	req_begin(&w, 1, 1000000);
-	op_exchange_id(&op, "million");
-	req_op(&w, &op);
+	op_exchange_id(&ops[0], "million");
+	req_op(&w, &ops[0]);
 	req_end(&w);
 	CHECK_EQ(run(&w), RPC_DISP_REPLY);
 	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
 	CHECK_EQ(w.reply.resarray.resarray_len, 1);
 
 	/* 4.0-only op: NOTSUPP inside a session, but first: not in session. */
-	req_begin(&w, 1, 1);
-	op_void(&op, OP_RENEW);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_OP_NOT_IN_SESSION);
+	op_void(&ops[0], OP_RENEW);
+	CHECK_EQ(run_op(&w, &ops[0]), NFS4ERR_OP_NOT_IN_SESSION);
 	wire_free(&w);
 }
 
@@ -297,27 +315,18 @@ test_illegal(void)
 {
 	static struct wire w;
 	const uint32_t nums[] = { 0, 2, 76, 9999, OP_ILLEGAL };
-	nfs_argop4 op;
+	nfs_argop4 ops[2];
 
 	for (unsigned int i = 0; i < ARRAY_SIZE(nums); i++) {
-		req_begin(&w, 1, 2);
-		op_void(&op, nums[i]);
-		req_op(&w, &op);
-		op_void(&op, OP_PUTROOTFH);
-		req_op(&w, &op);
-		req_end(&w);
-		CHECK_EQ(run(&w), RPC_DISP_REPLY);
-		CHECK_EQ(w.reply.status, NFS4ERR_OP_ILLEGAL);
+		op_void(&ops[0], nums[i]);
+		op_void(&ops[1], OP_PUTROOTFH);
+		CHECK_EQ(run_ops(&w, ops, 2), NFS4ERR_OP_ILLEGAL);
 		CHECK_EQ(w.reply.resarray.resarray_len, 1);
 		CHECK_EQ(res_at(&w, 0)->resop, OP_ILLEGAL);
 	}
 	/* An NFSv4.2 op in a 4.1 COMPOUND does not exist there. */
-	req_begin(&w, 1, 1);
-	op_void(&op, OP_SEEK);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_OP_ILLEGAL);
+	op_void(&ops[0], OP_SEEK);
+	CHECK_EQ(run_op(&w, &ops[0]), NFS4ERR_OP_ILLEGAL);
 	wire_free(&w);
 }
 
@@ -328,12 +337,8 @@ test_exchange_id_reply(void)
 	EXCHANGE_ID4resok *ok;
 	nfs_argop4 op;
 
-	req_begin(&w, 1, 1);
 	op_exchange_id(&op, "reply-fields");
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	REQUIRE(w.reply.status == NFS4_OK);
+	REQUIRE(run_op(&w, &op) == NFS4_OK);
 	ok = &res_at(&w, 0)->nfs_resop4_u.opexchange_id.EXCHANGE_ID4res_u
 		      .eir_resok4;
 	CHECK(ok->eir_flags & EXCHGID4_FLAG_USE_PNFS_MDS);
@@ -361,51 +366,31 @@ test_sequence_rules(void)
 	 * SEQUENCE then a file op on a server without file service (the
 	 * detached server has no engine): it runs and fails cleanly.
 	 */
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 1, false);
-	req_op(&w, &op);
 	op_void(&op, OP_PUTROOTFH);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_SERVERFAULT);
+	CHECK_EQ(run_seq(&w, sid, 0, 1, false, &op), NFS4ERR_SERVERFAULT);
 	CHECK_EQ(w.reply.resarray.resarray_len, 2);
 	CHECK_EQ(status_at(&w, 0), NFS4_OK);
 	CHECK_EQ(res_at(&w, 1)->resop, OP_PUTROOTFH);
 
 	/* A second SEQUENCE. */
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 2, false);
-	req_op(&w, &op);
 	op_sequence(&op, sid, 1, 1, false);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_SEQUENCE_POS);
+	CHECK_EQ(run_seq(&w, sid, 0, 2, false, &op), NFS4ERR_SEQUENCE_POS);
 	CHECK_EQ(w.reply.resarray.resarray_len, 2);
 
 	/* More ops than ca_maxoperations (8): SEQUENCE refuses. */
-	req_begin(&w, 1, 9);
-	op_sequence(&op, sid, 0, 3, false);
-	req_op(&w, &op);
-	for (int i = 0; i < 8; i++) {
-		op_void(&op, OP_PUTROOTFH);
-		req_op(&w, &op);
+	{
+		nfs_argop4 ops[9];
+
+		op_sequence(&ops[0], sid, 0, 3, false);
+		for (int i = 1; i < 9; i++)
+			op_void(&ops[i], OP_PUTROOTFH);
+		CHECK_EQ(run_ops(&w, ops, 9), NFS4ERR_TOO_MANY_OPS);
+		CHECK_EQ(w.reply.resarray.resarray_len, 1);
 	}
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_TOO_MANY_OPS);
-	CHECK_EQ(w.reply.resarray.resarray_len, 1);
 
 	/* NFSv4.0-only ops are NOTSUPP in a session (RFC 8881 §15.2). */
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 3, false);
-	req_op(&w, &op);
 	op_void(&op, OP_SETCLIENTID_CONFIRM);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_NOTSUPP);
+	CHECK_EQ(run_seq(&w, sid, 0, 3, false, &op), NFS4ERR_NOTSUPP);
 	CHECK_EQ(res_at(&w, 1)->resop, OP_SETCLIENTID_CONFIRM);
 
 	/* BACKCHANNEL_CTL (§18.33): AUTH_SYS is fine, GSS alone is not. */
@@ -420,26 +405,17 @@ test_sequence_rules(void)
 		nfsstat4 want[2] = { NFS4_OK, NFS4ERR_ENCR_ALG_UNSUPP };
 
 		for (int i = 0; i < 2; i++) {
-			req_begin(&w, 1, 2);
-			op_sequence(&op, sid, 0, 4 + i, false);
-			req_op(&w, &op);
 			op_void(&op, OP_BACKCHANNEL_CTL);
 			op.nfs_argop4_u.opbackchannel_ctl.bca_cb_program = 0x40000001;
 			op.nfs_argop4_u.opbackchannel_ctl.bca_sec_parms
 				.bca_sec_parms_len = 1;
 			op.nfs_argop4_u.opbackchannel_ctl.bca_sec_parms
 				.bca_sec_parms_val = parms[i];
-			req_op(&w, &op);
-			req_end(&w);
-			CHECK_EQ(run(&w), RPC_DISP_REPLY);
-			CHECK_EQ(w.reply.status, want[i]);
+			CHECK_EQ(run_seq(&w, sid, 0, 4 + i, false, &op),
+				 want[i]);
 		}
 		/* Not without a session. */
-		req_begin(&w, 1, 1);
-		req_op(&w, &op);
-		req_end(&w);
-		CHECK_EQ(run(&w), RPC_DISP_REPLY);
-		CHECK_EQ(w.reply.status, NFS4ERR_OP_NOT_IN_SESSION);
+		CHECK_EQ(run_op(&w, &op), NFS4ERR_OP_NOT_IN_SESSION);
 	}
 
 	/* A request over ca_maxrequestsize (4096). */
@@ -454,50 +430,28 @@ test_sequence_rules(void)
 	CHECK_EQ(w.reply.status, NFS4_OK);
 
 	/* BIND_CONN_TO_SESSION must be alone even after SEQUENCE. */
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 7, false);
-	req_op(&w, &op);
 	op_void(&op, OP_BIND_CONN_TO_SESSION);
 	memcpy(op.nfs_argop4_u.opbind_conn_to_session.bctsa_sessid, sid,
 	       NFS4_SESSIONID_SIZE);
 	op.nfs_argop4_u.opbind_conn_to_session.bctsa_dir = CDFC4_FORE;
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
+	CHECK_EQ(run_seq(&w, sid, 0, 7, false, &op), NFS4ERR_NOT_ONLY_OP);
 
 	/* DESTROY_SESSION of our own session must come last. */
-	req_begin(&w, 1, 3);
-	op_sequence(&op, sid, 0, 8, false);
-	req_op(&w, &op);
-	op_void(&op, OP_DESTROY_SESSION);
-	memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, sid,
-	       NFS4_SESSIONID_SIZE);
-	req_op(&w, &op);
-	op_void(&op, OP_PUTROOTFH);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_NOT_ONLY_OP);
-	CHECK_EQ(w.reply.resarray.resarray_len, 2);
+	{
+		nfs_argop4 ops[3];
 
-	/* ... and then it works; the session is gone afterwards. */
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 9, false);
-	req_op(&w, &op);
-	op_void(&op, OP_DESTROY_SESSION);
-	memcpy(op.nfs_argop4_u.opdestroy_session.dsa_sessionid, sid,
-	       NFS4_SESSIONID_SIZE);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4_OK);
-	req_begin(&w, 1, 1);
-	op_sequence(&op, sid, 0, 10, false);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_BADSESSION);
+		op_sequence(&ops[0], sid, 0, 8, false);
+		op_void(&ops[1], OP_DESTROY_SESSION);
+		memcpy(ops[1].nfs_argop4_u.opdestroy_session.dsa_sessionid,
+		       sid, NFS4_SESSIONID_SIZE);
+		op_void(&ops[2], OP_PUTROOTFH);
+		CHECK_EQ(run_ops(&w, ops, 3), NFS4ERR_NOT_ONLY_OP);
+		CHECK_EQ(w.reply.resarray.resarray_len, 2);
+
+		/* ... and then it works; the session is gone afterwards. */
+		CHECK_EQ(run_seq(&w, sid, 0, 9, false, &ops[1]), NFS4_OK);
+	}
+	CHECK_EQ(run_seq(&w, sid, 0, 10, false, NULL), NFS4ERR_BADSESSION);
 	wire_free(&w);
 }
 
@@ -511,14 +465,8 @@ test_reply_cache(void)
 	nfs_argop4 op;
 
 	make_session("replay", 4096, 65536, 4096, sid);
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 2, 1, true);
-	req_op(&w, &op);
 	op_void(&op, OP_RECLAIM_COMPLETE);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4_OK);
+	CHECK_EQ(run_seq(&w, sid, 2, 1, true, &op), NFS4_OK);
 	memcpy(first, w.res, w.res_len);
 	first_len = w.res_len;
 	/*
@@ -531,31 +479,14 @@ test_reply_cache(void)
 	CHECK_EQ(w.reply.status, NFS4_OK);
 
 	/* The next seqid runs it again: COMPLETE_ALREADY. */
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 2, 2, false);
-	req_op(&w, &op);
-	op_void(&op, OP_RECLAIM_COMPLETE);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_COMPLETE_ALREADY);
+	CHECK_EQ(run_seq(&w, sid, 2, 2, false, &op), NFS4ERR_COMPLETE_ALREADY);
 	/* Not cached (sa_cachethis false): its retry is refused. */
 	CHECK_EQ(run(&w), RPC_DISP_REPLY);
 	CHECK_EQ(w.reply.status, NFS4ERR_RETRY_UNCACHED_REP);
 	CHECK_EQ(w.reply.resarray.resarray_len, 1);
 	/* Misordered and bad slot. */
-	req_begin(&w, 1, 1);
-	op_sequence(&op, sid, 2, 9, false);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_SEQ_MISORDERED);
-	req_begin(&w, 1, 1);
-	op_sequence(&op, sid, 4, 1, false);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_BADSLOT);
+	CHECK_EQ(run_seq(&w, sid, 2, 9, false, NULL), NFS4ERR_SEQ_MISORDERED);
+	CHECK_EQ(run_seq(&w, sid, 4, 1, false, NULL), NFS4ERR_BADSLOT);
 	wire_free(&w);
 }
 
@@ -568,35 +499,17 @@ test_reply_limits(void)
 
 	/* Replies up to 300 bytes, of which 200 may be cached. */
 	make_session("limits", 4096, 300, 200, sid);
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 1, true);
-	req_op(&w, &op);
 	op_exchange_id(&op, "inner");
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_REP_TOO_BIG_TO_CACHE);
+	CHECK_EQ(run_seq(&w, sid, 0, 1, true, &op),
+		 NFS4ERR_REP_TOO_BIG_TO_CACHE);
 	CHECK_EQ(w.reply.resarray.resarray_len, 2);
 	CHECK_EQ(res_at(&w, 1)->resop, OP_EXCHANGE_ID);
 
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 2, false);
-	req_op(&w, &op);
-	op_exchange_id(&op, "inner");
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_REP_TOO_BIG);
+	CHECK_EQ(run_seq(&w, sid, 0, 2, false, &op), NFS4ERR_REP_TOO_BIG);
 
 	/* Small results still fit. */
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sid, 0, 3, true);
-	req_op(&w, &op);
 	op_void(&op, OP_RECLAIM_COMPLETE);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4_OK);
+	CHECK_EQ(run_seq(&w, sid, 0, 3, true, &op), NFS4_OK);
 	CHECK(w.res_len + 24 <= 200);
 	wire_free(&w);
 }
@@ -687,22 +600,10 @@ test_current_state(void)
 
 	/* Over the wire, with no filehandle yet. */
 	make_session("cstate", 4096, 65536, 4096, sessid);
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sessid, 0, 1, false);
-	req_op(&w, &op);
 	op_void(&op, OP_GETFH);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_NOFILEHANDLE);
-	req_begin(&w, 1, 2);
-	op_sequence(&op, sessid, 0, 2, false);
-	req_op(&w, &op);
+	CHECK_EQ(run_seq(&w, sessid, 0, 1, false, &op), NFS4ERR_NOFILEHANDLE);
 	op_void(&op, OP_RESTOREFH);
-	req_op(&w, &op);
-	req_end(&w);
-	CHECK_EQ(run(&w), RPC_DISP_REPLY);
-	CHECK_EQ(w.reply.status, NFS4ERR_RESTOREFH);
+	CHECK_EQ(run_seq(&w, sessid, 0, 2, false, &op), NFS4ERR_RESTOREFH);
 	wire_free(&w);
 }
 
