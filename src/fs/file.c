@@ -338,28 +338,6 @@ write_data(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb,
 }
 
 /*
- * Take IOLOCK + MAPLOCK exclusive and break the references that reason
- * names on the range.  Returns with *held = FS_BREAK_LOCKS, or an error
- * with nothing held.
- */
-static int
-lock_and_break(struct fs_inode *ip, unsigned *held, uint64_t off, uint64_t len,
-	       enum fs_break_reason reason)
-{
-	int rc;
-
-	fs_ilock(ip, FS_BREAK_LOCKS);
-	*held = FS_BREAK_LOCKS;
-	rc = fs_break_layouts(ip, held, off, len, reason,
-			      fs_break_deadline(ip->fs));
-	if (rc) {
-		fs_iunlock(ip, *held);
-		*held = 0;
-	}
-	return rc;
-}
-
-/*
  * Whether unstable overwrites are persisted at WRITE time.  On pmem (or a
  * mapping libpmem treats as pmem, PMEM_IS_PMEM_FORCE) flushing the cache
  * lines just written costs about what COMMIT would pay for them later,
@@ -382,6 +360,87 @@ check_range(uint64_t off, uint64_t len)
 }
 
 /*
+ * The log-full retry every map or attribute change here shares: run
+ * body(fs, arg) inside a transaction and, while it reports a full log
+ * (FS_ELOGFULL), checkpoint and run it again from the start.
+ *
+ * Locks: around each call of body this takes fs->quiesce shared
+ * (fs_tx_begin()) and nothing else; the checkpoint between attempts takes
+ * it exclusive.  So the caller holds no ILOCK (quiesce comes before ILOCK
+ * in the order); the IOLOCK and MAPLOCK it holds stay held throughout.
+ * body takes and drops the ILOCKs it needs itself, where the reader sees
+ * them, and undoes its own partial work before it returns an error.
+ * Returns body's result, or the error of fs_tx_begin() / fs_checkpoint().
+ */
+static int
+tx_run(struct fs *fs, int (*body)(struct fs *fs, void *arg), void *arg)
+{
+	int rc;
+
+	for (;;) {
+		rc = fs_tx_begin(fs);
+		if (rc)
+			return rc;
+		rc = body(fs, arg);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			return rc;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			return rc;
+	}
+}
+
+/* fs_write()'s change, run by tx_run(). */
+struct write_args {
+	struct fs_inode		*ip;
+	struct mapbuild		*mb;
+	uint64_t		off;
+	const void		*buf;
+	size_t			len;
+	enum fs_stable		how;
+};
+
+/*
+ * Copy the data in and log the MAP record.
+ * Locks: IOLOCK + MAPLOCK exclusive (asserted), fs->quiesce shared; takes
+ * and drops ILOCK exclusive.
+ */
+static int
+write_tx(struct fs *fs, void *arg)
+{
+	struct write_args *wa = arg;
+	struct fs_inode *ip = wa->ip;
+	struct mapbuild *mb = wa->mb;
+	struct fs_time now;
+	int rc;
+
+	fs_assert_ilocked(ip, FS_BREAK_LOCKS);
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	mb_reset(mb);
+	if (wa->off > ip->size)
+		zero_tail(fs, ip, ip->size);
+	rc = write_data(fs, ip, mb, wa->off, wa->buf, wa->len,
+			wa->how != FS_UNSTABLE || persist_unstable(fs));
+	if (!rc) {
+		if (wa->off + wa->len > ip->size) {
+			mb->r->flags |= FS_MAP_SET_SIZE;
+			mb->r->size = wa->off + wa->len;
+		}
+		mb->r->flags |= FS_MAP_SET_MTIME;
+		fs_time_now(&now);
+		fs_time_to_rec(&mb->r->time, &now);
+		rc = fs_log_apply(fs, FS_REC_MAP, mb->r, mb_len(mb));
+	}
+	if (rc)
+		mb_unwind(fs, mb);
+	else
+		mb->nallocd = 0;
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	return rc;
+}
+
+/*
  * See include/fs.h.  Locks: takes IOLOCK + MAPLOCK exclusive (for
  * fs_break_layouts(FS_BREAK_WRITE)), then quiesce shared and ILOCK
  * exclusive.  Returns 0, -EISDIR/-EINVAL (not a file), -EFBIG, -ENOSPC,
@@ -391,8 +450,8 @@ int
 fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 	 const void *buf, enum fs_stable how, size_t *written)
 {
+	struct write_args wa;
 	struct mapbuild mb;
-	struct fs_time now;
 	unsigned held;
 	int rc;
 
@@ -409,45 +468,20 @@ fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 	rc = mb_init(&mb, ip->ino);
 	if (rc)
 		return rc;
-	rc = lock_and_break(ip, &held, off, len, FS_BREAK_WRITE);
+	/* Client RW layouts on the range see stale data otherwise. */
+	fs_ilock(ip, FS_BREAK_LOCKS);
+	held = FS_BREAK_LOCKS;
+	rc = fs_break_layouts(ip, &held, off, len, FS_BREAK_WRITE,
+			      fs_break_deadline(fs));
 	if (rc)
-		goto out_free;
-	for (;;) {
-		rc = fs_tx_begin(fs);
-		if (rc)
-			break;
-		fs_ilock(ip, FS_ILOCK_EXCL);
-		mb_reset(&mb);
-		if (off > ip->size)
-			zero_tail(fs, ip, ip->size);
-		rc = write_data(fs, ip, &mb, off, buf, len,
-				how != FS_UNSTABLE || persist_unstable(fs));
-		if (!rc) {
-			if (off + len > ip->size) {
-				mb.r->flags |= FS_MAP_SET_SIZE;
-				mb.r->size = off + len;
-			}
-			mb.r->flags |= FS_MAP_SET_MTIME;
-			fs_time_now(&now);
-			fs_time_to_rec(&mb.r->time, &now);
-			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
-		}
-		if (rc)
-			mb_unwind(fs, &mb);
-		else
-			mb.nallocd = 0;
-		fs_iunlock(ip, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			break;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			break;
-	}
-	fs_iunlock(ip, held);
+		goto out_unlock;
+	wa = (struct write_args){ .ip = ip, .mb = &mb, .off = off, .buf = buf,
+				  .len = len, .how = how };
+	rc = tx_run(fs, write_tx, &wa);
 	if (rc == 0)
 		*written = len;
-out_free:
+out_unlock:
+	fs_iunlock(ip, held);
 	mb_free(&mb);
 	return rc;
 }
@@ -560,6 +594,49 @@ fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	return rc;
 }
 
+/* fs_setattr()'s change, run by tx_run(). */
+struct setattr_args {
+	struct fs_inode			*ip;
+	const struct fs_setattr		*sa;
+	struct fs_rec_setattr		*r;
+};
+
+/*
+ * Stamp the times, zero the old EOF tail when growing, log the SETATTR
+ * record.  Locks: fs->quiesce shared; IOLOCK + MAPLOCK exclusive when the
+ * size changes (asserted); takes and drops ILOCK exclusive.
+ */
+static int
+setattr_tx(struct fs *fs, void *arg)
+{
+	struct setattr_args *sx = arg;
+	struct fs_inode *ip = sx->ip;
+	const struct fs_setattr *sa = sx->sa;
+	struct fs_rec_setattr *r = sx->r;
+	struct fs_time now;
+	int rc;
+
+	if (sa->mask & FS_SET_SIZE)
+		fs_assert_ilocked(ip, FS_BREAK_LOCKS);
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	fs_time_now(&now);
+	fs_time_to_rec(&r->ctime, &now);
+	fs_time_to_rec(&r->atime, (sa->mask & FS_SET_ATIME_NOW) ?
+		       &now : &sa->atime);
+	fs_time_to_rec(&r->mtime, (sa->mask & FS_SET_MTIME_NOW) ?
+		       &now : &sa->mtime);
+	fs_time_to_rec(&r->btime, &sa->btime);
+	if ((sa->mask & FS_SET_SIZE) && sa->size > ip->size)
+		zero_tail(fs, ip, ip->size);
+	rc = fs_log_apply(fs, FS_REC_SETATTR, r, sizeof(*r));
+	/* Dirty bytes past the new EOF left with their blocks (or sit in
+	 * the EOF block's tail, zeroed before any regrowth). */
+	if (rc == 0 && (sa->mask & FS_SET_SIZE))
+		fs_dirty_clear(ip, sa->size, UINT64_MAX);
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	return rc;
+}
+
 /*
  * See include/fs.h.  A size change takes IOLOCK + MAPLOCK exclusive and
  * breaks every layout past the new EOF (FS_BREAK_UNMAP) before the record
@@ -569,8 +646,8 @@ int
 fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
 	   struct fs_attr *out)
 {
+	struct setattr_args sx;
 	struct fs_rec_setattr r;
-	struct fs_time now;
 	unsigned held = 0;
 	int rc;
 
@@ -595,37 +672,16 @@ fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
 		 */
 		uint64_t cut = fs_blk_up(fs, sa->size) * fs->bsize;
 
-		rc = lock_and_break(ip, &held, cut, FS_RANGE_EOF, FS_BREAK_UNMAP);
+		fs_ilock(ip, FS_BREAK_LOCKS);
+		held = FS_BREAK_LOCKS;
+		rc = fs_break_layouts(ip, &held, cut, FS_RANGE_EOF,
+				      FS_BREAK_UNMAP, fs_break_deadline(fs));
 		if (rc)
-			return rc;
+			goto out_unlock;
 	}
-	for (;;) {
-		rc = fs_tx_begin(fs);
-		if (rc)
-			break;
-		fs_ilock(ip, FS_ILOCK_EXCL);
-		fs_time_now(&now);
-		fs_time_to_rec(&r.ctime, &now);
-		fs_time_to_rec(&r.atime, (sa->mask & FS_SET_ATIME_NOW) ?
-			       &now : &sa->atime);
-		fs_time_to_rec(&r.mtime, (sa->mask & FS_SET_MTIME_NOW) ?
-			       &now : &sa->mtime);
-		fs_time_to_rec(&r.btime, &sa->btime);
-		if ((sa->mask & FS_SET_SIZE) && sa->size > ip->size)
-			zero_tail(fs, ip, ip->size);
-		rc = fs_log_apply(fs, FS_REC_SETATTR, &r, sizeof(r));
-		/* Dirty bytes past the new EOF left with their blocks (or
-		 * sit in the EOF block's tail, zeroed before any regrowth). */
-		if (rc == 0 && (sa->mask & FS_SET_SIZE))
-			fs_dirty_clear(ip, sa->size, UINT64_MAX);
-		fs_iunlock(ip, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			break;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			break;
-	}
+	sx = (struct setattr_args){ .ip = ip, .sa = sa, .r = &r };
+	rc = tx_run(fs, setattr_tx, &sx);
+out_unlock:
 	if (held)
 		fs_iunlock(ip, held);
 	if (rc == 0 && out)
@@ -719,6 +775,52 @@ log_prefilled(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb)
 	return 0;
 }
 
+/* fs_allocate() and fs_deallocate()'s change, run by tx_run(). */
+struct range_args {
+	struct fs_inode		*ip;
+	struct mapbuild		*mb;
+	uint64_t		off;
+	uint64_t		len;
+};
+
+/*
+ * Back the holes of the range with INVALID blocks and log the record.
+ * Locks: IOLOCK + MAPLOCK exclusive (asserted), fs->quiesce shared; takes
+ * and drops ILOCK exclusive.
+ */
+static int
+allocate_tx(struct fs *fs, void *arg)
+{
+	struct range_args *ra = arg;
+	struct fs_inode *ip = ra->ip;
+	struct mapbuild *mb = ra->mb;
+	uint64_t first = fs_blk_of(fs, ra->off), end = ra->off + ra->len;
+	struct fs_time now;
+	int rc;
+
+	fs_assert_ilocked(ip, FS_BREAK_LOCKS);
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	mb_reset(mb);
+	rc = fill_holes(fs, ip, mb, first, fs_blk_up(fs, end) - first,
+			FS_EXT_INVALID, false, NULL);
+	if (rc) {
+		unfill_holes(ip, mb);
+		mb_unwind(fs, mb);
+	} else {
+		if (end > ip->size) {
+			zero_tail(fs, ip, ip->size);
+			mb->r->flags |= FS_MAP_SET_SIZE;
+			mb->r->size = end;
+		}
+		fs_time_now(&now);
+		fs_time_to_rec(&mb->r->time, &now);
+		mb->r->flags |= FS_MAP_SET_MTIME;
+		rc = log_prefilled(fs, ip, mb);
+	}
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	return rc;
+}
+
 /*
  * See include/fs.h.  Locks: takes IOLOCK + MAPLOCK exclusive (breaks RW
  * layouts: the map changes), quiesce shared, ILOCK exclusive.
@@ -727,8 +829,8 @@ log_prefilled(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb)
 int
 fs_allocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
+	struct range_args ra;
 	struct mapbuild mb;
-	struct fs_time now;
 	unsigned held;
 	int rc;
 
@@ -744,44 +846,16 @@ fs_allocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	if (rc)
 		return rc;
 	/* The map changes under client layouts that describe holes here. */
-	rc = lock_and_break(ip, &held, off, len, FS_BREAK_WRITE);
+	fs_ilock(ip, FS_BREAK_LOCKS);
+	held = FS_BREAK_LOCKS;
+	rc = fs_break_layouts(ip, &held, off, len, FS_BREAK_WRITE,
+			      fs_break_deadline(fs));
 	if (rc)
-		goto out_free;
-	for (;;) {
-		uint64_t first = fs_blk_of(fs, off);
-
-		rc = fs_tx_begin(fs);
-		if (rc)
-			break;
-		fs_ilock(ip, FS_ILOCK_EXCL);
-		mb_reset(&mb);
-		rc = fill_holes(fs, ip, &mb, first,
-				fs_blk_up(fs, off + len) - first, FS_EXT_INVALID,
-				false, NULL);
-		if (rc) {
-			unfill_holes(ip, &mb);
-			mb_unwind(fs, &mb);
-		} else {
-			if (off + len > ip->size) {
-				zero_tail(fs, ip, ip->size);
-				mb.r->flags |= FS_MAP_SET_SIZE;
-				mb.r->size = off + len;
-			}
-			fs_time_now(&now);
-			fs_time_to_rec(&mb.r->time, &now);
-			mb.r->flags |= FS_MAP_SET_MTIME;
-			rc = log_prefilled(fs, ip, &mb);
-		}
-		fs_iunlock(ip, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			break;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			break;
-	}
+		goto out_unlock;
+	ra = (struct range_args){ .ip = ip, .mb = &mb, .off = off, .len = len };
+	rc = tx_run(fs, allocate_tx, &ra);
+out_unlock:
 	fs_iunlock(ip, held);
-out_free:
 	mb_free(&mb);
 	return rc;
 }
@@ -803,6 +877,48 @@ zero_partial(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 }
 
 /*
+ * Zero the partial blocks at the ends, punch the whole blocks, log the
+ * record.  Locks: IOLOCK + MAPLOCK exclusive (asserted), fs->quiesce
+ * shared; takes and drops ILOCK exclusive.
+ */
+static int
+deallocate_tx(struct fs *fs, void *arg)
+{
+	struct range_args *ra = arg;
+	struct fs_inode *ip = ra->ip;
+	struct mapbuild *mb = ra->mb;
+	uint64_t off = ra->off, end = ra->off + ra->len;
+	uint64_t first = fs_blk_up(fs, off), last = fs_blk_of(fs, end);
+	struct fs_time now;
+	int rc = 0;
+
+	fs_assert_ilocked(ip, FS_BREAK_LOCKS);
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	mb_reset(mb);
+	if (first > last) {
+		/* Inside one block. */
+		zero_partial(fs, ip, off, end - off);
+	} else {
+		zero_partial(fs, ip, off, first * fs->bsize - off);
+		zero_partial(fs, ip, last * fs->bsize, end - last * fs->bsize);
+		if (last > first)
+			rc = mb_add(mb, FS_MAPOP_PUNCH, first, last - first, 0,
+				    0);
+	}
+	if (!rc) {
+		fs_time_now(&now);
+		fs_time_to_rec(&mb->r->time, &now);
+		mb->r->flags |= FS_MAP_SET_MTIME;
+		rc = fs_log_apply(fs, FS_REC_MAP, mb->r, mb_len(mb));
+	}
+	/* The range is unmapped or zeroed and persisted. */
+	if (rc == 0)
+		fs_dirty_clear(ip, off, end);
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	return rc;
+}
+
+/*
  * See include/fs.h (DEALLOCATE, RFC 7862 section 15.4).  Locks: takes
  * IOLOCK + MAPLOCK exclusive and breaks the range (FS_BREAK_UNMAP) before
  * the record that frees the blocks.
@@ -810,8 +926,8 @@ zero_partial(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 int
 fs_deallocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 {
+	struct range_args ra;
 	struct mapbuild mb;
-	struct fs_time now;
 	unsigned held;
 	int rc;
 
@@ -826,48 +942,17 @@ fs_deallocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	rc = mb_init(&mb, ip->ino);
 	if (rc)
 		return rc;
-	rc = lock_and_break(ip, &held, off, len, FS_BREAK_UNMAP);
+	/* Blocks leave the map: drain every reference first (rule 6). */
+	fs_ilock(ip, FS_BREAK_LOCKS);
+	held = FS_BREAK_LOCKS;
+	rc = fs_break_layouts(ip, &held, off, len, FS_BREAK_UNMAP,
+			      fs_break_deadline(fs));
 	if (rc)
-		goto out_free;
-	for (;;) {
-		uint64_t end = off + len;
-		uint64_t first = fs_blk_up(fs, off), last = fs_blk_of(fs, end);
-
-		rc = fs_tx_begin(fs);
-		if (rc)
-			break;
-		fs_ilock(ip, FS_ILOCK_EXCL);
-		mb_reset(&mb);
-		if (first > last) {
-			/* Inside one block. */
-			zero_partial(fs, ip, off, len);
-		} else {
-			zero_partial(fs, ip, off, first * fs->bsize - off);
-			zero_partial(fs, ip, last * fs->bsize,
-				     end - last * fs->bsize);
-			if (last > first)
-				rc = mb_add(&mb, FS_MAPOP_PUNCH, first,
-					    last - first, 0, 0);
-		}
-		if (!rc) {
-			fs_time_now(&now);
-			fs_time_to_rec(&mb.r->time, &now);
-			mb.r->flags |= FS_MAP_SET_MTIME;
-			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
-		}
-		/* The range is unmapped or zeroed and persisted. */
-		if (rc == 0)
-			fs_dirty_clear(ip, off, end);
-		fs_iunlock(ip, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			break;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			break;
-	}
+		goto out_unlock;
+	ra = (struct range_args){ .ip = ip, .mb = &mb, .off = off, .len = len };
+	rc = tx_run(fs, deallocate_tx, &ra);
+out_unlock:
 	fs_iunlock(ip, held);
-out_free:
 	mb_free(&mb);
 	return rc;
 }
@@ -988,6 +1073,85 @@ clone_ext(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
+/* fs_clone()'s change, run by tx_run(). */
+struct clone_args {
+	struct fs_inode		*src;
+	uint64_t		soff;
+	struct fs_inode		*dst;
+	uint64_t		doff;
+	uint64_t		len;
+	struct mapbuild		*mb;
+};
+
+/*
+ * Check the ranges against the current sizes, copy the source's data
+ * into new blocks, log the record that punches dst's range and maps them.
+ * Locks: dst's IOLOCK + MAPLOCK exclusive and src's IOLOCK (asserted),
+ * fs->quiesce shared; takes and drops both ILOCKs exclusive.
+ */
+static int
+clone_tx(struct fs *fs, void *arg)
+{
+	struct clone_args *ca = arg;
+	struct fs_inode *src = ca->src, *dst = ca->dst;
+	struct clone_ctx cc = { .fs = fs, .dst = dst, .mb = ca->mb };
+	uint64_t soff = ca->soff, doff = ca->doff, l, dsize_new;
+	struct fs_time now;
+	int rc = 0;
+
+	fs_assert_ilocked(dst, FS_BREAK_LOCKS);
+	fs_assert_ilocked(src, FS_IOLOCK_SHARED);
+	fs_ilock2(src, dst, FS_ILOCK_EXCL);
+	mb_reset(ca->mb);
+	l = ca->len;
+	if (l == 0)
+		l = soff < src->size ? src->size - soff : 0;
+	if (soff + l > src->size || check_range(doff, l)) {
+		rc = -EINVAL;
+	} else if (src == dst && soff < doff + l && doff < soff + l) {
+		rc = -EINVAL;		/* overlapping ranges */
+	} else if ((l & (fs->bsize - 1)) && soff + l != src->size) {
+		rc = -EINVAL;
+	} else if ((l & (fs->bsize - 1)) && doff + l < dst->size) {
+		rc = -EINVAL;		/* would zero the rest of a block */
+	}
+	if (!rc && l) {
+		cc.sfirst = fs_blk_of(fs, soff);
+		cc.send = fs_blk_up(fs, soff + l);
+		cc.delta = (int64_t)fs_blk_of(fs, doff) - (int64_t)cc.sfirst;
+		rc = mb_add(ca->mb, FS_MAPOP_PUNCH, fs_blk_of(fs, doff),
+			    cc.send - cc.sfirst, 0, 0);
+		if (!rc)
+			rc = fs_extmap_walk(src->map, cc.sfirst,
+					    cc.send - cc.sfirst, clone_ext, &cc);
+		if (rc > 0 || cc.err)
+			rc = cc.err;
+		dsize_new = doff + l;
+		if (!rc && dsize_new > dst->size) {
+			zero_tail(fs, dst, dst->size);
+			ca->mb->r->flags |= FS_MAP_SET_SIZE;
+			ca->mb->r->size = dsize_new;
+		}
+		if (!rc) {
+			fs_time_now(&now);
+			fs_time_to_rec(&ca->mb->r->time, &now);
+			ca->mb->r->flags |= FS_MAP_SET_MTIME;
+			rc = fs_log_apply(fs, FS_REC_MAP, ca->mb->r,
+					  mb_len(ca->mb));
+		}
+		/* dst's old blocks there are gone; the copies are durable. */
+		if (!rc)
+			fs_dirty_clear(dst, doff,
+				       doff + (cc.send - cc.sfirst) * fs->bsize);
+	}
+	if (rc)
+		mb_unwind(fs, ca->mb);
+	else
+		ca->mb->nallocd = 0;
+	fs_iunlock2(src, dst, FS_ILOCK_EXCL);
+	return rc;
+}
+
 /*
  * See include/fs.h (CLONE, RFC 7862 section 15.13).  Locks: takes dst's
  * IOLOCK + MAPLOCK exclusive (breaks the target range), src's IOLOCK
@@ -997,8 +1161,8 @@ int
 fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
 	 struct fs_inode *dst, uint64_t doff, uint64_t len)
 {
+	struct clone_args ca;
 	struct mapbuild mb;
-	struct fs_time now;
 	unsigned held;
 	int rc;
 
@@ -1017,80 +1181,24 @@ fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
 	 * happen while we hold another inode's lock out of order.
 	 */
 	for (;;) {
-		rc = lock_and_break(dst, &held, doff, len ? len : FS_RANGE_EOF,
-				    FS_BREAK_UNMAP);
-		if (rc)
+		fs_ilock(dst, FS_BREAK_LOCKS);
+		held = FS_BREAK_LOCKS;
+		rc = fs_break_layouts(dst, &held, doff,
+				      len ? len : FS_RANGE_EOF, FS_BREAK_UNMAP,
+				      fs_break_deadline(fs));
+		if (rc) {
+			fs_iunlock(dst, held);
 			goto out_free;
+		}
 		if (src == dst || fs_ilock_nowait(src, FS_IOLOCK_SHARED))
 			break;
 		fs_iunlock(dst, held);
 		fs_ilock(src, FS_IOLOCK_SHARED);	/* wait for the holder */
 		fs_iunlock(src, FS_IOLOCK_SHARED);
 	}
-	for (;;) {
-		struct clone_ctx cc = { .fs = fs, .dst = dst, .mb = &mb };
-		uint64_t l, dsize_new;
-
-		rc = fs_tx_begin(fs);
-		if (rc)
-			break;
-		fs_ilock2(src, dst, FS_ILOCK_EXCL);
-		mb_reset(&mb);
-		l = len;
-		if (l == 0)
-			l = soff < src->size ? src->size - soff : 0;
-		if (soff + l > src->size || check_range(doff, l)) {
-			rc = -EINVAL;
-		} else if (src == dst && soff < doff + l && doff < soff + l) {
-			rc = -EINVAL;		/* overlapping ranges */
-		} else if ((l & (fs->bsize - 1)) && soff + l != src->size) {
-			rc = -EINVAL;
-		} else if ((l & (fs->bsize - 1)) && doff + l < dst->size) {
-			rc = -EINVAL;		/* would zero the rest of a block */
-		}
-		if (!rc && l) {
-			cc.sfirst = fs_blk_of(fs, soff);
-			cc.send = fs_blk_up(fs, soff + l);
-			cc.delta = (int64_t)fs_blk_of(fs, doff) - (int64_t)cc.sfirst;
-			rc = mb_add(&mb, FS_MAPOP_PUNCH, fs_blk_of(fs, doff),
-				    cc.send - cc.sfirst, 0, 0);
-			if (!rc)
-				rc = fs_extmap_walk(src->map, cc.sfirst,
-						    cc.send - cc.sfirst,
-						    clone_ext, &cc);
-			if (rc > 0 || cc.err)
-				rc = cc.err;
-			dsize_new = doff + l;
-			if (!rc && dsize_new > dst->size) {
-				zero_tail(fs, dst, dst->size);
-				mb.r->flags |= FS_MAP_SET_SIZE;
-				mb.r->size = dsize_new;
-			}
-			if (!rc) {
-				fs_time_now(&now);
-				fs_time_to_rec(&mb.r->time, &now);
-				mb.r->flags |= FS_MAP_SET_MTIME;
-				rc = fs_log_apply(fs, FS_REC_MAP, mb.r,
-						  mb_len(&mb));
-			}
-			/* dst's old blocks there are gone; the copies are
-			 * durable. */
-			if (!rc)
-				fs_dirty_clear(dst, doff, doff +
-					       (cc.send - cc.sfirst) * fs->bsize);
-		}
-		if (rc)
-			mb_unwind(fs, &mb);
-		else
-			mb.nallocd = 0;
-		fs_iunlock2(src, dst, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			break;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			break;
-	}
+	ca = (struct clone_args){ .src = src, .soff = soff, .dst = dst,
+				  .doff = doff, .len = len, .mb = &mb };
+	rc = tx_run(fs, clone_tx, &ca);
 	if (src != dst)
 		fs_iunlock(src, FS_IOLOCK_SHARED);
 	fs_iunlock(dst, held);
@@ -1139,6 +1247,60 @@ lmap_cb(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
+/* Describe lc's block range of ip's map into lc->ext.  Locks: ILOCK. */
+static void
+lmap_describe(struct fs_inode *ip, struct lmap_ctx *lc)
+{
+	int rc;
+
+	fs_assert_ilocked(ip, FS_ILOCK_SHARED);
+	rc = fs_extmap_walk(ip->map, lc->cur, lc->end - lc->cur, lmap_cb, lc);
+	if (rc == 0 && lc->cur < lc->end)
+		lmap_put(lc, lc->cur, lc->end - lc->cur, 0, FS_EXT_HOLE);
+}
+
+/* fs_layout_map()'s change for an RW layout, run by tx_run(). */
+struct lmap_args {
+	struct fs_inode		*ip;
+	struct mapbuild		*mb;
+	struct lmap_ctx		*lc;
+};
+
+/*
+ * Back every hole of the range with INVALID blocks (as far as space
+ * allows; a client may write anywhere in an RW layout, RFC 5663 section
+ * 2.3.2), log that, and describe the range while ILOCK still holds the
+ * map as logged.  Locks: MAPLOCK (asserted), fs->quiesce shared; takes
+ * and drops ILOCK exclusive.
+ */
+static int
+lmap_tx(struct fs *fs, void *arg)
+{
+	struct lmap_args *la = arg;
+	struct fs_inode *ip = la->ip;
+	struct lmap_ctx *lc = la->lc;
+	uint64_t filled = 0;
+	int rc;
+
+	fs_assert_ilocked(ip, FS_MAPLOCK_SHARED);
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	mb_reset(la->mb);
+	rc = fill_holes(fs, ip, la->mb, lc->cur, lc->end - lc->cur,
+			FS_EXT_INVALID, true, &filled);
+	if (rc) {
+		unfill_holes(ip, la->mb);
+		mb_unwind(fs, la->mb);
+	} else if (la->mb->r->nops) {
+		rc = log_prefilled(fs, ip, la->mb);
+	}
+	if (rc == 0) {
+		lc->end = filled;	/* short when the volume ran out */
+		lmap_describe(ip, lc);
+	}
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	return rc;
+}
+
 /*
  * See include/fs.h (LAYOUTGET, RFC 5663 section 2.3).  Locks: the caller
  * holds MAPLOCK (asserted); takes quiesce shared and ILOCK.
@@ -1149,8 +1311,8 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 	      bool rw, struct fs_layout_ext *ext, unsigned max, unsigned *n)
 {
 	struct lmap_ctx lc = { .fs = fs, .ext = ext, .max = max };
+	struct lmap_args la;
 	struct mapbuild mb;
-	uint64_t filled = 0;
 	int rc;
 
 	fs_assert_ilocked(ip, FS_MAPLOCK_SHARED);
@@ -1166,57 +1328,71 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 		lc.end = MIN(lc.end, lc.cur + FS_LAYOUT_RW_MAX / fs->bsize);
 	if (!rw) {
 		fs_ilock(ip, FS_ILOCK_SHARED);
-		goto describe;
+		lmap_describe(ip, &lc);
+		fs_iunlock(ip, FS_ILOCK_SHARED);
+		*n = lc.n;
+		return 0;
 	}
 	rc = mb_init(&mb, ip->ino);
 	if (rc)
 		return rc;
-	for (;;) {
-		rc = fs_tx_begin(fs);
-		if (rc)
-			break;
-		fs_ilock(ip, FS_ILOCK_EXCL);
-		mb_reset(&mb);
-		/* A client may write anywhere in an RW layout: back every hole
-		 * with INVALID blocks (RFC 5663 section 2.3.2). */
-		rc = fill_holes(fs, ip, &mb, lc.cur, lc.end - lc.cur,
-				FS_EXT_INVALID, true, &filled);
-		if (rc) {
-			unfill_holes(ip, &mb);
-			mb_unwind(fs, &mb);
-		} else if (mb.r->nops) {
-			rc = log_prefilled(fs, ip, &mb);
-		}
-		if (rc == 0)
-			break;		/* keep ILOCK and the tx to describe */
-		fs_iunlock(ip, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			break;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			break;
-	}
+	la = (struct lmap_args){ .ip = ip, .mb = &mb, .lc = &lc };
+	rc = tx_run(fs, lmap_tx, &la);
 	mb_free(&mb);
 	if (rc)
 		return rc;
-	fs_tx_end(fs);
-	lc.end = filled;	/* short when the volume ran out of space */
-	/* ILOCK exclusive is still held: describe under it. */
-	rc = fs_extmap_walk(ip->map, lc.cur, lc.end - lc.cur, lmap_cb, &lc);
-	if (rc == 0 && lc.cur < lc.end)
-		lmap_put(&lc, lc.cur, lc.end - lc.cur, 0, FS_EXT_HOLE);
 	*n = lc.n;
-	fs_iunlock(ip, FS_ILOCK_EXCL);
 	return 0;
+}
 
-describe:
-	rc = fs_extmap_walk(ip->map, lc.cur, lc.end - lc.cur, lmap_cb, &lc);
-	if (rc == 0 && lc.cur < lc.end)
-		lmap_put(&lc, lc.cur, lc.end - lc.cur, 0, FS_EXT_HOLE);
-	*n = lc.n;
-	fs_iunlock(ip, FS_ILOCK_SHARED);
-	return 0;
+/* fs_layout_commit()'s change, run by tx_run(). */
+struct lcommit_args {
+	struct fs_inode		*ip;
+	struct mapbuild		*mb;
+	uint64_t		off;
+	uint64_t		len;
+	uint64_t		new_size;
+	const struct fs_time	*mtime;
+};
+
+/*
+ * Log the record that turns the range RW and sets size and mtime.
+ * Locks: fs->quiesce shared; takes and drops ILOCK exclusive.
+ */
+static int
+lcommit_tx(struct fs *fs, void *arg)
+{
+	struct lcommit_args *lx = arg;
+	struct fs_inode *ip = lx->ip;
+	struct mapbuild *mb = lx->mb;
+	uint64_t first = fs_blk_of(fs, lx->off);
+	uint64_t last = fs_blk_up(fs, lx->off + lx->len);
+	struct fs_time now;
+	int rc = 0;
+
+	fs_ilock(ip, FS_ILOCK_EXCL);
+	mb_reset(mb);
+	if (lx->len)
+		rc = mb_add(mb, FS_MAPOP_STATE, first, last - first, 0,
+			    FS_EXT_RW);
+	if (!rc && lx->new_size > ip->size) {
+		/* The old EOF block's tail is stale unless the client just
+		 * wrote that block. */
+		uint64_t eofblk = fs_blk_of(fs, ip->size);
+
+		if (!lx->len || eofblk < first || eofblk >= last)
+			zero_tail(fs, ip, ip->size);
+		mb->r->flags |= FS_MAP_SET_SIZE;
+		mb->r->size = lx->new_size;
+	}
+	if (!rc) {
+		fs_time_now(&now);
+		fs_time_to_rec(&mb->r->time, lx->mtime ? lx->mtime : &now);
+		mb->r->flags |= FS_MAP_SET_MTIME;
+		rc = fs_log_apply(fs, FS_REC_MAP, mb->r, mb_len(mb));
+	}
+	fs_iunlock(ip, FS_ILOCK_EXCL);
+	return rc;
 }
 
 /*
@@ -1227,8 +1403,8 @@ int
 fs_layout_commit(struct fs *fs, struct fs_inode *ip, uint64_t off,
 		 uint64_t len, uint64_t new_size, const struct fs_time *mtime)
 {
+	struct lcommit_args lx;
 	struct mapbuild mb;
-	struct fs_time now;
 	int rc;
 
 	fs_assert_iunlocked(ip);
@@ -1240,43 +1416,10 @@ fs_layout_commit(struct fs *fs, struct fs_inode *ip, uint64_t off,
 	rc = mb_init(&mb, ip->ino);
 	if (rc)
 		return rc;
-	for (;;) {
-		uint64_t first = fs_blk_of(fs, off);
-
-		rc = fs_tx_begin(fs);
-		if (rc)
-			break;
-		fs_ilock(ip, FS_ILOCK_EXCL);
-		mb_reset(&mb);
-		if (len)
-			rc = mb_add(&mb, FS_MAPOP_STATE, first,
-				    fs_blk_up(fs, off + len) - first, 0,
-				    FS_EXT_RW);
-		if (!rc && new_size > ip->size) {
-			/* The old EOF block's tail is stale unless the client
-			 * just wrote that block. */
-			uint64_t eofblk = fs_blk_of(fs, ip->size);
-
-			if (!len || eofblk < first ||
-			    eofblk >= fs_blk_up(fs, off + len))
-				zero_tail(fs, ip, ip->size);
-			mb.r->flags |= FS_MAP_SET_SIZE;
-			mb.r->size = new_size;
-		}
-		if (!rc) {
-			fs_time_now(&now);
-			fs_time_to_rec(&mb.r->time, mtime ? mtime : &now);
-			mb.r->flags |= FS_MAP_SET_MTIME;
-			rc = fs_log_apply(fs, FS_REC_MAP, mb.r, mb_len(&mb));
-		}
-		fs_iunlock(ip, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			break;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			break;
-	}
+	lx = (struct lcommit_args){ .ip = ip, .mb = &mb, .off = off,
+				    .len = len, .new_size = new_size,
+				    .mtime = mtime };
+	rc = tx_run(fs, lcommit_tx, &lx);
 	mb_free(&mb);
 	return rc;
 }

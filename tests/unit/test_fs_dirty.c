@@ -26,7 +26,7 @@
 
 #include "../testlib.h"
 #include "test_fs_util.h"
-#include "../../src/fs/fs_impl.h"
+#include "../../src/fs/extmap.h"
 #include "../../src/fs/dirty.h"
 
 #define VOL_SIZE	(64ULL << 20)
@@ -307,7 +307,7 @@ test_commit_exact(void)
 	struct fs_dirty_range w[8];
 	uint64_t total = 0;
 
-	if (vol_is_pmem(g_fs->vol)) {
+	if (vol_is_pmem(fs_vol(g_fs))) {
 		fs_iput(g_fs, ip);
 		return;		/* test_pmem covers this case */
 	}
@@ -396,7 +396,7 @@ test_cap(void)
 	struct fs_inode *ip = full_file();
 	uint64_t n = FS_DIRTY_MAX * 3, stride = FILE_SIZE / n;
 
-	if (vol_is_pmem(g_fs->vol)) {
+	if (vol_is_pmem(fs_vol(g_fs))) {
 		fs_iput(g_fs, ip);
 		return;
 	}
@@ -418,7 +418,7 @@ test_commit_extents(void)
 {
 	struct fs_inode *ip = new_file();
 
-	if (vol_is_pmem(g_fs->vol)) {
+	if (vol_is_pmem(fs_vol(g_fs))) {
 		fs_iput(g_fs, ip);
 		return;
 	}
@@ -476,7 +476,7 @@ test_clip(void)
 	struct fs_setattr sa;
 	struct fs_dirty_range r;
 
-	if (vol_is_pmem(g_fs->vol)) {
+	if (vol_is_pmem(fs_vol(g_fs))) {
 		fs_iput(g_fs, ip);
 		return;
 	}
@@ -529,7 +529,7 @@ test_pmem(void)
 {
 	struct fs_inode *ip;
 
-	if (!vol_is_pmem(g_fs->vol)) {
+	if (!vol_is_pmem(fs_vol(g_fs))) {
 		CHECK(!g_expect_pmem);
 		return;
 	}
