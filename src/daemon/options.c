@@ -46,7 +46,7 @@ static const struct conf_key daemon_keys[] = {
 	{ "rpc", "max_conn_memory", CONF_SIZE, OFF(rpc.max_conn_memory),
 	  64ULL << 10, 1ULL << 34, "buffered bytes per connection" },
 	{ "rpc", "workers", CONF_U32, OFF(rpc.nworkers), 2, 1024,
-	  "worker threads running COMPOUNDs" },
+	  "worker threads running COMPOUNDs (default: one per CPU, at least 2)" },
 	{ "rpc", "blocking_workers", CONF_U32, OFF(rpc.nblocking_workers),
 	  1, 1023, "workers that may wait (recalls) at once; < workers" },
 	{ "rpc", "idle_timeout", CONF_U32, OFF(rpc.idle_timeout_sec),
