@@ -247,26 +247,34 @@ test_model(void)
 
 /* ---- fs_write / fs_commit ---- */
 
+/* ip's dirty list: number of ranges and bytes (takes ILOCK shared). */
+static void
+dirty_stat(struct fs_inode *ip, uint32_t *ranges, uint64_t *bytes)
+{
+	fs_ilock(ip, FS_ILOCK_SHARED);
+	*ranges = fs_dirty_count(ip);
+	*bytes = fs_dirty_bytes(ip);
+	fs_iunlock(ip, FS_ILOCK_SHARED);
+}
+
 static uint32_t
-count_locked(struct fs_inode *ip)
+ranges_of(struct fs_inode *ip)
 {
 	uint32_t n;
+	uint64_t b;
 
-	fs_ilock(ip, FS_ILOCK_SHARED);
-	n = fs_dirty_count(ip);
-	fs_iunlock(ip, FS_ILOCK_SHARED);
+	dirty_stat(ip, &n, &b);
 	return n;
 }
 
 static uint64_t
-bytes_locked(struct fs_inode *ip)
+bytes_of(struct fs_inode *ip)
 {
-	uint64_t n;
+	uint32_t n;
+	uint64_t b;
 
-	fs_ilock(ip, FS_ILOCK_SHARED);
-	n = fs_dirty_bytes(ip);
-	fs_iunlock(ip, FS_ILOCK_SHARED);
-	return n;
+	dirty_stat(ip, &n, &b);
+	return b;
 }
 
 /* A FILE_SIZE file written FILE_SYNC (all RW, one extent). */
@@ -279,7 +287,7 @@ full_file(void)
 	fs_ilock(ip, FS_ILOCK_SHARED);
 	CHECK_EQ(fs_extmap_count(ip->map), 1);
 	fs_iunlock(ip, FS_ILOCK_SHARED);
-	CHECK_EQ(count_locked(ip), 0);
+	CHECK_EQ(ranges_of(ip), 0);
 	return ip;
 }
 
@@ -321,8 +329,8 @@ test_commit_exact(void)
 		w[i] = (struct fs_dirty_range){ .lo = off, .hi = off + len };
 		total += len;
 	}
-	CHECK_EQ(count_locked(ip), 8);
-	CHECK_EQ(bytes_locked(ip), total);
+	CHECK_EQ(ranges_of(ip), 8);
+	CHECK_EQ(bytes_of(ip), total);
 
 	/* Sub-range commits, each cutting some writes in the middle. */
 	uint64_t cuts[][2] = {
@@ -334,7 +342,7 @@ test_commit_exact(void)
 		uint64_t lo = cuts[c][0], hi = cuts[c][1], bytes;
 		unsigned pieces;
 		struct fs_dirty_range cur[FS_DIRTY_MAX];
-		uint32_t n = count_locked(ip);
+		uint32_t n = ranges_of(ip);
 
 		fs_ilock(ip, FS_ILOCK_SHARED);
 		for (uint32_t i = 0; i < n; i++)
@@ -345,7 +353,7 @@ test_commit_exact(void)
 		CHECK_EQ(fs_commit(g_fs, ip, lo, hi - lo), 0);
 		/* One extent: one msync if anything there is dirty. */
 		CHECK_EQ(vol_inject_count("fs.data.commit"), pieces ? 1 : 0);
-		CHECK_EQ(bytes_locked(ip), total - bytes);
+		CHECK_EQ(bytes_of(ip), total - bytes);
 		total -= bytes;
 		/* Again: nothing left to flush there. */
 		vol_inject_reset();
@@ -353,13 +361,13 @@ test_commit_exact(void)
 		CHECK_EQ(vol_inject_count("fs.data.commit"), 0);
 	}
 	/* The split left [w4.lo, +3) and [w4.lo+7, w4.hi). */
-	CHECK_EQ(count_locked(ip), 9);
+	CHECK_EQ(ranges_of(ip), 9);
 	/* Everything: the list empties, one flush for the extent. */
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
 	CHECK_EQ(vol_inject_count("fs.data.commit"), 1);
-	CHECK_EQ(count_locked(ip), 0);
-	CHECK_EQ(bytes_locked(ip), 0);
+	CHECK_EQ(ranges_of(ip), 0);
+	CHECK_EQ(bytes_of(ip), 0);
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
 	CHECK_EQ(vol_inject_count("fs.data.commit"), 0);
@@ -386,7 +394,7 @@ test_commit_exact(void)
 	/* A commit range running past 2^64 ends at EOF. */
 	put(ip, 100, 10, 5, FS_UNSTABLE);
 	CHECK_EQ(fs_commit(g_fs, ip, 50, UINT64_MAX), 0);
-	CHECK_EQ(count_locked(ip), 0);
+	CHECK_EQ(ranges_of(ip), 0);
 	fs_iput(g_fs, ip);
 }
 
@@ -403,12 +411,12 @@ test_cap(void)
 	for (uint64_t i = 0; i < n; i++)
 		put(ip, i * stride + (rnd() % 64), 512, 7, FS_UNSTABLE);
 	/* Bounded, and every written byte still covered. */
-	CHECK_EQ(count_locked(ip), FS_DIRTY_MAX);
-	CHECK(bytes_locked(ip) >= n * 512);
+	CHECK_EQ(ranges_of(ip), FS_DIRTY_MAX);
+	CHECK(bytes_of(ip) >= n * 512);
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
 	CHECK_EQ(vol_inject_count("fs.data.commit"), 1);
-	CHECK_EQ(count_locked(ip), 0);
+	CHECK_EQ(ranges_of(ip), 0);
 	fs_iput(g_fs, ip);
 }
 
@@ -431,17 +439,17 @@ test_commit_extents(void)
 	put(ip, 1000, 100, 2, FS_UNSTABLE);
 	put(ip, 500000, 100, 2, FS_UNSTABLE);
 	put(ip, (2 << 20) + 7, 100, 2, FS_UNSTABLE);
-	CHECK_EQ(count_locked(ip), 3);
+	CHECK_EQ(ranges_of(ip), 3);
 	/* Only the first extent's pieces. */
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 1 << 20), 0);
 	CHECK_EQ(vol_inject_count("fs.data.commit"), 1);
-	CHECK_EQ(count_locked(ip), 1);
+	CHECK_EQ(ranges_of(ip), 1);
 	put(ip, 4096, 100, 2, FS_UNSTABLE);
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
 	CHECK_EQ(vol_inject_count("fs.data.commit"), 2);
-	CHECK_EQ(count_locked(ip), 0);
+	CHECK_EQ(ranges_of(ip), 0);
 	/* A piece over a hole (punched since) flushes nothing. */
 	put(ip, 300000, 100, 2, FS_UNSTABLE);
 	fs_ilock(ip, FS_ILOCK_EXCL);
@@ -450,7 +458,7 @@ test_commit_extents(void)
 	vol_inject_reset();
 	CHECK_EQ(fs_commit(g_fs, ip, 1 << 20, 1 << 20), 0);
 	CHECK_EQ(vol_inject_count("fs.data.commit"), 0);
-	CHECK_EQ(count_locked(ip), 1);
+	CHECK_EQ(ranges_of(ip), 1);
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
 	fs_iput(g_fs, ip);
 }
@@ -483,7 +491,7 @@ test_clip(void)
 	/* Truncate clips a range that crosses the new EOF, drops the rest. */
 	put(ip, 100000, 50000, 2, FS_UNSTABLE);
 	put(ip, 3000000, 4096, 2, FS_UNSTABLE);
-	CHECK_EQ(count_locked(ip), 2);
+	CHECK_EQ(ranges_of(ip), 2);
 	memset(&sa, 0, sizeof(sa));
 	sa.mask = FS_SET_SIZE;
 	sa.size = 120000;
@@ -501,21 +509,21 @@ test_clip(void)
 	/* DEALLOCATE in the middle splits. */
 	put(ip, 8192, 40960, 2, FS_UNSTABLE);
 	CHECK_EQ(fs_deallocate(g_fs, ip, 16384, 8192), 0);
-	CHECK_EQ(count_locked(ip), 2);
-	CHECK_EQ(bytes_locked(ip), 40960 - 8192);
+	CHECK_EQ(ranges_of(ip), 2);
+	CHECK_EQ(bytes_of(ip), 40960 - 8192);
 
 	/* A stable overwrite makes its bytes durable: they leave the list. */
 	put(ip, 8192, 4096, 4, FS_FILE_SYNC);
-	CHECK_EQ(bytes_locked(ip), 40960 - 8192 - 4096);
+	CHECK_EQ(bytes_of(ip), 40960 - 8192 - 4096);
 
 	/* CLONE onto the range replaces dst's blocks. */
 	src = full_file();
 	CHECK_EQ(fs_clone(g_fs, src, 0, ip, 0, 65536), 0);
-	CHECK_EQ(count_locked(ip), 0);
+	CHECK_EQ(ranges_of(ip), 0);
 	/* The source keeps its own. */
 	put(src, 4096, 10, 9, FS_UNSTABLE);
 	CHECK_EQ(fs_clone(g_fs, src, 0, ip, 1 << 20, 8192), 0);
-	CHECK_EQ(count_locked(src), 1);
+	CHECK_EQ(ranges_of(src), 1);
 	CHECK_EQ(fs_commit(g_fs, src, 0, 0), 0);
 	fs_iput(g_fs, src);
 	fs_iput(g_fs, ip);
@@ -538,7 +546,7 @@ test_pmem(void)
 	put(ip, 12345, 6789, 8, FS_UNSTABLE);
 	put(ip, 2000000, 4096, 8, FS_UNSTABLE);
 	CHECK_EQ(vol_inject_count("fs.data.write"), 2);
-	CHECK_EQ(count_locked(ip), 0);
+	CHECK_EQ(ranges_of(ip), 0);
 	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
 	CHECK_EQ(vol_inject_count("fs.data.commit"), 0);
 	fs_iput(g_fs, ip);
