@@ -636,9 +636,14 @@ file_size(const struct file *f)
 	return size;
 }
 
-/* SETATTR size; returns the status (no DELAY retries: DELAY is seen). */
+/*
+ * SETATTR size through session s; flags as nc_session_compound()'s
+ * (NC_SEQ_NO_RETRY: a DELAY is returned, not retried).  Returns the
+ * status, -1 on a transport error.
+ */
 static int
-set_size(const struct file *f, uint64_t size)
+set_size_on(struct nc_session *s, const struct file *f, uint64_t size,
+	    uint32_t flags)
 {
 	static const uint32_t mask[1] = { 1u << FATTR4_SIZE };
 	struct nc_compound cp;
@@ -655,7 +660,7 @@ set_size(const struct file *f, uint64_t size)
 	sa->obj_attributes.attrmask.bitmap4_val = (uint32_t *)mask;
 	sa->obj_attributes.attr_vals.attrlist4_len = sizeof(be);
 	sa->obj_attributes.attr_vals.attrlist4_val = (char *)&be;
-	if (nc_session_compound(ses, &cp, NC_SEQ_NO_RETRY, &res, NULL) != 0)
+	if (nc_session_compound(s, &cp, flags, &res, NULL) != 0)
 		return -1;
 	st = res.status;
 	done(&res);
@@ -839,7 +844,7 @@ test_read_by_reference(void)
 
 	/* Every reply went out: no pin left, the truncate does not wait. */
 	CHECK_EQ(wait_no_pins(), 0);
-	CHECK_EQ(set_size(&f, 0), NFS4_OK);
+	CHECK_EQ(set_size_on(ses, &f, 0, NC_SEQ_NO_RETRY), NFS4_OK);
 	CHECK_EQ(file_size(&f), 0);
 }
 
@@ -1486,45 +1491,21 @@ static void *
 race_writer(void *arg)
 {
 	static uint8_t a[RACE_FILE_BYTES], b[RACE_FILE_BYTES];
-	static const uint32_t mask[1] = { 1u << FATTR4_SIZE };
 	struct racer *r = arg;
 
 	memset(a, PAT_A, sizeof(a));
 	memset(b, PAT_B, sizeof(b));
 	while (clock_now_ns() < r->deadline && !r->failed) {
-		struct nc_compound cp;
-		COMPOUND4res res;
-		SETATTR4args *sa;
-		uint8_t zero[8] = { 0 };
-
-		nc_session_compound_init(&cp, "truncate");
-		put_fh(&cp, r->victim);
-		sa = &nc_compound_add(&cp, OP_SETATTR)->nfs_argop4_u.opsetattr;
-		sa->stateid = r->victim->sid;
-		sa->obj_attributes.attrmask.bitmap4_len = 1;
-		sa->obj_attributes.attrmask.bitmap4_val = (uint32_t *)mask;
-		sa->obj_attributes.attr_vals.attrlist4_len = sizeof(zero);
-		sa->obj_attributes.attr_vals.attrlist4_val = (char *)zero;
-		if (run_on(r->s, &cp, &res) != NFS4_OK)
+		if (set_size_on(r->s, r->victim, 0, 0) != NFS4_OK)
 			r->failed = 1;
-		done(&res);
 		if (write_on(r->s, r->other, 0, b, sizeof(b), UNSTABLE4,
 			     NULL) != NFS4_OK ||
 		    write_on(r->s, r->victim, 0, a, sizeof(a), UNSTABLE4,
 			     NULL) != NFS4_OK)
 			r->failed = 1;
 		/* Free the other file's blocks again for the next round. */
-		nc_session_compound_init(&cp, "truncate-other");
-		put_fh(&cp, r->other);
-		sa = &nc_compound_add(&cp, OP_SETATTR)->nfs_argop4_u.opsetattr;
-		sa->stateid = r->other->sid;
-		sa->obj_attributes.attrmask.bitmap4_len = 1;
-		sa->obj_attributes.attrmask.bitmap4_val = (uint32_t *)mask;
-		sa->obj_attributes.attr_vals.attrlist4_len = sizeof(zero);
-		sa->obj_attributes.attr_vals.attrlist4_val = (char *)zero;
-		if (run_on(r->s, &cp, &res) != NFS4_OK)
+		if (set_size_on(r->s, r->other, 0, 0) != NFS4_OK)
 			r->failed = 1;
-		done(&res);
 		r->rounds++;
 	}
 	return NULL;
