@@ -367,6 +367,12 @@ enum nc_cb_action {
 	 * nc_conn_cb_send_deferred() (a client that answers late).
 	 */
 	NC_CB_DEFER,
+	/*
+	 * Answer with *status, but cut the reply's last word: the
+	 * CB_COMPOUND4res ends inside this op's result and does not decode
+	 * (a client that answers garbage).  Later ops are not run.
+	 */
+	NC_CB_TRUNCATE,
 };
 
 /*

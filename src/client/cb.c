@@ -430,7 +430,7 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 	nc_cb_hook_fn hook;
 	void *hook_ctx;
 	const CB_SEQUENCE4args *sa = NULL;
-	bool seq_ok = false;
+	bool seq_ok = false, cut = false;
 
 	mutex_lock(&c->lock);
 	hook = c->cb_hook;
@@ -509,6 +509,7 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 			}
 			if (act == NC_CB_DEFER)
 				*defer = true;
+			cut = act == NC_CB_TRUNCATE;
 		}
 		nc_put32(out + off, opnum);
 		nc_put32(out + off + 4, status);
@@ -517,6 +518,11 @@ cb_compound_eval(struct nc_conn *c, const CB_COMPOUND4args *args,
 		if (status == NFS4_OK && opnum == OP_CB_GETATTR)
 			off += cb_getattr_encode(out + off,
 						 have_attrs ? &ga : NULL);
+		if (cut) {
+			/* nres counts this result: without its end, no decode. */
+			off -= 4;
+			break;
+		}
 	}
 done:
 	nc_put32(out, status);

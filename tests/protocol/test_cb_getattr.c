@@ -46,6 +46,7 @@ enum hook_mode {
 	HOOK_ERROR,		/* NFS4ERR_SERVERFAULT */
 	HOOK_DROP,		/* no reply at all */
 	HOOK_DEFER,		/* reply held until the test sends it */
+	HOOK_TRUNCATE,		/* a reply that does not decode */
 };
 
 struct hook_ctx {
@@ -90,6 +91,8 @@ holder_hook(void *ctx, struct nc_conn *c, const nfs_cb_argop4 *op,
 		return NC_CB_DROP;
 	case HOOK_DEFER:
 		return NC_CB_DEFER;
+	case HOOK_TRUNCATE:
+		return NC_CB_TRUNCATE;
 	case HOOK_ANSWER:
 		break;
 	}
@@ -410,8 +413,9 @@ test_holder_error(void)
 /*
  * Malformed or partial answers (an fattr4 that says more than it holds,
  * attributes before change the server cannot skip, a size without a
- * change, junk values): the server takes none of it, answers B with its
- * own values and keeps serving (the parser of ceed8c3).
+ * change, junk values, a reply that does not decode): the server takes
+ * none of it, answers B with its own values and keeps serving (the
+ * parser of ceed8c3).
  */
 static void
 test_holder_garbage(void)
@@ -446,6 +450,14 @@ test_holder_garbage(void)
 		expect_server_values(&sc);
 		CHECK(h_still_serving(&srv));
 	}
+	/*
+	 * Good values in a CB_COMPOUND4res cut short (the reply does not
+	 * decode): none of them is taken.
+	 */
+	holder_answer(&sc, sc.srv_change + 1);
+	atomic_store(&sc.hook.mode, HOOK_TRUNCATE);
+	expect_server_values(&sc);
+	CHECK(h_still_serving(&srv));
 	scene_end(&sc);
 }
 
