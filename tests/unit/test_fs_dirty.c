@@ -11,6 +11,7 @@
  *    holds dirty pieces (one msync over their hull), never when nothing
  *    in the range is dirty;
  *  - the cap; truncate, DEALLOCATE, CLONE and stable overwrites clip;
+ *  - threads writing and committing one file at once;
  *  - on pmem (PMEM_IS_PMEM_FORCE=1, run by test_fs_dirty_pmem.sh with
  *    --expect-pmem) unstable overwrites are persisted at WRITE time and
  *    the list stays empty.
@@ -20,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -529,6 +531,96 @@ test_clip(void)
 	fs_iput(g_fs, ip);
 }
 
+/*
+ * Threads write unstable ranges into their own quarter of one file and
+ * commit random sub-ranges of it, all on the same dirty list (ILOCK
+ * assertions are live in debug builds, and the list's invariants are
+ * checked after every change).  Afterwards a full commit empties the
+ * list and every thread's bytes read back.
+ */
+#define CONC_THREADS	4
+#define CONC_OPS	300
+#define CONC_REGION	(FILE_SIZE / CONC_THREADS)
+
+struct conc {
+	struct fs_inode	*ip;
+	int		id;
+	uint64_t	rng;
+	uint8_t		*written;	/* per byte of the region */
+};
+
+static uint64_t
+conc_rnd(struct conc *c)
+{
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng;
+}
+
+static void *
+conc_worker(void *arg)
+{
+	struct conc *c = arg;
+	uint64_t base = (uint64_t)c->id * CONC_REGION;
+
+	for (int k = 0; k < CONC_OPS; k++) {
+		uint64_t off = conc_rnd(c) % (CONC_REGION - 8192);
+		size_t len = 1 + conc_rnd(c) % 8192;
+
+		put(c->ip, base + off, len, 20 + c->id, FS_UNSTABLE);
+		memset(c->written + off, 1, len);
+		if (k % 5 == 4) {
+			uint64_t lo = conc_rnd(c) % CONC_REGION;
+			uint64_t n = 1 + conc_rnd(c) % (CONC_REGION - lo);
+
+			REQUIRE(fs_commit(g_fs, c->ip, base + lo, n) == 0);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_concurrent(void)
+{
+	struct fs_inode *ip = full_file();
+	struct conc c[CONC_THREADS];
+	pthread_t tid[CONC_THREADS];
+	uint8_t *buf = malloc(FILE_SIZE);
+	size_t nr = 0;
+	bool eof = false;
+
+	REQUIRE(buf != NULL);
+	for (int i = 0; i < CONC_THREADS; i++) {
+		c[i] = (struct conc){ .ip = ip, .id = i,
+				      .rng = 0x1234567ULL * (i + 1) };
+		c[i].written = calloc(1, CONC_REGION);
+		REQUIRE(c[i].written != NULL);
+		REQUIRE(pthread_create(&tid[i], NULL, conc_worker, &c[i]) == 0);
+	}
+	for (int i = 0; i < CONC_THREADS; i++)
+		pthread_join(tid[i], NULL);
+	CHECK(ranges_of(ip) <= FS_DIRTY_MAX);
+	CHECK_EQ(fs_commit(g_fs, ip, 0, 0), 0);
+	CHECK_EQ(ranges_of(ip), 0);
+	REQUIRE(fs_read(g_fs, ip, 0, FILE_SIZE, buf, &nr, &eof) == 0);
+	CHECK_EQ(nr, FILE_SIZE);
+	for (int i = 0; i < CONC_THREADS; i++) {
+		for (uint64_t b = 0; b < CONC_REGION; b++) {
+			uint64_t pos = (uint64_t)i * CONC_REGION + b;
+			int seed = c[i].written[b] ? 20 + i : 1;
+
+			if (buf[pos] != (uint8_t)(seed + pos * 7)) {
+				CHECK_EQ(buf[pos], (uint8_t)(seed + pos * 7));
+				break;
+			}
+		}
+		free(c[i].written);
+	}
+	free(buf);
+	fs_iput(g_fs, ip);
+}
+
 /* On pmem unstable overwrites are durable at WRITE: nothing to commit. */
 static bool g_expect_pmem;
 
@@ -565,6 +657,7 @@ main(int argc, char **argv)
 	TEST_RUN(test_cap);
 	TEST_RUN(test_commit_extents);
 	TEST_RUN(test_clip);
+	TEST_RUN(test_concurrent);
 	TEST_RUN(test_pmem);
 	fs_iput(g_fs, g_root);
 	REQUIRE(fs_unmount(g_fs) == 0);
