@@ -323,6 +323,17 @@ int nc_session_compound(struct nc_session *s, struct nc_compound *cp,
 			uint32_t flags, COMPOUND4res *res,
 			uint32_t *seq_flags) MUST_CHECK;
 /*
+ * nc_session_compound() for callers that look at the status, as every
+ * protocol test does: returns the COMPOUND status (an nfsstat4, >= 0)
+ * when a reply was decoded, or the negative transport error with *res
+ * zeroed, so nc_compound_res_free(res) is right after either.
+ */
+int nc_session_run(struct nc_session *s, struct nc_compound *cp,
+		   uint32_t flags, COMPOUND4res *res) MUST_CHECK;
+/* Free a decoded COMPOUND4res (nc_res_free with xdr_COMPOUND4res). */
+void nc_compound_res_free(COMPOUND4res *res);
+
+/*
  * Asynchronous nc_session_compound(): take a free slot (waiting up to
  * NC_DEFAULT_TIMEOUT_NS), fill SEQUENCE into cp->ops[0], send and return
  * (cp may be reused at once).  When the reply arrives the slot is released

@@ -634,6 +634,27 @@ nc_session_compound(struct nc_session *s, struct nc_compound *cp,
 
 /* See nfsclient.h.  Locks: none held. */
 int
+nc_session_run(struct nc_session *s, struct nc_compound *cp, uint32_t flags,
+	       COMPOUND4res *res)
+{
+	int err = nc_session_compound(s, cp, flags, res, NULL);
+
+	if (err) {
+		memset(res, 0, sizeof(*res));
+		return err;
+	}
+	return (int)res->status;
+}
+
+/* See nfsclient.h. */
+void
+nc_compound_res_free(COMPOUND4res *res)
+{
+	xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)res);
+}
+
+/* See nfsclient.h.  Locks: none held. */
+int
 nc_bind_conn_to_session(struct nc_conn *c, struct nc_session *s,
 			channel_dir_from_client4 dir,
 			channel_dir_from_server4 *granted, nfsstat4 *status)

@@ -99,26 +99,6 @@ holder_hook(void *ctx, struct nc_conn *c, const nfs_cb_argop4 *op,
 	return NC_CB_ANSWER;
 }
 
-/* Run [SEQUENCE + ops]: the COMPOUND status, -1 for a transport error. */
-static int
-run(struct nc_session *s, struct nc_compound *cp, COMPOUND4res *res)
-{
-	int err = nc_session_compound(s, cp, NC_SEQ_NO_RETRY, res, NULL);
-
-	if (err) {
-		fprintf(stderr, "compound: transport error %d\n", err);
-		memset(res, 0, sizeof(*res));
-		return -1;
-	}
-	return res->status;
-}
-
-static void
-done(COMPOUND4res *res)
-{
-	nc_res_free((xdrproc_t)xdr_COMPOUND4res, res);
-}
-
 static uint64_t
 get_be64(const uint8_t *p)
 {
@@ -130,9 +110,9 @@ get_be64(const uint8_t *p)
 }
 
 /*
- * GETATTR of change and size of fh by s.  Returns the COMPOUND status
- * (-1 transport error, -2 a reply without both values); *ns gets how long
- * the call took.
+ * GETATTR of change and size of fh by s.  Returns the COMPOUND status,
+ * a negative transport error, or -EBADMSG for a reply without both
+ * values; *ns gets how long the call took.
  */
 static int
 getattr_sc(struct nc_session *s, const nfs_fh4 *fh, uint64_t *size,
@@ -151,7 +131,7 @@ getattr_sc(struct nc_session *s, const nfs_fh4 *fh, uint64_t *size,
 	ga->attr_request.bitmap4_len = 1;
 	ga->attr_request.bitmap4_val = &want;
 	t0 = clock_now_ns();
-	st = run(s, &cp, &res);
+	st = nc_session_run(s, &cp, NC_SEQ_NO_RETRY, &res);
 	if (ns)
 		*ns = clock_now_ns() - t0;
 	if (st == NFS4_OK) {
@@ -164,13 +144,13 @@ getattr_sc(struct nc_session *s, const nfs_fh4 *fh, uint64_t *size,
 		if (fa->attrmask.bitmap4_len < 1 ||
 		    (fa->attrmask.bitmap4_val[0] & SC_MASK) != SC_MASK ||
 		    fa->attr_vals.attrlist4_len < 16) {
-			st = -2;
+			st = -EBADMSG;
 		} else {
 			*change = get_be64(p);
 			*size = get_be64(p + 8);
 		}
 	}
-	done(&res);
+	nc_compound_res_free(&res);
 	return st;
 }
 
@@ -185,8 +165,8 @@ reclaim_complete(struct nc_session *s)
 	nc_session_compound_init(&cp, "reclaim_complete");
 	nc_compound_add(&cp, OP_RECLAIM_COMPLETE)->nfs_argop4_u
 		.opreclaim_complete.rca_one_fs = FALSE;
-	st = run(s, &cp, &res);
-	done(&res);
+	st = nc_session_run(s, &cp, NC_SEQ_NO_RETRY, &res);
+	nc_compound_res_free(&res);
 	return st;
 }
 
@@ -232,7 +212,7 @@ scene_start(struct scene *sc, const char *name)
 	o->claim.open_claim4_u.file.utf8string_val = (char *)name;
 	o->claim.open_claim4_u.file.utf8string_len = strlen(name);
 	REQUIRE(nc_compound_add(&cp, OP_GETFH));
-	st = run(sc->sa, &cp, &res);
+	st = nc_session_run(sc->sa, &cp, NC_SEQ_NO_RETRY, &res);
 	REQUIRE(st == NFS4_OK);
 	{
 		const OPEN4resok *ok = &res.resarray.resarray_val[2]
@@ -250,7 +230,7 @@ scene_start(struct scene *sc, const char *name)
 		sc->fh.nfs_fh4_val = sc->fh_buf;
 		sc->fh.nfs_fh4_len = fh->nfs_fh4_len;
 	}
-	done(&res);
+	nc_compound_res_free(&res);
 
 	sc->hook.fh = sc->fh;
 	atomic_store(&sc->hook.mode, HOOK_ANSWER);
