@@ -446,9 +446,11 @@ io_pin_remove(const nfs_resop4 *res)
 /*
  * Try the pinned path for [off, off+count) of ip for the READ result res.
  * On true, ok's data points into the mapping, ok->eof is set, and a pin
- * and an inode reference are held until nfs4_release_read(res).  On false
- * nothing is held: use the copy path (small read, not the last op, a
- * hole, an unwritten or split range, at/after EOF, a pending unmap).
+ * and an inode reference are held until nfs4_release_read(res), or until
+ * the socket is done with the bytes if nfs4_encode_read() sent them by
+ * reference.  On false nothing is held: use the copy path (small read,
+ * not the last op, a hole, an unwritten or split range, at/after EOF, a
+ * pending unmap - at once on an event-loop thread).
  * Locks: none held on entry or return; takes ip's MAPLOCK shared around
  * pinning and mapping (fs/refset.h: pin first, then look the map up).
  */
