@@ -82,6 +82,10 @@ cs_client(struct nfs4_compound *cs)
  * write delegation on come from that client (CB_GETATTR, §10.4.3) when
  * this worker may wait for it (rpc_worker_may_block(); the wait is
  * bounded inside state_deleg_getattr()); otherwise the server's values.
+ * state_write_delegs() comes first: with no write delegation anywhere
+ * (the usual case) GETATTR neither asks for the block budget, whose
+ * mutex every worker shares, nor looks the file up in the state layer.
+ * On the event loop the budget is always refused (src/nfs4/inline.c).
  */
 nfsstat4
 nfs4_op_getattr(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
