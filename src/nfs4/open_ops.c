@@ -602,23 +602,40 @@ nfs4_cur_regular_fileid(struct nfs4_compound *cs, uint64_t *ino)
 	}
 }
 
+/*
+ * The start every op that changes open or delegation state of the
+ * current file shares (CLOSE, OPEN_DOWNGRADE, DELEGRETURN), in the order
+ * their errors take: the calling client (NFS4ERR_OP_NOT_IN_SESSION
+ * without a session), the stateid with the current stateid substituted
+ * (§16.2.3.1.2), then the file (nfs4_cur_regular_fileid()).  No locks.
+ */
+static nfsstat4
+open_state_target(struct nfs4_compound *cs, const stateid4 *in,
+		  struct state_client **clpp, stateid4 *sid, uint64_t *ino)
+{
+	nfsstat4 status;
+
+	*clpp = open_client(cs);
+	if (!*clpp)
+		return NFS4ERR_OP_NOT_IN_SESSION;
+	status = nfs4_resolve_stateid(cs, in, sid);
+	if (status != NFS4_OK)
+		return status;
+	return nfs4_cur_regular_fileid(cs, ino);
+}
+
 /* CLOSE (RFC 8881 §18.2). */
 nfsstat4
 nfs4_op_close(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
 	CLOSE4args *args = &arg->nfs_argop4_u.opclose;
 	stateid4 *out = &res->nfs_resop4_u.opclose.CLOSE4res_u.open_stateid;
-	struct state_client *clp = open_client(cs);
+	struct state_client *clp;
 	stateid4 sid;
 	nfsstat4 status;
 	uint64_t ino;
 
-	if (!clp)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = nfs4_resolve_stateid(cs, &args->open_stateid, &sid);
-	if (status != NFS4_OK)
-		return status;
-	status = nfs4_cur_regular_fileid(cs, &ino);
+	status = open_state_target(cs, &args->open_stateid, &clp, &sid, &ino);
 	if (status != NFS4_OK)
 		return status;
 	status = state_close(clp, ino, &sid, out);
@@ -635,17 +652,12 @@ nfs4_op_open_downgrade(struct nfs4_compound *cs, nfs_argop4 *arg,
 	OPEN_DOWNGRADE4args *args = &arg->nfs_argop4_u.opopen_downgrade;
 	stateid4 *out = &res->nfs_resop4_u.opopen_downgrade.
 			OPEN_DOWNGRADE4res_u.resok4.open_stateid;
-	struct state_client *clp = open_client(cs);
+	struct state_client *clp;
 	stateid4 sid;
 	nfsstat4 status;
 	uint64_t ino;
 
-	if (!clp)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = nfs4_resolve_stateid(cs, &args->open_stateid, &sid);
-	if (status != NFS4_OK)
-		return status;
-	status = nfs4_cur_regular_fileid(cs, &ino);
+	status = open_state_target(cs, &args->open_stateid, &clp, &sid, &ino);
 	if (status != NFS4_OK)
 		return status;
 	/* Want bits mean nothing here (§18.18.3): only the access counts. */
@@ -726,19 +738,15 @@ nfsstat4
 nfs4_op_delegreturn(struct nfs4_compound *cs, nfs_argop4 *arg,
 		    nfs_resop4 *res)
 {
-	struct state_client *clp = open_client(cs);
+	struct state_client *clp;
 	stateid4 sid;
 	nfsstat4 status;
 	uint64_t ino;
 
 	(void)res;
-	if (!clp)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = nfs4_resolve_stateid(cs,
-			&arg->nfs_argop4_u.opdelegreturn.deleg_stateid, &sid);
-	if (status != NFS4_OK)
-		return status;
-	status = nfs4_cur_regular_fileid(cs, &ino);
+	status = open_state_target(cs,
+			&arg->nfs_argop4_u.opdelegreturn.deleg_stateid, &clp,
+			&sid, &ino);
 	if (status != NFS4_OK)
 		return status;
 	return state_delegreturn(clp, ino, &sid);
