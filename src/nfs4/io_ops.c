@@ -350,8 +350,8 @@ io_read_copy(struct fs *fs, struct fs_inode *ip, uint64_t off,
  * after the COMPOUND's reply was encoded.
  *
  * Only when the READ is the COMPOUND's last op: the pin is held until the
- * reply is encoded, and a later op of the same COMPOUND that unmaps the
- * range (SETATTR size, DEALLOCATE) would wait for it forever.
+ * reply is encoded (or sent), and a later op of the same COMPOUND that
+ * unmaps the range (SETATTR size, DEALLOCATE) would wait for it forever.
  */
 
 /*
