@@ -21,10 +21,21 @@
 /* Owner bytes of the last LOCK4denied this worker produced. */
 static __thread char lock_denied_owner[NFS4_OPAQUE_LIMIT];
 
-static struct state_client *
-lock_client(struct nfs4_compound *cs)
+/*
+ * What LOCK, LOCKT and LOCKU all start with, in the order of their
+ * errors: the calling client (NFS4ERR_OP_NOT_IN_SESSION without a
+ * session), then the current file, which must be a regular one
+ * (nfs4_cur_regular_fileid(), §18.10.4).  No locks.
+ */
+static nfsstat4
+lock_target(struct nfs4_compound *cs, struct state_client **clpp,
+	    uint64_t *ino)
 {
-	return nfs4_in_session(cs) ? state_session_client(cs->seq.ses) : NULL;
+	*clpp = nfs4_in_session(cs) ? state_session_client(cs->seq.ses) :
+				      NULL;
+	if (!*clpp)
+		return NFS4ERR_OP_NOT_IN_SESSION;
+	return nfs4_cur_regular_fileid(cs, ino);
 }
 
 /* Move the state layer's LOCK4denied owner into the per-thread buffer. */
@@ -52,14 +63,12 @@ nfs4_op_lock(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
 	LOCK4args args = arg->nfs_argop4_u.oplock;
 	LOCK4res *r = &res->nfs_resop4_u.oplock;
-	struct state_client *clp = lock_client(cs);
+	struct state_client *clp;
 	stateid4 *sidp;
 	nfsstat4 status;
 	uint64_t ino;
 
-	if (!clp)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = nfs4_cur_regular_fileid(cs, &ino);
+	status = lock_target(cs, &clp, &ino);
 	if (status != NFS4_OK)
 		return status;
 	sidp = args.locker.new_lock_owner ?
@@ -85,13 +94,11 @@ nfsstat4
 nfs4_op_lockt(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
 	LOCKT4res *r = &res->nfs_resop4_u.oplockt;
-	struct state_client *clp = lock_client(cs);
+	struct state_client *clp;
 	nfsstat4 status;
 	uint64_t ino;
 
-	if (!clp)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = nfs4_cur_regular_fileid(cs, &ino);
+	status = lock_target(cs, &clp, &ino);
 	if (status != NFS4_OK)
 		return status;
 	status = state_lockt(clp, ino, &arg->nfs_argop4_u.oplockt,
@@ -107,13 +114,11 @@ nfs4_op_locku(struct nfs4_compound *cs, nfs_argop4 *arg, nfs_resop4 *res)
 {
 	LOCKU4args args = arg->nfs_argop4_u.oplocku;
 	stateid4 *out = &res->nfs_resop4_u.oplocku.LOCKU4res_u.lock_stateid;
-	struct state_client *clp = lock_client(cs);
+	struct state_client *clp;
 	nfsstat4 status;
 	uint64_t ino;
 
-	if (!clp)
-		return NFS4ERR_OP_NOT_IN_SESSION;
-	status = nfs4_cur_regular_fileid(cs, &ino);
+	status = lock_target(cs, &clp, &ino);
 	if (status != NFS4_OK)
 		return status;
 	status = nfs4_resolve_stateid(cs, &args.lock_stateid,
