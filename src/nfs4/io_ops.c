@@ -572,13 +572,16 @@ io_read_unpin(void *ctx)
 /*
  * The READ's encode hook (struct nfs4_op_desc.encode; the COMPOUND loop
  * calls it for a last NFS4_OK result when the reply takes references).
- * A pinned result is encoded as xdr_nfs_resop4() would - resop, status,
- * eof, then data as opaque<> - except that the data goes in through
- * io->put_ref() straight from the mapping, and the pin moves to that
- * reference: io_read_unpin() runs when the socket is done with the
- * bytes, and nfs4_release_read() no longer finds the record.  A copied
- * result, or a reference the reply refuses, is encoded the usual way.
- * Locks: none held.
+ * The result is encoded as xdr_nfs_resop4() would - resop, status, eof,
+ * then data as opaque<> - except that the data goes in through
+ * io->put_ref(), so it is never copied into the reply buffer:
+ *  - a pinned result's bytes are sent from the mapping, and the pin moves
+ *    to the reference: io_read_unpin() runs when the socket is done with
+ *    them, and nfs4_release_read() no longer finds the record;
+ *  - a copied result's buffer is sent as it is and freed after.
+ * Either way the result no longer owns its data (nfs4_release_read()
+ * finds a NULL pointer).  A reference the reply refuses leaves the result
+ * as it was and the reply fails.  Locks: none held.
  */
 bool
 nfs4_encode_read(XDR *xdrs, nfs_resop4 *res, const struct nfs4_reply_io *io)
@@ -586,25 +589,34 @@ nfs4_encode_read(XDR *xdrs, nfs_resop4 *res, const struct nfs4_reply_io *io)
 	READ4res *r = &res->nfs_resop4_u.opread;
 	READ4resok *ok = &r->READ4res_u.resok4;
 	struct io_read_pin *rec;
+	void (*release)(void *);
+	void *ctx;
 
 	(void)pthread_once(&io_pins_once, io_pins_init);
 	rec = io_pin_remove(res);
-	if (!rec)
-		return xdr_nfs_resop4(xdrs, res);
+	if (rec) {
+		release = io_read_unpin;
+		ctx = rec;
+	} else if (ok->data.data_len) {
+		release = free;
+		ctx = ok->data.data_val;
+	} else {
+		return xdr_nfs_resop4(xdrs, res);	/* no data to hand over */
+	}
 	if (!xdr_nfs_opnum4(xdrs, &res->resop) ||
-	    !xdr_nfsstat4(xdrs, &r->status) || !xdr_bool(xdrs, &ok->eof))
-		goto out_keep_pin;
-	if (io->put_ref(io->ctx, ok->data.data_val, ok->data.data_len,
-			io_read_unpin, rec) != 0)
-		goto out_keep_pin;
-	/* Not ours any more; release must not free the mapping either. */
+	    !xdr_nfsstat4(xdrs, &r->status) || !xdr_bool(xdrs, &ok->eof) ||
+	    io->put_ref(io->ctx, ok->data.data_val, ok->data.data_len,
+			release, ctx) != 0)
+		goto out_keep;
+	/* Not ours any more; release must not free or unpin it again. */
 	ok->data.data_val = NULL;
 	ok->data.data_len = 0;
 	return true;
 
-out_keep_pin:
-	/* The reply fails; nfs4_release_read() drops the pin as before. */
-	io_pin_insert(rec);
+out_keep:
+	/* The reply fails; nfs4_release_read() releases as before. */
+	if (rec)
+		io_pin_insert(rec);
 	return false;
 }
 
@@ -612,8 +624,9 @@ out_keep_pin:
  * Release a READ result after its reply was encoded (NFS4_OK only): drop
  * the pin and inode reference of a pinned reply whose data was copied
  * into the reply, or free the copy.  A pinned reply sent by reference
- * left nothing here (nfs4_encode_read() took the record and cleared the
- * data pointer).  Locks: none held; fs_unpin() needs none.
+ * or a copy sent by reference left nothing here (nfs4_encode_read()
+ * took the record or the buffer).  Locks: none held; fs_unpin() needs
+ * none.
  */
 void
 nfs4_release_read(nfs_resop4 *res)
