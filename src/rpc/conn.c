@@ -108,6 +108,77 @@ rpc_outbuf_free(struct rpc_outbuf *o, struct workq *wq)
 	}
 }
 
+/* A reference released on a worker after its bytes were copied. */
+struct rpc_ref_release {
+	struct workq_item	item;
+	struct rpc_ref		ref;
+};
+
+static void
+ref_release_run(struct workq_item *it)
+{
+	struct rpc_ref_release *rr = container_of(it, struct rpc_ref_release,
+						  item);
+
+	rr->ref.release(rr->ref.ctx);
+	free(rr);
+}
+
+/*
+ * The socket did not take o's referenced bytes now: copy them (and the
+ * padding) into o's own buffer and move the reference to *ref for the
+ * caller to release (outside conn->lock; on a worker, never on the loop).
+ * A reference pins storage (a READ's blocks, which a truncate waits for),
+ * and a client that does not read its socket must not hold that for as
+ * long as TCP keeps the connection: with the copy, the pin lasts until
+ * the first write attempt and the client holds only memory (bounded by
+ * max_conn_memory).  Returns false with o unchanged when there is no
+ * reference or no memory (then the pin just lasts longer).  No locks
+ * needed: o is the caller's (loop list, or not yet queued).
+ */
+static bool
+outbuf_detach_ref(struct rpc_outbuf *o, struct rpc_ref *ref)
+{
+	uint64_t total = outbuf_total(o);
+	uint8_t *data;
+
+	if (!o->ref.ptr)
+		return false;
+	data = malloc(total);
+	if (!data)
+		return false;
+	memcpy(data, o->data, o->len);
+	memcpy(data + o->len, o->ref.ptr, o->ref.len);
+	memset(data + o->len + o->ref.len, 0, o->ref.pad);
+	free(o->data);
+	o->data = data;
+	o->len = (uint32_t)total;
+	*ref = o->ref;
+	memset(&o->ref, 0, sizeof(o->ref));
+	return true;
+}
+
+/* Loop thread: detach the references of every queued message (above). */
+static void
+conn_detach_refs(struct rpc_conn *conn)
+{
+	for (struct rpc_outbuf *o = conn->out_head; o; o = o->next) {
+		struct rpc_ref_release *rr;
+
+		if (!o->ref.ptr)
+			continue;
+		rr = malloc(sizeof(*rr));
+		if (!rr)
+			return;
+		if (!outbuf_detach_ref(o, &rr->ref)) {
+			free(rr);
+			return;
+		}
+		rr->item.fn = ref_release_run;
+		workq_queue_urgent(conn->srv->wq, &rr->item);
+	}
+}
+
 static void
 outbuf_free_list(struct rpc_outbuf *o, struct workq *wq)
 {
@@ -431,8 +502,13 @@ conn_flush(struct rpc_conn *conn)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
 				rpc_conn_close(conn, strerror(errno));
+				break;
+			}
+			/* Full: nothing queued may pin storage while the
+			 * client takes its time. */
+			conn_detach_refs(conn);
 			break;
 		}
 		written += (uint64_t)n;
@@ -592,7 +668,8 @@ rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 		   const struct rpc_ref *ref, bool was_call)
 {
 	struct rpc_outbuf *o = NULL;
-	bool sent = false;
+	struct rpc_ref ref_copied;
+	bool sent = false, detached = false;
 
 	mutex_assert_not_held(&conn->lock);
 	if (data) {
@@ -627,6 +704,10 @@ rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 		sent = o->off == outbuf_total(o);
 		if (o->off)
 			RPC_STAT_INC(conn->srv, replies_direct);
+		/* The socket is full: as in conn_flush(), no pin waits
+		 * for the client (released below, without the lock). */
+		if (!sent)
+			detached = outbuf_detach_ref(o, &ref_copied);
 	}
 	if (o && !sent) {
 		if (conn->q_tail)
@@ -645,6 +726,8 @@ rpc_conn_queue_out(struct rpc_conn *conn, uint8_t *data, uint32_t len,
 	mutex_unlock(&conn->lock);
 	if (sent)
 		rpc_outbuf_free(o, NULL);	/* a worker: release here */
+	if (detached)
+		ref_copied.release(ref_copied.ctx);
 }
 
 static void

@@ -18,8 +18,11 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "harness.h"
+#include "rpc.h"
 #include "../testlib.h"
 
 /* The server's READ/WRITE cap (io_ops.c IO_MAX_RW). */
@@ -846,6 +849,120 @@ test_read_by_reference(void)
 	CHECK_EQ(wait_no_pins(), 0);
 	CHECK_EQ(set_size_on(ses, &f, 0, NC_SEQ_NO_RETRY), NFS4_OK);
 	CHECK_EQ(file_size(&f), 0);
+}
+
+/* Read one record-marked reply (single fragment) from fd into buf. */
+static uint32_t
+recv_reply_record(int fd, uint8_t *buf, uint32_t cap)
+{
+	uint8_t mark[4];
+	uint32_t len, have = 0;
+
+	REQUIRE(recv(fd, mark, 4, MSG_WAITALL) == 4);
+	len = ((uint32_t)mark[0] << 24 | (uint32_t)mark[1] << 16 |
+	       (uint32_t)mark[2] << 8 | mark[3]) & 0x7fffffffu;
+	REQUIRE((mark[0] & 0x80) && len <= cap);
+	while (have < len) {
+		ssize_t n = recv(fd, buf + have, len - have, 0);
+
+		REQUIRE(n > 0);
+		have += (uint32_t)n;
+	}
+	return len;
+}
+
+/*
+ * A client that sends 6 pipelined 1 MiB READs and does not read its
+ * socket must not hold pins on the file: the server copies what the
+ * socket did not take and drops the pins (rpc's outbuf_detach_ref()), so
+ * another client's truncate succeeds at once instead of getting
+ * NFS4ERR_DELAY for as long as the stalled connection lives (DESIGN.md
+ * rule 5: no client holds up a block-map change unboundedly).  When the
+ * client finally reads, every reply carries the bytes from before the
+ * truncate.
+ */
+static void
+test_stalled_reader(void)
+{
+	/* 6 MiB of replies: more than loopback buffers take, less than
+	 * max_conn_memory (8 MiB), past which the server stops reading. */
+	enum { NREADS = 6 };
+	static uint8_t buf[IO_MAX], rec[IO_MAX + 4096];
+	uint8_t msg[1024];
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct nc_conn *c2;
+	struct nc_session *s2;
+	struct file f;
+	long replies0, replies = 0;
+	uint64_t deadline;
+	int fd;
+
+	create_file("io-stall", &f);
+	memset(buf, 0x11, sizeof(buf));
+	CHECK_EQ(write_file(&f, 0, buf, sizeof(buf), FILE_SYNC4, NULL),
+		 NFS4_OK);
+	REQUIRE(h_session(&srv, h_owner("io-stall"), NULL, &c2, &s2) == 0);
+	reclaim_complete(s2);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(fd >= 0);
+	sa.sin_port = htons(srv.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	REQUIRE(connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	replies0 = server_stat("rpc", "replies");
+	for (uint32_t i = 0; i < NREADS; i++) {
+		struct nc_compound cp;
+		READ4args *ra;
+		size_t len;
+
+		nc_compound_init(&cp, "stall", 1);
+		/* Slots 1..NREADS, first use (RECLAIM_COMPLETE used 0). */
+		h_sequence(nc_compound_add(&cp, OP_SEQUENCE), s2, i + 1, 1,
+			   NREADS, false);
+		put_fh(&cp, &f);
+		ra = &nc_compound_add(&cp, OP_READ)->nfs_argop4_u.opread;
+		memset(&ra->stateid, 0, sizeof(ra->stateid));
+		ra->offset = 0;
+		ra->count = IO_MAX;
+		REQUIRE(nc_encode_call(c2, 1000 + i, 100003, 4, 1,
+				       (xdrproc_t)xdr_COMPOUND4args, &cp.args,
+				       msg + 4, sizeof(msg) - 4, &len) == 0);
+		rpc_record_mark(msg, (uint32_t)len, true);
+		REQUIRE(write(fd, msg, len + 4) == (ssize_t)(len + 4));
+	}
+	/* Every READ ran (its reply queued), none of them was read. */
+	deadline = clock_now_ns() + PIN_DRAIN_NS;
+	while ((replies = server_stat("rpc", "replies")) < replies0 + NREADS &&
+	       clock_now_ns() < deadline)
+		h_sleep_ns(PIN_POLL_NS);
+	CHECK(replies >= replies0 + NREADS);
+	CHECK_EQ(wait_no_pins(), 0);
+	CHECK_EQ(set_size_on(ses, &f, 0, NC_SEQ_NO_RETRY), NFS4_OK);
+	CHECK_EQ(file_size(&f), 0);
+
+	for (uint32_t i = 0; i < NREADS; i++) {
+		uint32_t len = recv_reply_record(fd, rec, sizeof(rec));
+		COMPOUND4res res;
+		READ4resok *ok;
+		bool all = true;
+		XDR x;
+
+		/* xid, REPLY, MSG_ACCEPTED, AUTH_NONE verifier, SUCCESS */
+		REQUIRE(len > 24 && rec[23] == SUCCESS);
+		memset(&res, 0, sizeof(res));
+		xdrmem_create(&x, (char *)rec + 24, len - 24, XDR_DECODE);
+		REQUIRE(xdr_COMPOUND4res(&x, &res));
+		xdr_destroy(&x);
+		REQUIRE(res.status == NFS4_OK && res.resarray.resarray_len == 3);
+		ok = &res.resarray.resarray_val[2].nfs_resop4_u.opread
+			      .READ4res_u.resok4;
+		CHECK(ok->data.data_len > 0);
+		for (uint32_t j = 0; j < ok->data.data_len && all; j++)
+			all = (uint8_t)ok->data.data_val[j] == 0x11;
+		CHECK(all);
+		xdr_free((xdrproc_t)xdr_COMPOUND4res, (char *)&res);
+	}
+	close(fd);
+	h_session_free(c2, s2);
 }
 
 /*
@@ -2076,6 +2193,7 @@ main(void)
 	TEST_RUN(test_read_cap);
 	TEST_RUN(test_read_small_session);
 	TEST_RUN(test_read_by_reference);
+	TEST_RUN(test_stalled_reader);
 	TEST_RUN(test_io_errors);
 	TEST_RUN(test_seek_allocate_deallocate);
 	TEST_RUN(test_clone_copy);
