@@ -617,6 +617,17 @@ msg_auth_sys(struct msg *m, uint32_t uid, uint32_t mlen, uint32_t ngids)
 	msg_u32(m, 0);
 }
 
+/* Append m as one record-marked record at dst; returns the bytes added. */
+static size_t
+msg_to_stream(struct msg *m, uint8_t *dst)
+{
+	uint32_t len = xdr_getpos(&m->x);
+
+	rpc_record_mark(dst, len, true);
+	memcpy(dst + 4, m->buf, len);
+	return 4 + (size_t)len;
+}
+
 static void
 msg_send(struct msg *m, int fd, uint32_t nfrag)
 {
@@ -1037,15 +1048,12 @@ test_pipelined(void)
 	stream = malloc(N * 64);
 	REQUIRE(stream);
 	for (uint32_t i = 0; i < N; i++) {
-		uint32_t v = i * 3, len;
+		uint32_t v = i * 3;
 
 		msg_call(&m, base + i, 2, TEST_PROG, 1, P_ECHO);
 		msg_auth_none(&m);
 		msg_opaque(&m, &v, sizeof(v));
-		len = xdr_getpos(&m.x);
-		rpc_record_mark(stream + off, len, true);
-		memcpy(stream + off + 4, m.buf, len);
-		off += 4 + len;
+		off += msg_to_stream(&m, stream + off);
 	}
 	write_all(fd, stream, off);
 	for (int i = 0; i < N; i++) {
@@ -1125,15 +1133,10 @@ test_inline_calls(void)
 	base = next_xid;
 	next_xid += N;
 	for (uint32_t i = 0; i < N; i++) {
-		uint32_t len;
-
 		msg_call(&m, base + i, 2, TEST_PROG_INLINE, 1, PI_FAST);
 		msg_auth_none(&m);
 		msg_u32(&m, 0xfeed0000u + PI_FAST);
-		len = xdr_getpos(&m.x);
-		rpc_record_mark(stream + off, len, true);
-		memcpy(stream + off + 4, m.buf, len);
-		off += 4 + len;
+		off += msg_to_stream(&m, stream + off);
 	}
 	write_all(fd, stream, off);
 	for (int i = 0; i < N; i++) {
