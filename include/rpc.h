@@ -214,6 +214,11 @@ struct rpc_server_config {
 	 * to a worker.
 	 */
 	bool	 inline_calls;
+	/*
+	 * Microseconds the event loop polls for the next call before it
+	 * sleeps (evloop_set_busy_poll(); docs/rpc.md); 0: never.
+	 */
+	uint32_t busy_poll_us;
 };
 
 void rpc_server_config_defaults(struct rpc_server_config *cfg);

@@ -49,6 +49,7 @@ struct evloop {
 	struct evloop_work	*post_head, *post_tail;
 	atomic_bool		stop;
 	atomic_bool		running;
+	uint64_t		busy_poll_ns;	/* set before running */
 	pthread_t		thread;		/* valid while running */
 };
 
@@ -400,6 +401,36 @@ evloop_in_loop_thread(const struct evloop *loop)
 	       pthread_equal(loop->thread, pthread_self());
 }
 
+/* See evloop.h.  Before evloop_run() only (asserted). */
+void
+evloop_set_busy_poll(struct evloop *loop, uint32_t usec)
+{
+	VERIFY(!atomic_load(&loop->running));
+	loop->busy_poll_ns = (uint64_t)usec * 1000;
+}
+
+/*
+ * Wait for events: first, within busy_poll_ns of the last batch, poll
+ * without sleeping (evloop_set_busy_poll()); then sleep until an event or
+ * the next timer.  Returns what epoll_wait() returned.
+ */
+static int
+wait_events(struct evloop *loop, struct epoll_event *evs, uint64_t last_ns)
+{
+	if (loop->busy_poll_ns && last_ns) {
+		uint64_t until = last_ns + loop->busy_poll_ns;
+
+		while (clock_now_ns() < until && !atomic_load(&loop->stop)) {
+			int n = epoll_wait(loop->epfd, evs, EVLOOP_BATCH, 0);
+
+			if (n != 0)
+				return n;
+		}
+	}
+	return epoll_wait(loop->epfd, evs, EVLOOP_BATCH,
+			  next_timeout_ms(loop));
+}
+
 /*
  * Dispatch events, timers and posted work on the calling thread until
  * evloop_stop().  The stop flag is cleared on return so the loop can run
@@ -410,6 +441,7 @@ int
 evloop_run(struct evloop *loop)
 {
 	struct epoll_event evs[EVLOOP_BATCH];
+	uint64_t last_ns = 0;	/* end of the last batch with events */
 	int err = 0;
 
 	VERIFY(!atomic_load(&loop->running));
@@ -419,8 +451,7 @@ evloop_run(struct evloop *loop)
 		bool posted = false;
 		int n;
 
-		n = epoll_wait(loop->epfd, evs, EVLOOP_BATCH,
-			       next_timeout_ms(loop));
+		n = wait_events(loop, evs, last_ns);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -461,6 +492,8 @@ evloop_run(struct evloop *loop)
 		run_timers(loop);
 		if (posted)
 			evloop_run_posted(loop);
+		if (n > 0 && loop->busy_poll_ns)
+			last_ns = clock_now_ns();
 	}
 	atomic_store(&loop->running, false);
 	atomic_store(&loop->stop, false);

@@ -51,6 +51,8 @@ static const struct conf_key daemon_keys[] = {
 	  1, 1023, "workers that may wait (recalls) at once; < workers" },
 	{ "rpc", "idle_timeout", CONF_U32, OFF(rpc.idle_timeout_sec),
 	  0, 86400, "close connections idle this many seconds (0: never)" },
+	{ "rpc", "busy_poll_us", CONF_U32, OFF(rpc.busy_poll_us), 0, 10000,
+	  "microseconds the event loop polls for the next call before sleeping (default 50; 0: never)" },
 	{ "rpc", "inline", CONF_BOOL, OFF(rpc.inline_calls), 0, 0,
 	  "run cheap COMPOUNDs (GETATTR, LOOKUP, small READ) on the event loop" },
 

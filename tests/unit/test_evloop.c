@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 
@@ -351,6 +353,71 @@ test_stop_from_signal(void)
 	signal(SIGALRM, SIG_DFL);
 }
 
+/*
+ * Busy polling (evloop_set_busy_poll()): after an event the loop keeps
+ * polling instead of sleeping for the window it was given, then sleeps;
+ * events and timers are still dispatched and stop still works.  Seen
+ * from outside as CPU time: the loop thread burns about the window after
+ * its one event, and about nothing without a window.  The bounds are
+ * wide (a loaded machine gives the thread less CPU than wall time).
+ */
+static uint64_t
+thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	REQUIRE(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+run_one_event(uint32_t poll_us, struct pipe_ctx *p)
+{
+	struct evloop *l;
+	struct evloop_timer stop_t = { .fn = on_deadline };
+	uint64_t cpu0;
+
+	REQUIRE(evloop_create(&l) == 0);
+	evloop_set_busy_poll(l, poll_us);
+	REQUIRE(pipe(p->fds) == 0);
+	REQUIRE(evloop_fd_add(l, p->fds[0], EVLOOP_READ, on_readable, p) == 0);
+	REQUIRE(write(p->fds[1], "z", 1) == 1);
+	/* Stop 150 ms from now, well after the 50 ms window closed. */
+	REQUIRE(evloop_timer_arm(l, &stop_t,
+				 clock_now_ns() + 150 * NSEC_PER_MSEC) == 0);
+	cpu0 = thread_cpu_ns();
+	CHECK_EQ(evloop_run(l), 0);
+	cpu0 = thread_cpu_ns() - cpu0;
+	evloop_fd_del(l, p->fds[0]);
+	close(p->fds[0]);
+	close(p->fds[1]);
+	evloop_destroy(l);
+	return cpu0;
+}
+
+static void
+test_busy_poll(void)
+{
+	struct pipe_ctx p = { .reads = 0 };
+	uint64_t polled, slept;
+
+	deadline_hit = false;
+	polled = run_one_event(50 * 1000, &p);
+	CHECK(deadline_hit);		/* the timer ran (it stops the loop) */
+	CHECK_EQ(p.reads, 1);
+	CHECK_EQ(p.last, 'z');
+	p.reads = 0;
+	deadline_hit = false;
+	slept = run_one_event(0, &p);
+	CHECK(deadline_hit);
+	CHECK_EQ(p.reads, 1);
+	CHECK(polled >= 10 * NSEC_PER_MSEC);
+	CHECK(slept < 5 * NSEC_PER_MSEC);
+	if (polled < 10 * NSEC_PER_MSEC || slept >= 5 * NSEC_PER_MSEC)
+		fprintf(stderr, "busy poll: %llu ns CPU polling, %llu sleeping\n",
+			(unsigned long long)polled, (unsigned long long)slept);
+}
+
 int
 main(void)
 {
@@ -362,6 +429,7 @@ main(void)
 	TEST_RUN(test_timer_heap);
 	TEST_RUN(test_post);
 	TEST_RUN(test_stop_from_signal);
+	TEST_RUN(test_busy_poll);
 	evloop_destroy(loop);
 	TEST_EXIT();
 }
