@@ -139,6 +139,68 @@ reply_limit(const struct nfs4_compound *cs, nfsstat4 *err)
 	return cs->seq.max_resp;
 }
 
+
+/*
+ * WRITE's data is not copied out of the call: WRITE4args.data points into
+ * the record the arguments are decoded from (an xdrmem stream, which
+ * lives until the reply is sent), where xdr_bytes() would calloc a buffer
+ * and copy 1 MiB into it - a third of a 1 MiB WRITE's server CPU with the
+ * zeroing (docs/BENCHMARKS.md).  Returns false as the generated decoder
+ * would: short body, data over NFS4_DATA_LIMIT.
+ */
+static bool
+decode_write_in_place(XDR *args, WRITE4args *w)
+{
+	u_int len;
+	void *p;
+
+	if (!xdr_stateid4(args, &w->stateid) ||
+	    !xdr_offset4(args, &w->offset) ||
+	    !xdr_stable_how4(args, &w->stable) ||
+	    !xdr_u_int(args, &len) || len > NFS4_DATA_LIMIT)
+		return false;
+	p = len ? xdr_inline(args, (int)ROUND_UP(len, 4)) : NULL;
+	if (len && !p)
+		return false;	/* shorter than it says */
+	w->data.data_val = p;
+	w->data.data_len = len;
+	return true;
+}
+
+/*
+ * Decode one nfs_argop4, WRITE in place (above), every other op with
+ * the generated decoder.  Free with free_argop().
+ */
+static bool
+decode_argop(XDR *args, nfs_argop4 *arg)
+{
+	u_int pos = xdr_getpos(args);
+	uint32_t op;
+
+	if (!xdr_uint32_t(args, &op))
+		return false;
+	if (op == OP_WRITE && args->x_ops->x_inline) {
+		arg->argop = OP_WRITE;
+		if (decode_write_in_place(args, &arg->nfs_argop4_u.opwrite))
+			return true;
+		/* xdr_free() must not free the record's bytes. */
+		arg->nfs_argop4_u.opwrite.data.data_val = NULL;
+		arg->nfs_argop4_u.opwrite.data.data_len = 0;
+		return false;
+	}
+	return xdr_setpos(args, pos) && xdr_nfs_argop4(args, arg);
+}
+
+/* Free what decode_argop() decoded; a WRITE's data is the record's. */
+static void
+free_argop(nfs_argop4 *arg)
+{
+	if (arg->argop == OP_WRITE) {
+		arg->nfs_argop4_u.opwrite.data.data_val = NULL;
+		arg->nfs_argop4_u.opwrite.data.data_len = 0;
+	}
+	xdr_free((xdrproc_t)xdr_nfs_argop4, (char *)arg);
+}
 /*
  * Run op cs->opidx.  Decodes its arguments from args, fills res.  Returns
  * the op's status (NFS4_OK lets the COMPOUND continue).
@@ -161,7 +223,7 @@ run_one_op(struct nfs4_compound *cs, XDR *args, nfs_resop4 *res)
 	 * so the position tells the two apart.
 	 */
 	pos = xdr_getpos(args);
-	if (!xdr_nfs_argop4(args, &arg)) {
+	if (!decode_argop(args, &arg)) {
 		bool have_opnum = xdr_getpos(args) >= pos + 4;
 
 		desc = have_opnum ?
@@ -223,12 +285,12 @@ run_one_op(struct nfs4_compound *cs, XDR *args, nfs_resop4 *res)
 		}
 		cs->resp_size += size;
 	}
-	xdr_free((xdrproc_t)xdr_nfs_argop4, (char *)&arg);
+	free_argop(&arg);
 	return status;
 
 out_free:
 	res_set_status(res, status);
-	xdr_free((xdrproc_t)xdr_nfs_argop4, (char *)&arg);
+	free_argop(&arg);
 	return status;
 }
 

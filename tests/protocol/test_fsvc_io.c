@@ -851,6 +851,63 @@ test_read_by_reference(void)
 	CHECK_EQ(file_size(&f), 0);
 }
 
+/*
+ * WRITE's data is decoded in place (compound.c decode_argop()): the ops
+ * after it must be found after the data's XDR padding.  A Linux client
+ * sends PUTFH WRITE GETATTR; here with 1, 2, 3 and 5 bytes (every
+ * padding) and the GETATTR's size must follow each write.
+ */
+static void
+test_write_then_getattr(void)
+{
+	static const uint32_t mask[1] = { 1u << FATTR4_SIZE };
+	static const char data[] = "abcde";
+	struct file f;
+	uint64_t off = 0;
+
+	create_file("io-write-pad", &f);
+	for (uint32_t len = 1; len <= 5; len += (len == 3 ? 2 : 1)) {
+		struct nc_compound cp;
+		COMPOUND4res res;
+		WRITE4args *w;
+		GETATTR4args *g;
+		uint64_t size = 0;
+
+		nc_session_compound_init(&cp, "write-getattr");
+		put_fh(&cp, &f);
+		w = &nc_compound_add(&cp, OP_WRITE)->nfs_argop4_u.opwrite;
+		w->stateid = f.sid;
+		w->offset = off;
+		w->stable = FILE_SYNC4;
+		w->data.data_val = (char *)data;
+		w->data.data_len = len;
+		g = &nc_compound_add(&cp, OP_GETATTR)->nfs_argop4_u.opgetattr;
+		g->attr_request.bitmap4_len = 1;
+		g->attr_request.bitmap4_val = (uint32_t *)mask;
+		CHECK_EQ(run(&cp, &res), NFS4_OK);
+		if (res.status == NFS4_OK && res.resarray.resarray_len == 4) {
+			fattr4 *fa = &op_res(&res, 3)->nfs_resop4_u.opgetattr
+					      .GETATTR4res_u.resok4.obj_attributes;
+
+			CHECK_EQ(fa->attr_vals.attrlist4_len, 8);
+			memcpy(&size, fa->attr_vals.attrlist4_val, 8);
+			CHECK_EQ(be64toh(size), off + len);
+		}
+		done(&res);
+		off += len;
+	}
+	{
+		uint8_t back[16] = { 0 };
+		uint32_t got = 0;
+		bool eof = false;
+
+		CHECK_EQ(read_on(ses, &f, &f.sid, 0, sizeof(back), back,
+				 sizeof(back), &got, &eof), NFS4_OK);
+		CHECK_EQ(got, 11);
+		CHECK(memcmp(back, "aababcabcde", 11) == 0);
+	}
+}
+
 /* Read one record-marked reply (single fragment) from fd into buf. */
 static uint32_t
 recv_reply_record(int fd, uint8_t *buf, uint32_t cap)
@@ -2193,6 +2250,7 @@ main(void)
 	TEST_RUN(test_read_cap);
 	TEST_RUN(test_read_small_session);
 	TEST_RUN(test_read_by_reference);
+	TEST_RUN(test_write_then_getattr);
 	TEST_RUN(test_stalled_reader);
 	TEST_RUN(test_io_errors);
 	TEST_RUN(test_seek_allocate_deallocate);

@@ -535,6 +535,34 @@ test_bad_xdr(void)
 	CHECK_EQ(status_at(&w, 0), NFS4_OK);
 	CHECK_EQ(res_at(&w, 1)->resop, OP_EXCHANGE_ID);
 
+	/*
+	 * WRITE's data is decoded in place: data shorter than its length,
+	 * or longer than NFS4_DATA_LIMIT, is BADXDR on the WRITE as the
+	 * generated decoder would say.
+	 */
+	for (int big = 0; big < 2; big++) {
+		static char data[100];
+
+		req_begin(&w, 1, 2);
+		op_sequence(&op, sid, 0, 2 + big, false);
+		req_op(&w, &op);
+		memset(&op, 0, sizeof(op));
+		op.argop = OP_WRITE;
+		op.nfs_argop4_u.opwrite.data.data_val = data;
+		op.nfs_argop4_u.opwrite.data.data_len = sizeof(data);
+		req_op(&w, &op);
+		req_end(&w);
+		if (big)	/* the length word is the 4 bytes before data */
+			memcpy(w.req + w.req_len - sizeof(data) - 4,
+			       "\x7f\xff\xff\xff", 4);
+		else
+			w.req_len -= 50;
+		CHECK_EQ(run(&w), RPC_DISP_REPLY);
+		CHECK_EQ(w.reply.status, NFS4ERR_BADXDR);
+		CHECK_EQ(w.reply.resarray.resarray_len, 2);
+		CHECK_EQ(res_at(&w, 1)->resop, OP_WRITE);
+	}
+
 	/* Ops announced but missing: BADXDR on the first missing one. */
 	req_begin(&w, 1, 1000000);
 	req_end(&w);
