@@ -503,33 +503,43 @@ check_pass(struct ck *c, bool repair)
 	return c->err;
 }
 
+/* One repair record and the inodes whose ILOCKs it needs. */
+struct fix_log_args {
+	uint16_t	type;
+	const void	*rec;
+	uint32_t	len;
+	uint64_t	lock_ino, lock_ino2;
+};
+
+/* fix_log()'s change, run by fs_tx_run(): takes the ILOCKs itself. */
+static int
+fix_log_body(struct fs *fs, void *arg)
+{
+	const struct fix_log_args *a = arg;
+	struct fs_inode *ips[2] = { NULL, NULL };
+	int rc;
+
+	if (a->lock_ino)
+		ips[0] = fs_itable_find(fs, a->lock_ino);
+	if (a->lock_ino2)
+		ips[1] = fs_itable_find(fs, a->lock_ino2);
+	fs_ilock_many(ips, 2, FS_ILOCK_EXCL);
+	rc = fs_log_apply(fs, a->type, a->rec, a->len);
+	fs_iunlock_many(ips, 2, FS_ILOCK_EXCL);
+	return rc;
+}
+
 /* Append one repair record (with the usual retry on a full log). */
 static int
 fix_log(struct fs *fs, uint16_t type, const void *rec, uint32_t len,
 	uint64_t lock_ino, uint64_t lock_ino2)
 {
-	int rc;
+	struct fix_log_args a = {
+		.type = type, .rec = rec, .len = len,
+		.lock_ino = lock_ino, .lock_ino2 = lock_ino2,
+	};
 
-	for (;;) {
-		struct fs_inode *ips[2] = { NULL, NULL };
-
-		rc = fs_tx_begin(fs);
-		if (rc)
-			return rc;
-		if (lock_ino)
-			ips[0] = fs_itable_find(fs, lock_ino);
-		if (lock_ino2)
-			ips[1] = fs_itable_find(fs, lock_ino2);
-		fs_ilock_many(ips, 2, FS_ILOCK_EXCL);
-		rc = fs_log_apply(fs, type, rec, len);
-		fs_iunlock_many(ips, 2, FS_ILOCK_EXCL);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			return rc;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			return rc;
-	}
+	return fs_tx_run(fs, fix_log_body, &a);
 }
 
 static int

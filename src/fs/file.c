@@ -359,39 +359,7 @@ check_range(uint64_t off, uint64_t len)
 	return 0;
 }
 
-/*
- * The log-full retry every map or attribute change here shares: run
- * body(fs, arg) inside a transaction and, while it reports a full log
- * (FS_ELOGFULL), checkpoint and run it again from the start.
- *
- * Locks: around each call of body this takes fs->quiesce shared
- * (fs_tx_begin()) and nothing else; the checkpoint between attempts takes
- * it exclusive.  So the caller holds no ILOCK (quiesce comes before ILOCK
- * in the order); the IOLOCK and MAPLOCK it holds stay held throughout.
- * body takes and drops the ILOCKs it needs itself, where the reader sees
- * them, and undoes its own partial work before it returns an error.
- * Returns body's result, or the error of fs_tx_begin() / fs_checkpoint().
- */
-static int
-tx_run(struct fs *fs, int (*body)(struct fs *fs, void *arg), void *arg)
-{
-	int rc;
-
-	for (;;) {
-		rc = fs_tx_begin(fs);
-		if (rc)
-			return rc;
-		rc = body(fs, arg);
-		fs_tx_end(fs);
-		if (rc != FS_ELOGFULL)
-			return rc;
-		rc = fs_checkpoint(fs);
-		if (rc)
-			return rc;
-	}
-}
-
-/* fs_write()'s change, run by tx_run(). */
+/* fs_write()'s change, run by fs_tx_run(). */
 struct write_args {
 	struct fs_inode		*ip;
 	struct mapbuild		*mb;
@@ -477,7 +445,7 @@ fs_write(struct fs *fs, struct fs_inode *ip, uint64_t off, size_t len,
 		goto out_unlock;
 	wa = (struct write_args){ .ip = ip, .mb = &mb, .off = off, .buf = buf,
 				  .len = len, .how = how };
-	rc = tx_run(fs, write_tx, &wa);
+	rc = fs_tx_run(fs, write_tx, &wa);
 	if (rc == 0)
 		*written = len;
 out_unlock:
@@ -594,7 +562,7 @@ fs_commit(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	return rc;
 }
 
-/* fs_setattr()'s change, run by tx_run(). */
+/* fs_setattr()'s change, run by fs_tx_run(). */
 struct setattr_args {
 	struct fs_inode			*ip;
 	const struct fs_setattr		*sa;
@@ -680,7 +648,7 @@ fs_setattr(struct fs *fs, struct fs_inode *ip, const struct fs_setattr *sa,
 			goto out_unlock;
 	}
 	sx = (struct setattr_args){ .ip = ip, .sa = sa, .r = &r };
-	rc = tx_run(fs, setattr_tx, &sx);
+	rc = fs_tx_run(fs, setattr_tx, &sx);
 out_unlock:
 	if (held)
 		fs_iunlock(ip, held);
@@ -775,7 +743,7 @@ log_prefilled(struct fs *fs, struct fs_inode *ip, struct mapbuild *mb)
 	return 0;
 }
 
-/* fs_allocate() and fs_deallocate()'s change, run by tx_run(). */
+/* fs_allocate() and fs_deallocate()'s change, run by fs_tx_run(). */
 struct range_args {
 	struct fs_inode		*ip;
 	struct mapbuild		*mb;
@@ -853,7 +821,7 @@ fs_allocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	if (rc)
 		goto out_unlock;
 	ra = (struct range_args){ .ip = ip, .mb = &mb, .off = off, .len = len };
-	rc = tx_run(fs, allocate_tx, &ra);
+	rc = fs_tx_run(fs, allocate_tx, &ra);
 out_unlock:
 	fs_iunlock(ip, held);
 	mb_free(&mb);
@@ -950,7 +918,7 @@ fs_deallocate(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len)
 	if (rc)
 		goto out_unlock;
 	ra = (struct range_args){ .ip = ip, .mb = &mb, .off = off, .len = len };
-	rc = tx_run(fs, deallocate_tx, &ra);
+	rc = fs_tx_run(fs, deallocate_tx, &ra);
 out_unlock:
 	fs_iunlock(ip, held);
 	mb_free(&mb);
@@ -1073,7 +1041,7 @@ clone_ext(void *ctx, const struct fs_ext *e)
 	return 0;
 }
 
-/* fs_clone()'s change, run by tx_run(). */
+/* fs_clone()'s change, run by fs_tx_run(). */
 struct clone_args {
 	struct fs_inode		*src;
 	uint64_t		soff;
@@ -1198,7 +1166,7 @@ fs_clone(struct fs *fs, struct fs_inode *src, uint64_t soff,
 	}
 	ca = (struct clone_args){ .src = src, .soff = soff, .dst = dst,
 				  .doff = doff, .len = len, .mb = &mb };
-	rc = tx_run(fs, clone_tx, &ca);
+	rc = fs_tx_run(fs, clone_tx, &ca);
 	if (src != dst)
 		fs_iunlock(src, FS_IOLOCK_SHARED);
 	fs_iunlock(dst, held);
@@ -1259,7 +1227,7 @@ lmap_describe(struct fs_inode *ip, struct lmap_ctx *lc)
 		lmap_put(lc, lc->cur, lc->end - lc->cur, 0, FS_EXT_HOLE);
 }
 
-/* fs_layout_map()'s change for an RW layout, run by tx_run(). */
+/* fs_layout_map()'s change for an RW layout, run by fs_tx_run(). */
 struct lmap_args {
 	struct fs_inode		*ip;
 	struct mapbuild		*mb;
@@ -1337,7 +1305,7 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 	if (rc)
 		return rc;
 	la = (struct lmap_args){ .ip = ip, .mb = &mb, .lc = &lc };
-	rc = tx_run(fs, lmap_tx, &la);
+	rc = fs_tx_run(fs, lmap_tx, &la);
 	mb_free(&mb);
 	if (rc)
 		return rc;
@@ -1345,7 +1313,7 @@ fs_layout_map(struct fs *fs, struct fs_inode *ip, uint64_t off, uint64_t len,
 	return 0;
 }
 
-/* fs_layout_commit()'s change, run by tx_run(). */
+/* fs_layout_commit()'s change, run by fs_tx_run(). */
 struct lcommit_args {
 	struct fs_inode		*ip;
 	struct mapbuild		*mb;
@@ -1419,7 +1387,7 @@ fs_layout_commit(struct fs *fs, struct fs_inode *ip, uint64_t off,
 	lx = (struct lcommit_args){ .ip = ip, .mb = &mb, .off = off,
 				    .len = len, .new_size = new_size,
 				    .mtime = mtime };
-	rc = tx_run(fs, lcommit_tx, &lx);
+	rc = fs_tx_run(fs, lcommit_tx, &lx);
 	mb_free(&mb);
 	return rc;
 }

@@ -294,6 +294,19 @@ fs_blk_up(const struct fs *fs, uint64_t off)
 int fs_tx_begin(struct fs *fs) MUST_CHECK;
 void fs_tx_end(struct fs *fs);
 /*
+ * The log-full retry: run body(fs, arg) inside a transaction and, while
+ * it reports a full log (FS_ELOGFULL), checkpoint and run it again from
+ * the start.  Locks: around each call of body this takes fs->quiesce
+ * shared (fs_tx_begin()) and nothing else; the checkpoint between
+ * attempts takes it exclusive.  So the caller holds no ILOCK; IOLOCK and
+ * MAPLOCK it holds stay held throughout.  body takes and drops the ILOCKs
+ * it needs itself and undoes its own partial work before it returns an
+ * error.  Returns body's result, or fs_tx_begin()'s / fs_checkpoint()'s
+ * error.
+ */
+int fs_tx_run(struct fs *fs, int (*body)(struct fs *fs, void *arg),
+	      void *arg) MUST_CHECK;
+/*
  * Append a record: 0 when durable, FS_ELOGFULL when the log is full (the
  * caller unwinds, runs fs_checkpoint() and retries), -EIO after shutdown.
  * Locks: fs->quiesce shared.

@@ -44,6 +44,26 @@ fs_tx_end(struct fs *fs)
 	rwlock_unlock(&fs->quiesce);
 }
 
+/* See fs_impl.h. */
+int
+fs_tx_run(struct fs *fs, int (*body)(struct fs *fs, void *arg), void *arg)
+{
+	int rc;
+
+	for (;;) {
+		rc = fs_tx_begin(fs);
+		if (rc)
+			return rc;
+		rc = body(fs, arg);
+		fs_tx_end(fs);
+		if (rc != FS_ELOGFULL)
+			return rc;
+		rc = fs_checkpoint(fs);
+		if (rc)
+			return rc;
+	}
+}
+
 /*
  * See fs_impl.h.
  */
