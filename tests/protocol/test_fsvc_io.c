@@ -1970,6 +1970,29 @@ out:
 /* --- the write verifier across a restart ------------------------------- */
 
 /*
+ * Start s2 on volume vol with an exports file dir/exports holding the one
+ * line given (its path in exports[80], for the caller to unlink).
+ */
+static void
+start_with_exports(struct h_server *s2, const char *vol, const char *dir,
+		   const char *line, char exports[80])
+{
+	const char *extra[] = { "-v", vol, "-o", "nfs4.grace_time=0",
+				"-o", NULL, NULL };
+	char opt[128];
+	FILE *fp;
+
+	snprintf(exports, 80, "%s/exports", dir);
+	fp = fopen(exports, "w");
+	REQUIRE(fp);
+	fprintf(fp, "%s\n", line);
+	REQUIRE(fclose(fp) == 0);
+	snprintf(opt, sizeof(opt), "server.exports=%s", exports);
+	extra[5] = opt;
+	REQUIRE(h_server_start(s2, extra) == 0);
+}
+
+/*
  * RFC 8881 §18.32.3: the verifier changes when the server restarts, so a
  * client can tell that its unstable writes may be gone; FILE_SYNC data
  * is still there after the restart.
@@ -2062,21 +2085,12 @@ test_verifier_restart(void)
 	 */
 	{
 		char exports[80];
-		const char *ro_extra[] = { "-v", vol, "-o", "nfs4.grace_time=0",
-					   "-o", NULL, NULL };
-		char opt[128];
 		struct nc_compound cp;
 		COMPOUND4res res;
-		FILE *fp;
 
-		snprintf(exports, sizeof(exports), "%s/exports", dir);
-		fp = fopen(exports, "w");
-		REQUIRE(fp);
-		fprintf(fp, "/ 127.0.0.1(ro,no_root_squash,sec=sys)\n");
-		REQUIRE(fclose(fp) == 0);
-		snprintf(opt, sizeof(opt), "server.exports=%s", exports);
-		ro_extra[5] = opt;
-		REQUIRE(h_server_start(&s2, ro_extra) == 0);
+		start_with_exports(&s2, vol, dir,
+				   "/ 127.0.0.1(ro,no_root_squash,sec=sys)",
+				   exports);
 		REQUIRE(h_session(&s2, h_owner("io-ro"), NULL, &c, &s) == 0);
 		reclaim_complete(s);
 		/* The old open stateid died with the old server. */
@@ -2114,21 +2128,13 @@ test_verifier_restart(void)
 	 * (NFS4ERR_ROFS, as SETATTR there).
 	 */
 	{
-		char exports[80], opt[128];
-		const char *ps_extra[] = { "-v", vol, "-o", "nfs4.grace_time=0",
-					   "-o", NULL, NULL };
+		char exports[80];
 		struct nc_compound cp;
 		COMPOUND4res res;
-		FILE *fp;
 
-		snprintf(exports, sizeof(exports), "%s/exports", dir);
-		fp = fopen(exports, "w");
-		REQUIRE(fp);
-		fprintf(fp, "/sub 127.0.0.1(rw,no_root_squash,sec=sys)\n");
-		REQUIRE(fclose(fp) == 0);
-		snprintf(opt, sizeof(opt), "server.exports=%s", exports);
-		ps_extra[5] = opt;
-		REQUIRE(h_server_start(&s2, ps_extra) == 0);
+		start_with_exports(&s2, vol, dir,
+				   "/sub 127.0.0.1(rw,no_root_squash,sec=sys)",
+				   exports);
 		REQUIRE(h_session(&s2, h_owner("io-pseudo"), NULL, &c, &s) == 0);
 		reclaim_complete(s);
 
