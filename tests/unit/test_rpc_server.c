@@ -1128,7 +1128,9 @@ test_inline_calls(void)
 	     st1.replies_direct == st0.replies_direct && clock_now_ns() < end;
 	     usleep(1000))
 		rpc_server_get_stats(srv, &st1);
-	CHECK_EQ(st1.replies_direct - st0.replies_direct, 1);
+	/* At least ours: the counter is server-wide, and a reply of an
+	 * earlier test's connection may be counted in the same window. */
+	CHECK(st1.replies_direct - st0.replies_direct >= 1);
 
 	base = next_xid;
 	next_xid += N;
